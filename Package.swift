@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// PatchRig: reproduces Windows servicing races with real processes on a sandboxed machine.
+// Module arrows point downward (see README.md, "Modules"):
+//   rig ─► Coordinator ─► LibUV, Wire, RigModel, Report, Machine
+//   rig-worker ─► Roles ─► LibUV, Wire, Machine ─► WinFS, Registry
+// rig-worker is linked as a fully static executable and must stay free of Foundation and Yams:
+// it is spawned thousands of times in a stress run, so its start-up is kept close to a C program's.
+import PackageDescription
+
+let package = Package(
+    name: "PatchRig",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rig", targets: ["rig"]),
+        .executable(name: "rig-worker", targets: ["rig-worker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries. Both link their static archives (libuv_a.a, libsqlite3.a are in Debian's
+        // -dev packages), so rig-worker can be a static executable; see the module maps.
+        .systemLibrary(name: "CLibUV", path: "Sources/CLibUV", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The only module that touches libuv: loop, framed pipes, processes, timers, signals.
+        .target(name: "LibUV", dependencies: ["CLibUV"]),
+        // Wire protocol between rig and rig-worker: frames and messages. No dependencies.
+        .target(name: "Wire"),
+        // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.
+        .target(name: "WinFS"),
+        // The machine's registry in SQLite.
+        .target(name: "Registry", dependencies: ["CSQLite"]),
+        // The machine sandbox: layout, file versions, native images, boot.
+        .target(name: "Machine", dependencies: ["WinFS", "Registry"]),
+        // Rig files (and machine images, patches) decoded from YAML and validated. No libuv.
+        .target(name: "RigModel", dependencies: ["Machine", .product(name: "Yams", package: "Yams")]),
+        // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
+        .target(name: "Report", dependencies: ["RigModel", "Wire"]),
+        // Runs a rig: spawns workers, schedules them, collects their events.
+        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine"]),
+        // What a rig-worker plays: script, smss, installer, ngen, app, ...
+        .target(name: "Roles", dependencies: ["LibUV", "Wire", "Machine", "WinFS", "Registry"]),
+
+        .executableTarget(
+            name: "rig",
+            dependencies: [
+                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "rig-worker",
+            dependencies: ["Roles"],
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire"]),
+        .testTarget(name: "WinFSTests", dependencies: ["WinFS"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel"]),
+        .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
+        // executables would link the test bundle with rig-worker's -static-executable).
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire"]),
+    ]
+)

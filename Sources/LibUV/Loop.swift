@@ -1,0 +1,2 @@
+// The libuv binding: loop, framed pipes, processes, timers, signals.
+import CLibUV

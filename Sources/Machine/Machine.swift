@@ -1,0 +1,4 @@
+import WinFS
+import Registry
+/// The machine sandbox.
+public enum MachineModule {}

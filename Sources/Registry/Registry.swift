@@ -1,0 +1,3 @@
+import CSQLite
+/// The machine registry in SQLite.
+public enum RegistryModule {}

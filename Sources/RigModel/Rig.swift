@@ -1,0 +1,199 @@
+/// The typed model of a rig file (`Rigs/*.yaml`). `Rigs/README.md` is the format reference.
+///
+/// A rig is validated completely before anything is spawned: every problem is a `RigError`
+/// with the file, line and column it comes from. The model needs no libuv and no processes.
+
+/// A place in a rig file, 1-based, as editors and compilers print it.
+public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A bad rig: what is wrong and where. The CLI prints `description` and exits with status 2.
+public struct RigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var position: SourcePosition
+    public var message: String
+    public init(_ message: String, at position: SourcePosition) {
+        self.message = message
+        self.position = position
+    }
+    public var description: String { "\(position): error: \(message)" }
+}
+
+/// Several problems found in one rig; validation reports all of them, first position first.
+public struct RigErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [RigError]
+    public init(_ errors: [RigError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// A span of time in nanoseconds, written in rigs as `250ms`, `2s`, `1.5s`, `500us`, `10ns`, `1m`.
+public struct RigDuration: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
+    public var nanoseconds: UInt64
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    public static func milliseconds(_ ms: UInt64) -> RigDuration { RigDuration(nanoseconds: ms * 1_000_000) }
+    public static func seconds(_ s: UInt64) -> RigDuration { RigDuration(nanoseconds: s * 1_000_000_000) }
+    public static let zero = RigDuration(nanoseconds: 0)
+    public static func < (a: RigDuration, b: RigDuration) -> Bool { a.nanoseconds < b.nanoseconds }
+    /// The shortest exact spelling, e.g. `250ms`, `2s`.
+    public var description: String {
+        let n = nanoseconds
+        if n == 0 { return "0ms" }
+        if n % 1_000_000_000 == 0 { return "\(n / 1_000_000_000)s" }
+        if n % 1_000_000 == 0 { return "\(n / 1_000_000)ms" }
+        if n % 1_000 == 0 { return "\(n / 1_000)us" }
+        return "\(n)ns"
+    }
+}
+
+/// A whole rig: the actors to spawn, when to start them, and what must hold afterwards.
+public struct Rig: Sendable {
+    /// The rig's name (`rig:` key); defaults to the file name without extension.
+    public var name: String
+    /// What the rig shows (`description:`), free text.
+    public var description: String
+    /// The seed used when `rig run` gets no `--seed` (`seed:`, default 1).
+    public var seed: UInt64
+    /// The time limit of the whole run (`timeout:`, default 60s).
+    public var timeout: RigDuration
+    /// The file the rig was read from, as given.
+    public var file: String
+    /// The actors in the order they are written.
+    public var actors: [Actor]
+    /// What must hold when the run is over.
+    public var expectations: [Expectation]
+
+    public init(
+        name: String, description: String = "", seed: UInt64 = 1, timeout: RigDuration = .seconds(60),
+        file: String, actors: [Actor], expectations: [Expectation]
+    ) {
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.timeout = timeout
+        self.file = file
+        self.actors = actors
+        self.expectations = expectations
+    }
+
+    public func actor(named name: String) -> Actor? { actors.first { $0.name == name } }
+}
+
+/// One simulated Windows process, played by one `rig-worker`.
+public struct Actor: Sendable {
+    /// Unique in the rig; letters, digits, `-` and `_`, starting with a letter.
+    public var name: String
+    /// What the worker plays: one of `Role.known`.
+    public var role: String
+    /// When the coordinator spawns it.
+    public var start: Start
+    /// The worker is killed (and the run fails) if it has not exited this long after its start.
+    public var timeout: RigDuration
+    /// Role parameters (`params:`), as the role's own names and string values, in file order.
+    public var parameters: [Parameter]
+    /// The steps of a `script` actor (`steps:`); empty for every other role.
+    public var steps: [Step]
+    /// Where the actor is written (its `name:` key).
+    public var position: SourcePosition
+
+    public init(
+        name: String, role: String, start: Start = .at(.zero, jitter: .zero), timeout: RigDuration = .seconds(30),
+        parameters: [Parameter] = [], steps: [Step] = [], position: SourcePosition
+    ) {
+        self.name = name
+        self.role = role
+        self.start = start
+        self.timeout = timeout
+        self.parameters = parameters
+        self.steps = steps
+        self.position = position
+    }
+}
+
+/// A role parameter as written in the rig: `name: value`, the value kept as text.
+public struct Parameter: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    public var position: SourcePosition
+    public init(name: String, value: String, position: SourcePosition) {
+        self.name = name
+        self.value = value
+        self.position = position
+    }
+}
+
+/// When an actor is spawned. Every start may carry `jitter`: a delay drawn uniformly from
+/// `0...jitter` with the run's seed, so a seed replays the same start times.
+public enum Start: Sendable, Equatable {
+    /// `start: {at: 100ms, jitter: 20ms}` (or `start: 100ms`): that long after the run begins.
+    case at(RigDuration, jitter: RigDuration)
+    /// `start: {after: b.ready, delay: 10ms, jitter: 5ms}`: after actor `b` emits event `ready`.
+    case afterEvent(actor: String, event: String, delay: RigDuration, jitter: RigDuration)
+    /// `start: {after_exit: b, delay: 0ms}`: after actor `b`'s process has exited.
+    case afterExit(actor: String, delay: RigDuration, jitter: RigDuration)
+
+    /// The actor this start depends on, if any (used for `after` cycle detection).
+    public var dependency: String? {
+        switch self {
+        case .at: return nil
+        case .afterEvent(let actor, _, _, _), .afterExit(let actor, _, _): return actor
+        }
+    }
+}
+
+/// One step of a `script` actor. Later issues add file, registry and process steps.
+public struct Step: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// `- sleep: 20ms`
+        case sleep(RigDuration)
+        /// `- emit: ready` — a named event other actors can wait for or start after.
+        case emit(String)
+        /// `- wait: b.ready` — blocks until actor `b` has emitted `ready` (at once if it already has).
+        case wait(actor: String, event: String)
+        /// `- exit: 3` — the process exits with this code (a script that runs out of steps exits 0).
+        case exit(Int32)
+    }
+    public var kind: Kind
+    public var position: SourcePosition
+    public init(_ kind: Kind, at position: SourcePosition) {
+        self.kind = kind
+        self.position = position
+    }
+}
+
+/// Something that must hold after the run, from the `expect:` block.
+public struct Expectation: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// `expect: {exit: {a: 0, b: [0, 3010]}}` — the actor's process exited with one of these codes.
+        case exitCode(actor: String, anyOf: [Int32])
+    }
+    public var kind: Kind
+    public var position: SourcePosition
+    public init(_ kind: Kind, at position: SourcePosition) {
+        self.kind = kind
+        self.position = position
+    }
+
+    /// How the expectation reads in reports, e.g. `a exits with 0`, `b exits with 0 or 3010`.
+    public var text: String {
+        switch kind {
+        case .exitCode(let actor, let codes):
+            return "\(actor) exits with " + codes.map(String.init).joined(separator: " or ")
+        }
+    }
+}
+
+/// The roles a `rig-worker` can play, and the parameters each accepts.
+public enum Role {
+    /// Role name → accepted parameter names. A rig naming another role or parameter is refused.
+    public static let known: [String: Set<String>] = [
+        "script": [],
+    ]
+}

@@ -1,0 +1,40 @@
+import Wire
+
+/// How a role talks to the rest of the run. `rig-worker` provides one session per process:
+/// over its pipe when a coordinator spawned it, or printing events when it runs standalone
+/// (`rig-worker ROLE key=value ...`, as `rig machine boot` starts Session Manager).
+///
+/// Roles are written as straight-line code: `sleep` and `await` keep the worker's event loop
+/// running underneath, so a closed pipe still ends the process at once.
+public protocol WorkerSession: AnyObject {
+    /// The role being played, e.g. `script`, `smss`.
+    var role: String { get }
+    /// The actor's name, parameters and (for scripts) steps.
+    var task: Task { get }
+    /// Reports one operation this process did (sent to the coordinator as an event).
+    func record(_ event: Event)
+    /// Sleeps, keeping the loop alive.
+    func sleep(nanoseconds: UInt64)
+    /// Blocks until `actor` has emitted `event`. Returns nil when it has, or why it never will.
+    func await(actor: String, event: String) -> String?
+    /// A line for the worker's log (its stderr).
+    func log(_ line: String)
+}
+
+extension WorkerSession {
+    /// Runs `body`, timing it on CLOCK_MONOTONIC, and records it as operation `op`.
+    /// `body` returns the result text (`ok`, `ERROR_SHARING_VIOLATION (32)`, ...).
+    @discardableResult
+    public func perform(_ op: String, _ args: [Argument] = [], _ body: () -> String) -> String {
+        let start = MonotonicClock.now()
+        let result = body()
+        record(Event(startNs: start, endNs: MonotonicClock.now(), op: op, args: args, result: result))
+        return result
+    }
+
+    /// A role parameter by name.
+    public func parameter(_ name: String) -> String? { task.parameter(name) }
+}
+
+/// A role's entry point: does the work and returns the process's exit code.
+public typealias RoleMain = @Sendable (any WorkerSession) -> Int32

@@ -1,0 +1,6 @@
+/// Every role `rig-worker` can play, by name. Add one line per role.
+public enum RoleTable {
+    public static let roles: [String: RoleMain] = [
+        "script": ScriptRole.run,
+    ]
+}

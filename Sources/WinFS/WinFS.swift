@@ -1,0 +1,2 @@
+/// Windows file semantics on POSIX (see README.md).
+public enum WinFS {}

@@ -1,0 +1,134 @@
+extension Message {
+    private enum Tag: UInt8 {
+        case hello = 1, task, event, await, release, unreachable, stop, exit
+    }
+
+    /// The message's payload bytes (frame them with `Frame.encode`).
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        switch self {
+        case .hello(let h):
+            w.u8(Tag.hello.rawValue); w.string(h.role); w.i32(h.pid); w.u64(h.mainNs)
+        case .task(let t):
+            w.u8(Tag.task.rawValue); w.string(t.actor); w.arguments(t.parameters)
+            w.u32(UInt32(t.steps.count))
+            for step in t.steps { w.string(step.op); w.arguments(step.args) }
+        case .event(let e):
+            w.u8(Tag.event.rawValue); w.u64(e.startNs); w.u64(e.endNs); w.string(e.op)
+            w.arguments(e.args); w.string(e.result)
+        case .await(let actor, let event):
+            w.u8(Tag.await.rawValue); w.string(actor); w.string(event)
+        case .release(let actor, let event, let ns):
+            w.u8(Tag.release.rawValue); w.string(actor); w.string(event); w.u64(ns)
+        case .unreachable(let actor, let event, let reason):
+            w.u8(Tag.unreachable.rawValue); w.string(actor); w.string(event); w.string(reason)
+        case .stop:
+            w.u8(Tag.stop.rawValue)
+        case .exit(let x):
+            w.u8(Tag.exit.rawValue); w.i32(x.code); w.u64(x.ns); w.string(x.detail)
+        }
+        return w.bytes
+    }
+
+    /// Decodes one payload; anything short, unknown, trailing or not UTF-8 is `malformed`.
+    public init(decoding payload: [UInt8]) throws(WireError) {
+        var r = ByteReader(payload)
+        let tagByte = try r.u8()
+        guard let tag = Tag(rawValue: tagByte) else { throw .malformed("unknown message tag \(tagByte)", offset: 0) }
+        switch tag {
+        case .hello:
+            self = .hello(Hello(role: try r.string(), pid: try r.i32(), mainNs: try r.u64()))
+        case .task:
+            let actor = try r.string()
+            let parameters = try r.arguments()
+            let count = try r.count()
+            var steps: [TaskStep] = []
+            for _ in 0..<count { steps.append(TaskStep(op: try r.string(), args: try r.arguments())) }
+            self = .task(Task(actor: actor, parameters: parameters, steps: steps))
+        case .event:
+            self = .event(
+                Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
+                      result: try r.string()))
+        case .await:
+            self = .await(actor: try r.string(), event: try r.string())
+        case .release:
+            self = .release(actor: try r.string(), event: try r.string(), ns: try r.u64())
+        case .unreachable:
+            self = .unreachable(actor: try r.string(), event: try r.string(), reason: try r.string())
+        case .stop:
+            self = .stop
+        case .exit:
+            self = .exit(ExitReport(code: try r.i32(), ns: try r.u64(), detail: try r.string()))
+        }
+        guard r.atEnd else { throw .malformed("\(r.remaining) trailing bytes", offset: r.offset) }
+    }
+
+    /// The whole frame for this message.
+    public func frame() throws(WireError) -> [UInt8] { try Frame.encode(encoded()) }
+}
+
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            u32(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+    mutating func arguments(_ args: [Argument]) {
+        u32(UInt32(args.count))
+        for a in args { string(a.name); string(a.value) }
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var remaining: Int { bytes.count - offset }
+    var atEnd: Bool { offset == bytes.count }
+
+    mutating func take(_ n: Int, _ what: String) throws(WireError) -> ArraySlice<UInt8> {
+        guard n >= 0, remaining >= n else {
+            throw .malformed("\(what) needs \(n) bytes, \(remaining) left", offset: offset)
+        }
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
+    mutating func u8() throws(WireError) -> UInt8 { try take(1, "a byte").first! }
+    mutating func u32() throws(WireError) -> UInt32 {
+        try take(4, "a 32-bit integer").reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    mutating func u64() throws(WireError) -> UInt64 {
+        try take(8, "a 64-bit integer").reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    mutating func i32() throws(WireError) -> Int32 { Int32(bitPattern: try u32()) }
+    /// A list or string length; never more than the bytes left could hold.
+    mutating func count() throws(WireError) -> Int {
+        let at = offset
+        let n = Int(try u32())
+        guard n <= remaining else { throw .malformed("a count of \(n) with \(remaining) bytes left", offset: at) }
+        return n
+    }
+    mutating func string() throws(WireError) -> String {
+        let at = offset
+        let n = try count()
+        let slice = try take(n, "a string")
+        guard let s = String(validating: slice, as: UTF8.self) else {
+            throw .malformed("a string that is not UTF-8", offset: at)
+        }
+        return s
+    }
+    mutating func arguments() throws(WireError) -> [Argument] {
+        let n = try count()
+        var out: [Argument] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(Argument(try string(), try string())) }
+        return out
+    }
+}

@@ -1,0 +1,106 @@
+/// The messages between `rig` (the coordinator) and `rig-worker`, one per frame.
+///
+/// A conversation:
+///
+///     worker       hello(role, pid, ns)                      once, first
+///     coordinator  task(actor, parameters, steps)            once, the work to do
+///     worker       event(startNs, endNs, op, args, result)   one per operation, as it happens
+///     worker       await(actor, event)                       a script waits for another actor
+///     coordinator  release(actor, event, ns)                 ...which has happened
+///     coordinator  unreachable(actor, event, reason)         ...or never will
+///     coordinator  stop                                      end now (reboot, timeout)
+///     worker       exit(code, ns, detail)                    last, just before the process exits
+///
+/// Timestamps are CLOCK_MONOTONIC nanoseconds taken in the process that did the work; every
+/// process of a machine reads the same clock. A worker whose pipe closes exits at once.
+///
+/// Encoding (little-endian): one tag byte, then the fields in order. Integers are fixed-size;
+/// a string is a u32 byte count and UTF-8 bytes; a list is a u32 count and its elements.
+public enum Message: Sendable, Equatable {
+    case hello(Hello)
+    case task(Task)
+    case event(Event)
+    case await(actor: String, event: String)
+    case release(actor: String, event: String, ns: UInt64)
+    case unreachable(actor: String, event: String, reason: String)
+    case stop
+    case exit(ExitReport)
+}
+
+/// The first frame a worker sends.
+public struct Hello: Sendable, Equatable {
+    public var role: String
+    public var pid: Int32
+    /// When the worker's `main` began, so spawn→main and main→hello can be told apart.
+    public var mainNs: UInt64
+    public init(role: String, pid: Int32, mainNs: UInt64) {
+        self.role = role
+        self.pid = pid
+        self.mainNs = mainNs
+    }
+}
+
+/// A name and a value: an operation's argument, a role's parameter.
+public struct Argument: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// One step of a scripted worker: an operation name and its arguments.
+public struct TaskStep: Sendable, Equatable {
+    public var op: String
+    public var args: [Argument]
+    public init(op: String, args: [Argument] = []) {
+        self.op = op
+        self.args = args
+    }
+    public func argument(_ name: String) -> String? { args.first { $0.name == name }?.value }
+}
+
+/// The work the coordinator gives a worker after its hello.
+public struct Task: Sendable, Equatable {
+    /// The actor this worker plays, as the rig names it.
+    public var actor: String
+    public var parameters: [Argument]
+    public var steps: [TaskStep]
+    public init(actor: String, parameters: [Argument] = [], steps: [TaskStep] = []) {
+        self.actor = actor
+        self.parameters = parameters
+        self.steps = steps
+    }
+    public func parameter(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
+}
+
+/// One operation a process did: when (CLOCK_MONOTONIC ns, taken where the work happened),
+/// what, with which arguments, and the result (`ok`, or e.g. `ERROR_SHARING_VIOLATION (32)`).
+public struct Event: Sendable, Equatable {
+    public var startNs: UInt64
+    public var endNs: UInt64
+    public var op: String
+    public var args: [Argument]
+    public var result: String
+    public init(startNs: UInt64, endNs: UInt64, op: String, args: [Argument] = [], result: String = "ok") {
+        self.startNs = startNs
+        self.endNs = endNs
+        self.op = op
+        self.args = args
+        self.result = result
+    }
+    public func argument(_ name: String) -> String? { args.first { $0.name == name }?.value }
+}
+
+/// The last frame a worker sends: the code it is about to exit with and why.
+public struct ExitReport: Sendable, Equatable {
+    public var code: Int32
+    public var ns: UInt64
+    public var detail: String
+    public init(code: Int32, ns: UInt64, detail: String = "") {
+        self.code = code
+        self.ns = ns
+        self.detail = detail
+    }
+}

@@ -1,0 +1,2 @@
+import Roles
+print("rig-worker")

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// `rig fs`: not built yet.
+struct FsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fs", abstract: "(not built yet)")
+}

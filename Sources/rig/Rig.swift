@@ -1,0 +1,50 @@
+import ArgumentParser
+import Glibc
+
+/// `rig`: the PatchRig coordinator and the machine tools.
+@main
+struct RigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rig",
+        abstract: "Reproduce Windows servicing races with real processes on a sandboxed machine.",
+        discussion: """
+            Exit status: 0 when everything held, 1 when an expectation failed, 2 for a bad rig or \
+            bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
+            """,
+        subcommands: [RunCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
+    )
+
+    /// Usage errors exit with status 2 (ArgumentParser's default would be 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = fullMessage(for: error)
+                if !message.isEmpty { printError(message) }
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure the user caused (bad rig, bad path, missing machine): message on stderr, exit 2.
+struct UsageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints `message` to stderr and exits with `code`.
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    printError("rig: \(message)")
+    Glibc.exit(code)
+}
+
+/// Writes a line to standard error (unbuffered, so it is never lost on exit).
+func printError(_ line: String) {
+    let text = line.hasSuffix("\n") ? line : line + "\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+}
