@@ -1,2 +1,0 @@
-/// Windows file semantics on POSIX (see README.md).
-public enum WinFS {}

@@ -1,0 +1,105 @@
+/// A Windows path on the simulated machine, e.g. `C:\Windows\System32\mscoree.dll`, parsed and
+/// checked: drive C only, no `..`, no NUL, no empty or device-like names. It maps under the
+/// machine directory as `drive_c/Windows/System32/mscoree.dll`.
+///
+/// Accepted spellings: `C:\a\b`, `c:/a/b`, and the NT form `\??\C:\a\b` that
+/// PendingFileRenameOperations stores. Case is kept as written (the sandbox is a POSIX file
+/// system; rigs and images name files with one spelling).
+public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
+    /// Path components below the drive root, e.g. `["Windows", "System32", "mscoree.dll"]`.
+    public let components: [String]
+
+    /// Parses and checks `text`; throws `PathError` naming what is wrong.
+    public init(_ text: String) throws(PathError) {
+        guard !text.utf8.contains(0) else { throw PathError(text, "contains a NUL byte") }
+        var rest = Substring(text)
+        if rest.hasPrefix("\\??\\") { rest = rest.dropFirst(4) }
+        guard rest.count >= 2, let drive = rest.first, rest.dropFirst().first == ":" else {
+            throw PathError(text, "is not a full Windows path (it must start with C:\\)")
+        }
+        guard drive == "C" || drive == "c" else {
+            throw PathError(text, "is on drive \(drive): — the machine has drive C: only")
+        }
+        rest = rest.dropFirst(2)
+        guard rest.isEmpty || rest.first == "\\" || rest.first == "/" else {
+            throw PathError(text, "is relative to the current directory of drive C: (write C:\\...)")
+        }
+        var parts: [String] = []
+        for piece in rest.split(whereSeparator: { $0 == "\\" || $0 == "/" }) {
+            if piece == "." { continue }
+            guard piece != ".." else { throw PathError(text, "contains '..'") }
+            // Characters Windows refuses in names (and ':' would name an alternate data stream).
+            if let bad = piece.first(where: { "<>:\"|?*".contains($0) || ($0.asciiValue ?? 32) < 32 }) {
+                throw PathError(text, "has the character '\(bad)' that Windows does not allow in a name")
+            }
+            parts.append(String(piece))
+        }
+        components = parts
+    }
+
+    public init(components: [String]) { self.components = components }
+
+    /// `C:\Windows\System32\mscoree.dll`
+    public var description: String { "C:\\" + components.joined(separator: "\\") }
+
+    /// The NT form PendingFileRenameOperations stores: `\??\C:\Windows\...`.
+    public var ntPath: String { "\\??\\" + description }
+
+    /// The path relative to the machine directory: `drive_c/Windows/System32/mscoree.dll`.
+    public var sandboxRelativePath: String {
+        (["drive_c"] + components).joined(separator: "/")
+    }
+
+    /// The last component (file name), or nil for the drive root.
+    public var name: String? { components.last }
+
+    /// The containing directory, or nil for the drive root.
+    public var parent: WindowsPath? {
+        components.isEmpty ? nil : WindowsPath(components: Array(components.dropLast()))
+    }
+
+    /// `self` with `name` appended.
+    public func appending(_ name: String) -> WindowsPath { WindowsPath(components: components + [name]) }
+}
+
+/// A path that cannot name a file on the machine, and why. Maps to ERROR_INVALID_NAME (123).
+public struct PathError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public init(_ path: String, _ reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "invalid path '\(path)': \(reason)" }
+}
+
+/// A rename or delete queued for the next boot (MoveFileEx with MOVEFILE_DELAY_UNTIL_REBOOT),
+/// in the order it was queued.
+public struct PendingRename: Sendable, Equatable, CustomStringConvertible {
+    public var source: WindowsPath
+    /// nil: delete the source at boot.
+    public var destination: WindowsPath?
+    /// MOVEFILE_REPLACE_EXISTING: stored as a `!` before the destination.
+    public var replaceExisting: Bool
+
+    public init(source: WindowsPath, destination: WindowsPath?, replaceExisting: Bool = false) {
+        self.source = source
+        self.destination = destination
+        self.replaceExisting = replaceExisting
+    }
+
+    /// `SRC -> DST`, `SRC -> (delete)`, with `!` before DST for replace-existing (as `rig fs pending` prints).
+    public var description: String {
+        guard let destination else { return "\(source) -> (delete)" }
+        return "\(source) -> \(replaceExisting ? "!" : "")\(destination)"
+    }
+}
+
+/// Where delayed renames are queued: the registry's PendingFileRenameOperations on the NT
+/// profile, `wininit.ini [rename]` on the Windows 9x profile. The Machine module provides both.
+public protocol PendingRenameStore {
+    /// Appends one pair at the end of the queue, atomically with respect to other processes.
+    func append(_ rename: PendingRename) throws
+    /// The queued pairs, in queued order.
+    func pending() throws -> [PendingRename]
+}
