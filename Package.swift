@@ -54,6 +54,9 @@ let package = Package(
             dependencies: ["Roles"],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
 
+        // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
+        .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "WinFS"]),
+
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire"]),
         .testTarget(name: "WinFSTests", dependencies: ["WinFS"]),
