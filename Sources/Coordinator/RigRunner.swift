@@ -245,7 +245,7 @@ public final class RigRunner {
 
     // MARK: Ends
 
-    private func exited(_ state: ActorState, _ status: ExitStatus) {
+    private func exited(_ state: ActorState, _ status: TerminationStatus) {
         state.record.endNs = MonotonicClock.now()
         switch status {
         case .exited(let code): state.record.termination = .exited(code: code)

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// How a child process ended, as the kernel reported it. A non-zero exit code is a result.
-public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
     case exited(code: Int32)
     case signaled(signal: Int32)
     public var description: String {
@@ -27,8 +27,8 @@ public enum StandardStream {
 public final class ChildProcess: Handle {
     /// The child's pid (valid once `spawn` returned).
     public private(set) var pid: Int32 = 0
-    private var onExit: ((ExitStatus) -> Void)?
-    public private(set) var status: ExitStatus?
+    private var onExit: ((TerminationStatus) -> Void)?
+    public private(set) var status: TerminationStatus?
 
     private var process: UnsafeMutablePointer<uv_process_t> {
         UnsafeMutableRawPointer(rawHandle).assumingMemoryBound(to: uv_process_t.self)
@@ -45,7 +45,7 @@ public final class ChildProcess: Handle {
         loop: EventLoop, executable: String, arguments: [String], environment: [String]? = nil,
         stdin: StandardStream = .ignore, stdout: StandardStream = .inherit(fd: 1),
         stderr: StandardStream = .inherit(fd: 2), controlPipe: FramedPipe? = nil, newProcessGroup: Bool = false,
-        onExit: @escaping (ExitStatus) -> Void
+        onExit: @escaping (TerminationStatus) -> Void
     ) throws(UVError) {
         super.init(allocating: uv_process_t.self)
         self.onExit = onExit
@@ -80,7 +80,7 @@ public final class ChildProcess: Handle {
                 options.stdio = stdioBuffer.baseAddress
                 options.exit_cb = { process, exitStatus, termSignal in
                     guard let child = Handle.from(UnsafeMutableRawPointer(process), as: ChildProcess.self) else { return }
-                    let status: ExitStatus =
+                    let status: TerminationStatus =
                         termSignal != 0 ? .signaled(signal: termSignal) : .exited(code: Int32(truncatingIfNeeded: exitStatus))
                     child.status = status
                     let callback = child.onExit
