@@ -24,8 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLibUV", path: "Sources/CLibUV", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
-        // The only module that touches libuv: loop, framed pipes, processes, timers, signals.
-        .target(name: "LibUV", dependencies: ["CLibUV"]),
+        // The only module that touches libuv: loop, framed pipes (Wire frames), processes, timers, signals.
+        .target(name: "LibUV", dependencies: ["CLibUV", "Wire"]),
         // Wire protocol between rig and rig-worker: frames and messages. No dependencies.
         .target(name: "Wire"),
         // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.

@@ -208,7 +208,9 @@ public final class RigRunner {
             }
         case .exit(let report):
             state.record.exitReport = report
-        case .task, .release, .unreachable, .stop:
+        case .pong:
+            break
+        case .task, .release, .unreachable, .stop, .ping:
             kill(state, because: "it broke the protocol: it sent \(message), which only the coordinator sends")
         }
     }

@@ -101,17 +101,40 @@ public final class FramedPipe: Handle {
     }
 
     /// Sends a message as one frame.
-    public func send(_ message: Message) throws(PipeError) { try send(message.encoded()) }
+    public func send(_ message: Message) throws(PipeError) {
+        let frame: [UInt8]
+        do { frame = try message.frame() } catch { throw .wire(error) }
+        try write(frame)
+    }
 
     private func write(_ bytes: [UInt8]) throws(PipeError) {
         guard isOpen else { throw .closed }
-        // One allocation holds the request and the bytes; the write callback frees it.
+        var written = 0
+        if uv_stream_get_write_queue_size(stream) == 0 {
+            // The common case: the kernel takes the whole frame at once. uv_try_write needs no
+            // request and leaves no completion to run, which saves a loop iteration per frame.
+            let rc = bytes.withUnsafeBytes { raw in
+                var buf = uv_buf_init(
+                    UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self),
+                    UInt32(raw.count))
+                return uv_try_write(stream, &buf, 1)
+            }
+            if rc == Int32(bytes.count) { return }
+            if rc > 0 {
+                written = Int(rc)
+            } else if rc != Int32(UV_EAGAIN.rawValue) {
+                throw .uv(UVError("uv_try_write", code: rc))
+            }
+        }
+        // The rest is queued. One allocation holds the request and the bytes; the write
+        // callback frees it.
+        let count = bytes.count - written
         let requestSize = MemoryLayout<uv_write_t>.stride
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: requestSize + bytes.count, alignment: 16)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: requestSize + count, alignment: 16)
         let request = memory.bindMemory(to: uv_write_t.self, capacity: 1)
         let data = memory + requestSize
-        bytes.withUnsafeBytes { data.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        var buf = uv_buf_init(data.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        bytes.withUnsafeBytes { data.copyMemory(from: $0.baseAddress! + written, byteCount: count) }
+        var buf = uv_buf_init(data.assumingMemoryBound(to: CChar.self), UInt32(count))
         let rc = uv_write(request, stream, &buf, 1) { request, _ in
             UnsafeMutableRawPointer(request)?.deallocate()
         }

@@ -50,7 +50,9 @@ final class PipeSession: WorkerSession {
                 released["\(actor).\(event)"] = .some(reason)
             case .stop:
                 finish(code: WorkerExit.stopped, detail: "stopped by the coordinator")
-            case .hello, .event, .await, .exit:
+            case .ping(let n):
+                try? pipe.send(.pong(n))
+            case .hello, .event, .await, .exit, .pong:
                 log("control pipe: unexpected \(message) from the coordinator")
             }
         }

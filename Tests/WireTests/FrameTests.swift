@@ -10,6 +10,8 @@ import Testing
         .release(actor: "b", event: "ready", ns: 99),
         .unreachable(actor: "b", event: "ready", reason: "b exited without emitting ready"),
         .stop,
+        .ping(1 << 40),
+        .pong(7),
         .exit(ExitReport(code: 3010, ns: 7, detail: "reboot required ✓")),
     ]
 
