@@ -274,16 +274,15 @@ public final class RigRunner {
         finished(state)
     }
 
+    /// The actor could not be run at all; the report lists `reason` as its failure.
     private func fail(_ state: ActorState, _ reason: String) {
         state.record.failure = reason
-        problems.append("\(state.name): \(reason)")
         finished(state)
     }
 
     private func kill(_ state: ActorState, because reason: String) {
         if state.record.failure == nil {
-            state.record.failure = reason
-            problems.append("\(state.name) (pid \(state.record.pid.map(String.init) ?? "-")): \(reason); killed")
+            state.record.failure = "\(reason); killed (pid \(state.record.pid.map(String.init) ?? "-"))"
         }
         note("kill", [Argument("actor", state.name), Argument("reason", reason)])
         state.process?.signalGroup(SIGKILL)

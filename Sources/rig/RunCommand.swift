@@ -1,6 +1,119 @@
 import ArgumentParser
+import Coordinator
+import Foundation
+import Report
+import RigModel
 
-/// `rig run RIG`: not built yet.
+/// `rig run RIG`: runs a rig and checks its expectations.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a rig: spawn its actors as rig-worker processes and check its expectations.",
+        discussion: """
+            Exit status: 0 when every expectation held, 1 when one failed or the run had a problem \
+            (a worker timed out, broke the protocol, ...), 2 for a bad rig or bad usage, 130/143 when \
+            interrupted by SIGINT/SIGTERM. A failed run prints the tail of each worker's log and the \
+            command that replays it.
+            """)
+
+    @Argument(help: "The rig file (YAML), e.g. Rigs/smoke.yaml.")
+    var rig: String
+
+    @Option(help: "Seed for start jitter (default: the rig's `seed:`).")
+    var seed: UInt64?
+
+    @Option(help: "Write a Chrome Trace Event JSON file (opens in Perfetto).")
+    var trace: String?
+
+    @Option(help: "Write the results record (JSON; fields in Rigs/README.md).")
+    var json: String?
+
+    @Option(help: "Write JUnit XML, one test case per expectation.")
+    var junit: String?
+
+    @Option(help: "Keep each worker's stdout and stderr in this directory (<actor>.stdout, .stderr).")
+    var out: String?
+
+    @Flag(help: "Keep the run's working directory (worker logs) even when the run passes.")
+    var keep = false
+
+    func run() throws {
+        let loaded: Rig
+        do { loaded = try RigLoader.load(path: rig) } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let worker = try workerExecutable()
+        let logDirectory = try makeLogDirectory()
+        let seed = self.seed ?? loaded.seed
+
+        let runner = try RigRunner(
+            rig: loaded, options: RunOptions(seed: seed, workerExecutable: worker, logDirectory: logDirectory))
+        let history = runner.run()
+        let verdict = Checks.verdict(history)
+
+        try write(TraceWriter.json(history), to: trace)
+        try write(ResultsWriter.json(history), to: json)
+        try write(JUnitWriter.xml(history), to: junit)
+        print(SummaryWriter.text(history), terminator: "")
+
+        if !verdict.passed {
+            printLogTails(history)
+            print("replay: rig run \(rig) --seed \(seed)")
+        }
+        if out == nil {
+            if keep || !verdict.passed {
+                print("worker logs kept in \(logDirectory)")
+            } else {
+                try? FileManager.default.removeItem(atPath: logDirectory)
+            }
+        }
+        if let signal = runner.interruptedBy { throw ExitCode(128 + signal) }
+        if !verdict.passed { throw ExitCode(1) }
+    }
+
+    /// rig-worker sits beside rig (the build puts both in one directory); RIG_WORKER overrides.
+    private func workerExecutable() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["RIG_WORKER"] { return path }
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let path = me.deletingLastPathComponent().appendingPathComponent("rig-worker").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ValidationError("cannot find rig-worker beside rig (looked for \(path)); build both with `swift build`")
+        }
+        return path
+    }
+
+    private func makeLogDirectory() throws -> String {
+        if let out {
+            do {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            } catch {
+                throw ValidationError("--out \(out): cannot create the directory: \(error.localizedDescription)")
+            }
+            return out
+        }
+        var template = Array((NSTemporaryDirectory() + "/patchrig-run-XXXXXX").utf8CString)
+        guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
+        return String(cString: path)
+    }
+
+    private func write(_ text: String, to path: String?) throws {
+        guard let path else { return }
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            printError("rig: cannot write \(path): \(error.localizedDescription)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The last lines of each worker's logs, so a failure can be understood without digging.
+    private func printLogTails(_ history: RunHistory, lines: Int = 10) {
+        for actor in history.actors {
+            for path in [actor.stdoutPath, actor.stderrPath].compactMap({ $0 }) {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { continue }
+                let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
+                print("--- \(actor.name) (\(actor.role)) \(URL(fileURLWithPath: path).lastPathComponent), last lines:")
+                print(tail.joined(separator: "\n"), terminator: text.hasSuffix("\n") ? "" : "\n")
+            }
+        }
+    }
 }
