@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+/// `rig run` as a user runs it: the built binaries, real workers, real files.
+@Suite(.serialized)
+struct RunCommandTests {
+    @Test func theSmokeRigPassesWithATraceAndAResultsRecord() throws {
+        let dir = temporaryDirectory()
+        let outcome = try execute(Paths.rig, [
+            "run", "Rigs/smoke.yaml", "--trace", dir + "/t.json", "--json", dir + "/r.json", "--junit", dir + "/j.xml",
+            "--out", dir + "/logs",
+        ])
+        #expect(outcome.status == 0, "stdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
+
+        let results = try readJSON(dir + "/r.json")
+        #expect(results["passed"] as? Bool == true)
+        #expect(results["seed"] as? Int == 7)
+        let actors = try #require(results["actors"] as? [[String: Any]])
+        #expect(actors.map { $0["name"] as? String } == ["app", "installer", "logger", "reporter"])
+        #expect(actors.map { $0["exit_code"] as? Int } == [0, 3010, 0, 1])
+        let pids = actors.compactMap { $0["pid"] as? Int }
+        #expect(Set(pids).count == 4)
+        let expectations = try #require(results["expectations"] as? [[String: Any]])
+        #expect(expectations.count == 4 && expectations.allSatisfy { $0["passed"] as? Bool == true })
+
+        // The trace names each worker process by actor and role, and has their operations.
+        let trace = try readJSON(dir + "/t.json")
+        let events = try #require(trace["traceEvents"] as? [[String: Any]])
+        let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "process_name" }
+        let workerNames = Set(names.compactMap { event -> String? in
+            guard let pid = event["pid"] as? Int, pids.contains(pid) else { return nil }
+            return (event["args"] as? [String: Any])?["name"] as? String
+        })
+        #expect(workerNames.count >= 3)
+        #expect(workerNames.contains("installer (script)"))
+        let operations = events.filter { $0["ph"] as? String == "X" && pids.contains($0["pid"] as? Int ?? -1) }
+        #expect(operations.contains { $0["name"] as? String == "wait" })
+        #expect(operations.contains { $0["name"] as? String == "emit" })
+
+        // Logs kept with --out; JUnit has one test case per expectation.
+        #expect(FileManager.default.fileExists(atPath: dir + "/logs/installer.stderr"))
+        let junit = try String(contentsOfFile: dir + "/j.xml", encoding: .utf8)
+        #expect(junit.components(separatedBy: "<testcase").count - 1 == 4)
+    }
+
+    @Test func aFailingExpectationExitsOneWithTheReplayCommand() throws {
+        let rig = try temporaryFile("fails.yaml", """
+            actors:
+              - name: a
+                role: script
+                steps:
+                  - exit: 4
+            expect:
+              exit:
+                a: 0
+            """)
+        let outcome = try execute(Paths.rig, ["run", rig, "--seed", "99"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stdout.contains("replay: rig run \(rig) --seed 99"))
+    }
+
+    @Test(arguments: [
+        ("actors:\n  - name: a\n    role: script\n    colour: red\n", ":4:5: error: unknown key 'colour'"),
+        ("actors:\n  - name: a\n    role: plumber\n", ":3:11: error: unknown role 'plumber'"),
+        ("actors:\n  - name: a\n    role: script\n    timeout: 5 parsecs\n", ":4:14: error:"),
+        ("actors: [\n", ": error:"),
+        ("actors:\n  - name: a\n    role: script\n    start: {after: b.x}\n  - name: b\n    role: script\n    start: {after: a.y}\n", "a → b → a"),
+    ])
+    func aBadRigExitsTwoWithAPositionAndSpawnsNothing(yaml: String, message: String) throws {
+        let rig = try temporaryFile("bad.yaml", yaml)
+        let logs = temporaryDirectory() + "/logs"
+        let outcome = try execute(Paths.rig, ["run", rig, "--out", logs])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(rig) && outcome.stderr.contains(message), "stderr: \(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: logs), "nothing may be spawned for a bad rig")
+    }
+
+    @Test func aWorkerSendingGarbageIsKilledAndNamed() throws {
+        let impostor = try temporaryFile("impostor", "#!/bin/sh\nprintf '\\003\\000\\000\\000\\356\\001\\002' >&3\nsleep 30\n")
+        chmod(impostor, 0o755)
+        let rig = try temporaryFile("one.yaml", "actors:\n  - name: liar\n    role: script\n")
+        let outcome = try execute(Paths.rig, ["run", rig], environment: ["RIG_WORKER": impostor])
+        #expect(outcome.status == 1)
+        #expect(outcome.stdout.contains("liar") && outcome.stdout.contains("malformed frame"), "stdout: \(outcome.stdout)")
+    }
+}
+
+/// No process outlives its run.
+@Suite(.serialized)
+struct OrphanTests {
+    let sleepers = """
+        rig: sleepers
+        actors:
+          - name: a
+            role: script
+            steps: [{sleep: 60s}]
+          - name: b
+            role: script
+            steps: [{sleep: 60s}]
+          - name: c
+            role: script
+            steps: [{emit: up}, {sleep: 60s}]
+        """
+
+    /// Starts `rig run` on the sleepers rig and waits until its three workers run.
+    func startRun(_ extra: [String] = []) throws -> (Process, [Int32]) {
+        let rig = try temporaryFile("sleepers.yaml", sleepers)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.rig)
+        process.arguments = ["run", rig] + extra
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var workers: [Int32] = []
+        for _ in 0..<500 where workers.count < 3 {
+            usleep(10_000)
+            workers = children(of: process.processIdentifier, named: "rig-worker")
+        }
+        return (process, workers)
+    }
+
+    @Test func killingTheCoordinatorLeavesNoWorkerAlive() throws {
+        let (process, workers) = try startRun()
+        #expect(workers.count == 3)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        sleep(2)
+        let survivors = workers.filter(isAlive)
+        #expect(survivors.isEmpty, "still alive 2 s after the coordinator was killed: \(survivors)")
+    }
+
+    @Test func interruptingTheCoordinatorEndsTheWorkersAndReports() throws {
+        let dir = temporaryDirectory()
+        let (process, workers) = try startRun(["--json", dir + "/r.json"])
+        #expect(workers.count == 3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(workers.filter(isAlive).isEmpty)
+        let results = try readJSON(dir + "/r.json")
+        #expect(results["passed"] as? Bool == false)
+        #expect((results["problems"] as? [String])?.contains { $0.contains("interrupted by SIGINT") } == true)
+    }
+}
