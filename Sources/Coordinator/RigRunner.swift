@@ -70,6 +70,9 @@ public final class RigRunner {
 
     /// Runs the rig to its end and returns what happened.
     public func run() -> RunHistory {
+        // Whoever started us may have blocked signals (some process launchers do): libuv must see
+        // SIGCHLD to reap workers, and SIGINT/SIGTERM must reach the watchers below.
+        unblockSignals([SIGCHLD, SIGINT, SIGTERM])
         startNs = MonotonicClock.now()
         note("run", [Argument("rig", rig.name), Argument("seed", String(options.seed))])
         do {

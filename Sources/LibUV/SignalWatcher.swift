@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Calls back on the loop when the process receives a signal (SIGINT, SIGTERM, ...).
 public final class SignalWatcher: Handle {
@@ -28,4 +31,14 @@ public final class SignalWatcher: Handle {
     public func unref() { uv_unref(rawHandle) }
 
     override func willClose() { callback = nil }
+}
+
+/// Unblocks `signals` in the calling thread's signal mask (which a process inherits from
+/// whoever started it). libuv reaps children through SIGCHLD and watches signals through the
+/// mask, so a blocked signal silently never arrives.
+public func unblockSignals(_ signals: [Int32]) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for signal in signals { sigaddset(&set, signal) }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }

@@ -27,8 +27,9 @@ public enum RigLoader {
     public static let defaultActorTimeout = RigDuration.seconds(30)
     /// The whole run's time limit when the rig gives none.
     public static let defaultRigTimeout = RigDuration.seconds(60)
-    /// The codes a process can exit with on POSIX (`exit:` steps).
-    public static let processExitCodes: ClosedRange<Int32> = 0...255
+    /// The codes an `exit:` step may name: a Windows exit code (3010, 1603, ...). The worker
+    /// exits with its low 8 bits and reports the whole code in its exit frame.
+    public static let processExitCodes: ClosedRange<Int32> = 0...Int32.max
     /// The codes an expectation may name: Windows exit codes such as 3010 are reported by the
     /// worker in its exit frame (the kernel only keeps the low 8 bits).
     public static let expectedExitCodes: ClosedRange<Int32> = 0...Int32.max

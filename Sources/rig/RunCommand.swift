@@ -49,8 +49,16 @@ struct RunCommand: ParsableCommand {
 
         let runner = try RigRunner(
             rig: loaded, options: RunOptions(seed: seed, workerExecutable: worker, logDirectory: logDirectory))
-        let history = runner.run()
+        var history = runner.run()
         let verdict = Checks.verdict(history)
+        let keepLogs = out != nil || keep || !verdict.passed
+        if !keepLogs {
+            // The logs go with the temporary directory: the record must not point at them.
+            for i in history.actors.indices {
+                history.actors[i].stdoutPath = nil
+                history.actors[i].stderrPath = nil
+            }
+        }
 
         try write(TraceWriter.json(history), to: trace)
         try write(ResultsWriter.json(history), to: json)
@@ -62,7 +70,7 @@ struct RunCommand: ParsableCommand {
             print("replay: rig run \(rig) --seed \(seed)")
         }
         if out == nil {
-            if keep || !verdict.passed {
+            if keepLogs {
                 print("worker logs kept in \(logDirectory)")
             } else {
                 try? FileManager.default.removeItem(atPath: logDirectory)
@@ -92,7 +100,7 @@ struct RunCommand: ParsableCommand {
             }
             return out
         }
-        var template = Array((NSTemporaryDirectory() + "/patchrig-run-XXXXXX").utf8CString)
+        var template = Array((NSTemporaryDirectory() + "patchrig-run-XXXXXX").utf8CString)
         guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
         return String(cString: path)
     }

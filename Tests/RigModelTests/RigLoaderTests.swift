@@ -334,7 +334,7 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                   - {sleep: 1ms, emit: x}
                   - emit: "no way"
                   - emit:
-                  - exit: 256
+                  - exit: 2147483648
                   - exit: -1
                   - exit: 1.5
             """
@@ -344,9 +344,9 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
             "r.yaml:7:22: error: step 3 has more than one action ('sleep' and 'emit'); write one per step",
             "r.yaml:8:15: error: bad event name 'no way': use letters, digits, '_' or '-'",
             "r.yaml:9:14: error: the event of 'emit' must be text, not nothing",
-            "r.yaml:10:15: error: the exit code must be in 0...255, not 256",
-            "r.yaml:11:15: error: the exit code must be in 0...255, not -1",
-            "r.yaml:12:15: error: the exit code must be a whole number in 0...255, not '1.5'",
+            "r.yaml:10:15: error: the exit code must be a whole number in 0...2147483647, not '2147483648'",
+            "r.yaml:11:15: error: the exit code must be in 0...2147483647, not -1",
+            "r.yaml:12:15: error: the exit code must be a whole number in 0...2147483647, not '1.5'",
         ])
     }
 
