@@ -1,3 +1,4 @@
+import Registry
 import WinFS
 
 /// Which Windows family a machine behaves like.
@@ -128,39 +129,15 @@ public struct NativeImageSet: Sendable, Equatable {
     }
 }
 
-/// A typed registry value.
-public enum RegistryData: Sendable, Equatable, CustomStringConvertible {
-    case string(String)
-    case multiString([String])
-    case dword(UInt32)
-
-    /// `REG_SZ`, `REG_MULTI_SZ`, `REG_DWORD`.
-    public var typeName: String {
-        switch self {
-        case .string: return "REG_SZ"
-        case .multiString: return "REG_MULTI_SZ"
-        case .dword: return "REG_DWORD"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .string(let s): return s
-        case .multiString(let list): return list.joined(separator: "\\0")
-        case .dword(let d): return "\(d)"
-        }
-    }
-}
-
 /// One registry value (or, with a nil `data`, just a key that must exist).
 public struct RegistryValueDefinition: Sendable, Equatable {
     /// Full key path, e.g. `HKLM\SOFTWARE\Microsoft\.NETFramework`.
-    public var key: String
+    public var key: RegistryKeyPath
     /// Value name; empty for the key's default value.
     public var name: String
     /// Nil: the key is created with no value.
-    public var data: RegistryData?
-    public init(key: String, name: String, data: RegistryData?) {
+    public var data: RegistryValue?
+    public init(key: RegistryKeyPath, name: String, data: RegistryValue?) {
         self.key = key
         self.name = name
         self.data = data
@@ -235,10 +212,12 @@ public struct StartupEntry: Sendable, Equatable, Encodable {
     }
 
     /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`
-    public var key: String { StartupEntry.key(hive: hive, kind: kind) }
+    public var key: RegistryKeyPath { StartupEntry.key(hive: hive, kind: kind) }
 
     /// The registry key holding `kind` entries of `hive`.
-    public static func key(hive: Hive, kind: Kind) -> String {
-        "\(hive.rawValue)\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\\(kind.rawValue)"
+    public static func key(hive: Hive, kind: Kind) -> RegistryKeyPath {
+        RegistryKeyPath(
+            root: hive == .localMachine ? .localMachine : .currentUser,
+            components: ["SOFTWARE", "Microsoft", "Windows", "CurrentVersion", kind.rawValue])
     }
 }

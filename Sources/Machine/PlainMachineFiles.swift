@@ -112,3 +112,22 @@ func posixCall(_ operation: @autoclosure () -> String, _ body: () -> Int32) thro
         throw MachineError("\(operation()): \(String(cString: strerror(errno)))")
     }
 }
+
+extension PlainMachineFiles {
+    /// Size of the file in bytes.
+    public func size(_ path: WindowsPath) throws(MachineError) -> Int {
+        var info = stat()
+        _ = try posixCall("stat \(path)") { lstat(hostPath(path), &info) }
+        return Int(info.st_size)
+    }
+
+    /// The first `count` bytes of a file (fewer if it is shorter).
+    public func readPrefix(_ path: WindowsPath, count: Int) throws(MachineError) -> [UInt8] {
+        try checkNoLinks(path)
+        let fd = try posixCall("open \(path) for reading") { open(hostPath(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = try posixCall("read \(path)") { buffer.withUnsafeMutableBytes { Int32(read(fd, $0.baseAddress, $0.count)) } }
+        return Array(buffer[0..<Int(n)])
+    }
+}
