@@ -1,0 +1,394 @@
+import Yams
+
+/// Small helpers for decoding YAML files (rigs, machine images) into typed models with
+/// `file:line:column` errors. Parse with `YAMLSupport.compose(_:file:)`, then read the tree with a
+/// `YAMLReader`, which collects every problem instead of stopping at the first one.
+///
+///     let root = try YAMLSupport.compose(text, file: path)    // malformed YAML → RigError
+///     let reader = YAMLReader(file: path)
+///     if let top = reader.mapping(root, what: "the image", keys: ["files", "registry"]) {
+///         let files = top["files"].flatMap { reader.list($0, what: "files") } ?? []
+///         ...
+///     }
+///     if !reader.errors.isEmpty { throw RigErrors(reader.sortedErrors) }
+public enum YAMLSupport {
+    /// Composes `text` into a node tree. Returns nil for an empty document (only comments or
+    /// whitespace). Malformed YAML, several documents and duplicate keys become one `RigError` at
+    /// the position the parser reported.
+    public static func compose(_ text: String, file: String) throws(RigError) -> Yams.Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw rigError(from: error, in: text, file: file)
+        } catch {
+            throw RigError("malformed YAML: \(error)", at: SourcePosition(file: file, line: 1, column: 1))
+        }
+    }
+
+    /// The position of `node` in `file` (1-based); `1:1` when the node carries no mark.
+    public static func position(of node: Yams.Node, in file: String) -> SourcePosition {
+        let mark = node.mark
+        return SourcePosition(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    /// Turns a Yams parse error into a `RigError` at the parser's position.
+    static func rigError(from error: YamlError, in text: String, file: String) -> RigError {
+        func at(_ mark: Mark) -> SourcePosition {
+            SourcePosition(file: file, line: max(mark.line, 1), column: max(mark.column, 1))
+        }
+        func withContext(_ problem: String, _ context: YamlError.Context?) -> String {
+            guard let context else { return "malformed YAML: \(problem)" }
+            return "malformed YAML: \(problem) (\(context.text) at \(context.mark.line):\(context.mark.column))"
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return RigError(withContext(problem, context), at: at(mark))
+        case .reader(let problem, let offset, _, _):
+            let (line, column) = lineAndColumn(ofCharacterOffset: offset ?? 0, in: text)
+            return RigError("malformed YAML: \(problem)", at: SourcePosition(file: file, line: line, column: column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            let noun = duplicates.count == 1 ? "key" : "keys"
+            return RigError("duplicate \(noun) \(keys) in one mapping", at: at(context.mark))
+        default:
+            return RigError("malformed YAML: \(error)", at: SourcePosition(file: file, line: 1, column: 1))
+        }
+    }
+
+    /// 1-based line and column of the `offset`-th character of `text`.
+    static func lineAndColumn(ofCharacterOffset offset: Int, in text: String) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for (index, character) in text.enumerated() {
+            if index >= offset { break }
+            if character == "\n" || character == "\r\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+
+    /// The closest of `candidates` to `word` by edit distance, if it is close enough to be a typo.
+    public static func suggestion(for word: String, among candidates: [String]) -> String? {
+        let lowered = word.lowercased()
+        var best: (String, Int)?
+        for candidate in candidates {
+            let distance = editDistance(lowered, candidate.lowercased())
+            if best == nil || distance < best!.1 { best = (candidate, distance) }
+        }
+        guard let (candidate, distance) = best else { return nil }
+        // A typo changes a few characters; more than a third of the word is another word.
+        let limit = max(1, min(3, max(word.count, candidate.count) / 3))
+        return distance <= limit ? candidate : nil
+    }
+
+    /// Levenshtein distance (insert, delete, substitute; each costs 1).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
+
+/// One `key: value` pair of a YAML mapping whose key is text.
+public struct YAMLEntry {
+    public var key: String
+    /// The key's node (its position is where "unknown key" errors point).
+    public var keyNode: Yams.Node
+    public var value: Yams.Node
+}
+
+/// A YAML mapping whose keys have been checked: every key is text and one of the allowed ones.
+public struct YAMLMapping {
+    /// The mapping node itself (its position is where "missing key" errors point).
+    public var node: Yams.Node
+    /// The entries with allowed keys, in file order.
+    public var entries: [YAMLEntry]
+    /// The value of `key`, if present.
+    public subscript(key: String) -> Yams.Node? { entries.first { $0.key == key }?.value }
+    /// Whether `key` is present.
+    public func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+    /// The entry of `key`, if present.
+    public func entry(_ key: String) -> YAMLEntry? { entries.first { $0.key == key } }
+}
+
+/// Reads typed values out of a YAML tree. Each getter returns nil and records a `RigError` at the
+/// offending node when the value is not what was asked for, so one pass reports every problem.
+///
+/// Getters take `what`, a short description of the value ("the timeout", "step 2"), used in
+/// messages such as `the timeout must be a duration such as 250ms or 1.5s, not a list`.
+public final class YAMLReader {
+    /// The file name used in every position.
+    public let file: String
+    /// Every problem recorded so far, in the order found.
+    public private(set) var errors: [RigError] = []
+
+    public init(file: String) { self.file = file }
+
+    /// The problems ordered by position (line, then column; ties keep the order found).
+    public var sortedErrors: [RigError] {
+        errors.enumerated().sorted { l, r in
+            let a = l.element.position
+            let b = r.element.position
+            if a.line != b.line { return a.line < b.line }
+            if a.column != b.column { return a.column < b.column }
+            return l.offset < r.offset
+        }.map(\.element)
+    }
+
+    /// The position of `node` in this reader's file.
+    public func position(of node: Yams.Node) -> SourcePosition { YAMLSupport.position(of: node, in: file) }
+
+    /// Records a problem at `node`.
+    public func error(_ message: String, at node: Yams.Node) {
+        errors.append(RigError(message, at: position(of: node)))
+    }
+
+    /// Records a problem at `position`.
+    public func error(_ message: String, at position: SourcePosition) {
+        errors.append(RigError(message, at: position))
+    }
+
+    /// Records an already-made error (e.g. one thrown by `YAMLSupport.compose`).
+    public func record(_ error: RigError) { errors.append(error) }
+
+    // MARK: - Shapes
+
+    /// True for an empty value (`key:`), `~` and `null`.
+    public static func isNull(_ node: Yams.Node) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    /// How a node reads in an error message: `a list`, `a mapping`, `nothing`, `'abc'`.
+    public static func describe(_ node: Yams.Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            if isNull(node) { return "nothing" }
+            return "'\(scalar.string)'"
+        }
+    }
+
+    /// A mapping whose keys are all text and all among `keys`; other keys are errors at the key
+    /// (`unknown key 'timout' in the actor (did you mean 'timeout'?)`). Entries with bad keys are
+    /// left out; the mapping is still returned so its other keys can be checked.
+    public func mapping(_ node: Yams.Node, what: String, keys: [String]) -> YAMLMapping? {
+        guard case .mapping(let mapping) = node else {
+            error("\(what) must be a mapping, not \(Self.describe(node))", at: node)
+            return nil
+        }
+        var entries: [YAMLEntry] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode, !Self.isNull(keyNode) else {
+                error("a key in \(what) must be text, not \(Self.describe(keyNode))", at: keyNode)
+                continue
+            }
+            let key = scalar.string
+            if !keys.contains(key) {
+                error(unknownMessage("key", key, in: what, known: keys), at: keyNode)
+                continue
+            }
+            entries.append(YAMLEntry(key: key, keyNode: keyNode, value: value))
+        }
+        return YAMLMapping(node: node, entries: entries)
+    }
+
+    /// A mapping whose keys are free (names chosen by the author, e.g. role parameters or the
+    /// actors of `expect.exit`); each key must be text.
+    public func openMapping(_ node: Yams.Node, what: String) -> YAMLMapping? {
+        guard case .mapping(let mapping) = node else {
+            error("\(what) must be a mapping, not \(Self.describe(node))", at: node)
+            return nil
+        }
+        var entries: [YAMLEntry] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode, !Self.isNull(keyNode) else {
+                error("a key in \(what) must be text, not \(Self.describe(keyNode))", at: keyNode)
+                continue
+            }
+            entries.append(YAMLEntry(key: scalar.string, keyNode: keyNode, value: value))
+        }
+        return YAMLMapping(node: node, entries: entries)
+    }
+
+    /// The message for a name that is not among `known`, with a suggestion when one is close:
+    /// `unknown role 'instaler' (did you mean 'installer'?)`, else the list of known names.
+    public func unknownMessage(_ noun: String, _ name: String, in what: String? = nil, known: [String]) -> String {
+        let place = what.map { " in \($0)" } ?? ""
+        if let suggestion = YAMLSupport.suggestion(for: name, among: known) {
+            return "unknown \(noun) '\(name)'\(place) (did you mean '\(suggestion)'?)"
+        }
+        if known.isEmpty { return "unknown \(noun) '\(name)'\(place) (none are accepted here)" }
+        return "unknown \(noun) '\(name)'\(place) (known: \(known.joined(separator: ", ")))"
+    }
+
+    /// The value of a required key, or nil after recording `<what> needs '<key>'` at the mapping.
+    public func required(_ key: String, in mapping: YAMLMapping, what: String) -> Yams.Node? {
+        if let value = mapping[key] { return value }
+        error("\(what) needs '\(key)'", at: mapping.node)
+        return nil
+    }
+
+    /// The elements of a list.
+    public func list(_ node: Yams.Node, what: String) -> [Yams.Node]? {
+        guard case .sequence(let sequence) = node else {
+            error("\(what) must be a list, not \(Self.describe(node))", at: node)
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    // MARK: - Scalars
+
+    /// Text: any scalar except an empty value. Numbers and booleans are read as written.
+    public func string(_ node: Yams.Node, what: String) -> String? {
+        guard case .scalar(let scalar) = node, !Self.isNull(node) else {
+            error("\(what) must be text, not \(Self.describe(node))", at: node)
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// A decimal integer written without quotes, optionally limited to `range`.
+    public func integer<T: FixedWidthInteger>(
+        _ node: Yams.Node, what: String, as type: T.Type, in range: ClosedRange<T>? = nil
+    ) -> T? {
+        let rangeText = range.map { " in \($0.lowerBound)...\($0.upperBound)" } ?? ""
+        guard case .scalar(let scalar) = node, scalar.style == .plain, !Self.isNull(node) else {
+            error("\(what) must be a whole number\(rangeText), not \(Self.describe(node))", at: node)
+            return nil
+        }
+        let text = scalar.string.replacingUnderscores()
+        guard let value = T(text, radix: 10) else {
+            error("\(what) must be a whole number\(rangeText), not \(Self.describe(node))", at: node)
+            return nil
+        }
+        if let range, !range.contains(value) {
+            error("\(what) must be in \(range.lowerBound)...\(range.upperBound), not \(value)", at: node)
+            return nil
+        }
+        return value
+    }
+
+    /// An `Int`, optionally limited to `range`.
+    public func int(_ node: Yams.Node, what: String, in range: ClosedRange<Int>? = nil) -> Int? {
+        integer(node, what: what, as: Int.self, in: range)
+    }
+
+    /// `true` or `false` (also `True`, `FALSE`, ...), without quotes.
+    public func bool(_ node: Yams.Node, what: String) -> Bool? {
+        if case .scalar(let scalar) = node, scalar.style == .plain {
+            switch scalar.string.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: break
+            }
+        }
+        error("\(what) must be true or false, not \(Self.describe(node))", at: node)
+        return nil
+    }
+
+    /// A duration such as `250ms` or `1.5s` (see `RigDuration.parse`).
+    public func duration(_ node: Yams.Node, what: String) -> RigDuration? {
+        guard case .scalar(let scalar) = node, !Self.isNull(node) else {
+            error("\(what) must be a duration such as 250ms or 1.5s, not \(Self.describe(node))", at: node)
+            return nil
+        }
+        switch RigDuration.parse(scalar.string) {
+        case .success(let duration): return duration
+        case .failure(let failure):
+            error("\(what): \(failure.message)", at: node)
+            return nil
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String { String(filter { $0 != "_" }) }
+}
+
+/// Why a duration could not be read.
+public struct RigDurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension RigDuration {
+    /// The units a duration may be written in, and their length in nanoseconds.
+    public static let units: [(name: String, nanoseconds: UInt64)] = [
+        ("ns", 1), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),
+    ]
+
+    /// Reads `<number><unit>`: a non-negative decimal number (`1`, `1.5`, `0.25`) directly followed
+    /// by one of `ns`, `us`, `ms`, `s`, `m`. A bare number is refused (its unit would be a guess),
+    /// and so is a value finer than a nanosecond or beyond 2^64 ns.
+    public static func parse(_ text: String) -> Result<RigDuration, RigDurationError> {
+        let unitList = "ns, us, ms, s, m"
+        if text.isEmpty { return .failure(RigDurationError("a duration cannot be empty; write e.g. 250ms or 1.5s")) }
+        if text.hasPrefix("-") {
+            return .failure(RigDurationError("a duration cannot be negative: '\(text)'"))
+        }
+        let numberPart = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let unitPart = String(text.dropFirst(numberPart.count))
+        if numberPart.isEmpty {
+            return .failure(RigDurationError("'\(text)' is not a duration; write a number and a unit (\(unitList)), e.g. 250ms"))
+        }
+        guard let unit = units.first(where: { $0.name == unitPart }) else {
+            if unitPart.isEmpty {
+                return .failure(RigDurationError("'\(text)' needs a unit (\(unitList)), e.g. \(text)ms"))
+            }
+            return .failure(RigDurationError("'\(text)' has an unknown unit '\(unitPart)' (units: \(unitList))"))
+        }
+        let pieces = numberPart.split(separator: ".", omittingEmptySubsequences: false)
+        guard pieces.count <= 2, !pieces[0].isEmpty, pieces.count == 1 || !pieces[1].isEmpty else {
+            return .failure(RigDurationError("'\(text)' is not a number followed by a unit, e.g. 1.5s"))
+        }
+        let tooLong = RigDurationError("'\(text)' is too long (at most about 584 years)")
+        guard let whole = UInt64(pieces[0]) else { return .failure(tooLong) }
+        var (total, overflow) = whole.multipliedReportingOverflow(by: unit.nanoseconds)
+        if overflow { return .failure(tooLong) }
+        if pieces.count == 2 {
+            // The fraction, exactly: digits × unit / 10^digits must be a whole number of ns.
+            var fraction = Array(pieces[1])
+            while fraction.last == "0" { fraction.removeLast() }
+            if fraction.count > 18 {
+                return .failure(RigDurationError("'\(text)' is finer than a nanosecond"))
+            }
+            if !fraction.isEmpty {
+                let digits = UInt64(String(fraction))!
+                var scale: UInt64 = 1
+                for _ in fraction { scale *= 10 }
+                // digits < scale ≤ 10^18 and unit ≤ 6×10^10: compute with 128-bit arithmetic.
+                let product = unit.nanoseconds.multipliedFullWidth(by: digits)
+                let (quotient, remainder) = scale.dividingFullWidth(product)
+                if remainder != 0 {
+                    return .failure(RigDurationError("'\(text)' is finer than a nanosecond"))
+                }
+                (total, overflow) = total.addingReportingOverflow(quotient)
+                if overflow { return .failure(tooLong) }
+            }
+        }
+        return .success(RigDuration(nanoseconds: total))
+    }
+}
