@@ -19,20 +19,20 @@ public enum FileContent {
     /// is smaller than the header (image loaders refuse such sizes).
     public static func bytes(name: String, version: FileVersion, size: Int) -> [UInt8] {
         var bytes = header(name: name, version: version)
-        appendPseudoRandom(to: &bytes, upTo: size, seed: FNV1a64.hash(bytes))
+        appendPseudoRandom(to: &bytes, upTo: size, seed: ContentHash.hash(bytes))
         return bytes
     }
 
     /// The name and version written in the header of `bytes`; nil when the bytes do not start
     /// with a simulated PE header (a data file, or a damaged file).
-    public static func identity(of bytes: some Collection<UInt8>) -> FileIdentity? {
+    public static func stamp(of bytes: some Collection<UInt8>) -> VersionStamp? {
         guard let line = firstLine(of: bytes, prefix: magic) else { return nil }
         // `PATCHRIG-PE <name> <version>`; the name may contain spaces, the version cannot.
         let rest = line.dropFirst(magic.count + 1)
         guard let space = rest.lastIndex(of: " ") else { return nil }
         let name = String(rest[..<space])
         guard !name.isEmpty, let version = FileVersion(rest[rest.index(after: space)...]) else { return nil }
-        return FileIdentity(name: name, version: version)
+        return VersionStamp(name: name, version: version)
     }
 
     /// The first line of `bytes` (without its newline) if it starts with `prefix` and a space and
@@ -56,7 +56,7 @@ public enum FileContent {
         let start = bytes.count
         guard size > start else { return }
         bytes.reserveCapacity(size)
-        bytes.append(contentsOf: repeatElement(0, count: size - start))
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: size - start))
         var state = seed
         bytes.withUnsafeMutableBytes { raw in
             var offset = start
@@ -66,16 +66,20 @@ public enum FileContent {
                 z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
                 z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
                 z ^= z >> 31
-                let count = min(8, size - offset)
-                for i in 0..<count { raw[offset + i] = UInt8(truncatingIfNeeded: z >> (8 * UInt64(i))) }
-                offset += count
+                if size - offset >= 8 {
+                    raw.storeBytes(of: z.littleEndian, toByteOffset: offset, as: UInt64.self)
+                    offset += 8
+                } else {
+                    for i in 0..<(size - offset) { raw[offset + i] = UInt8(truncatingIfNeeded: z >> (8 * UInt64(i))) }
+                    offset = size
+                }
             }
         }
     }
 }
 
 /// What a simulated PE file says it is: its name and file version.
-public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
+public struct VersionStamp: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var version: FileVersion
     public init(name: String, version: FileVersion) {
@@ -86,19 +90,29 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(name) \(version)" }
 }
 
-/// FNV-1a, 64 bits: the content hash native images record for the files they were built from.
-/// Fast and dependency-free; not cryptographic (it only has to notice a different file).
-public enum FNV1a64 {
+/// The content hash native images record for the files they were built from: FNV-1a 64 (offset
+/// basis and prime of FNV-1a 64) applied to the file as little-endian 64-bit words, then to the
+/// last bytes one at a time. Word-wise so hashing a 2 MB assembly is cheap even in a debug build;
+/// not cryptographic (it only has to notice a different file).
+public enum ContentHash {
     public static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
     public static let prime: UInt64 = 0x0000_0100_0000_01B3
 
     /// The hash of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBufferPointer { buffer in
+        bytes.withUnsafeBytes { raw in
             var h = offsetBasis
-            for byte in buffer {
-                h ^= UInt64(byte)
+            let words = raw.count / 8
+            var offset = 0
+            for _ in 0..<words {
+                h ^= UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
                 h &*= prime
+                offset += 8
+            }
+            while offset < raw.count {
+                h ^= UInt64(raw[offset])
+                h &*= prime
+                offset += 1
             }
             return h
         }

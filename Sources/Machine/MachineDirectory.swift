@@ -15,18 +15,20 @@ public struct MachineDirectory: Sendable {
     /// The machine directory as given.
     public let path: String
     /// File access beneath `drive_c`.
-    public let files: PlainMachineFiles
+    public let files: MachineRoot
 
-    /// Opens an existing machine; throws if `path` does not hold one.
-    public init(opening path: String) throws(MachineError) {
-        self.path = path
-        self.files = PlainMachineFiles(directory: path)
+    /// Opens an existing machine; throws if `path` does not hold one (nothing is created).
+    public init(opening path: String) throws {
         var info = stat()
-        guard lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+            lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
             lstat(path + "/profile", &info) == 0
         else {
-            throw MachineError("'\(path)' is not a machine directory (no drive_c or profile; make one with `rig machine create`)")
+            throw MachineError(
+                "'\(path)' is not a machine directory (it needs drive_c and profile; make one with `rig machine create`)")
         }
+        self.path = path
+        self.files = try MachineRoot(path: path)
     }
 
     /// The file holding the profile name.
@@ -38,11 +40,14 @@ public struct MachineDirectory: Sendable {
     public static func create(
         at path: String, image: MachineImage, profile: MachineProfile
     ) throws -> MachineDirectory {
-        try prepareEmptyDirectory(path)
+        try checkCanCreate(at: path)
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            _ = try hostCall("create machine directory", path) { mkdir(path, 0o755) }
+        }
         let text = profile.rawValue + "\n"
         try writeHostFile(path + "/profile", Array(text.utf8))
-        let files = PlainMachineFiles(directory: path)
-        try files.createDirectories(WindowsPath(components: []))
+        let files = try MachineRoot(path: path)
         for directory in MachineImage.standardDirectories + image.directories {
             try files.createDirectories(directory)
         }
@@ -70,32 +75,45 @@ public struct MachineDirectory: Sendable {
             }
             try MachineCatalogKeys.write(image.catalog, to: registry)
         }
-        let machine = try MachineDirectory(opening: path)
         let catalog = image.catalog
         for assembly in catalog.nativeImages.assemblies {
             try NativeImages.build(assembly, catalog: catalog, files: files)
         }
-        return machine
+        return try MachineDirectory(opening: path)
     }
 
-    /// Makes sure `path` is a new or empty directory, creating it if it does not exist.
-    static func prepareEmptyDirectory(_ path: String) throws(MachineError) {
+    /// Throws unless `path` does not exist (its parent does) or is an empty directory: a machine
+    /// is never created over anything.
+    public static func checkCanCreate(at path: String) throws {
         var info = stat()
         if lstat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw MachineError("'\(path)' exists and is not a directory; a machine is created in a new or empty directory")
+                throw MachineError(
+                    "'\(path)' exists and is not a directory; a machine is created in a new or empty directory")
             }
-            let names = try listHost(path, what: "'\(path)'")
-            guard names.isEmpty else {
-                throw MachineError("'\(path)' is not empty (\(names.count) entries); a machine is created in a new or empty directory, never over an existing one")
+            guard let dir = opendir(path) else {
+                throw Win32Error(errno: errno, operation: "list machine directory", path: path)
+            }
+            defer { closedir(dir) }
+            var count = 0
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { count += 1 }
+            }
+            guard count == 0 else {
+                throw MachineError(
+                    "'\(path)' is not empty (\(count) entries); a machine is created in a new or empty directory, never over an existing one")
             }
         } else {
-            _ = try posixCall("create machine directory '\(path)'") { mkdir(path, 0o755) }
+            let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            guard lstat(parent.isEmpty ? "/" : parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw MachineError("cannot create '\(path)': its parent directory '\(parent)' does not exist")
+            }
         }
     }
 
     /// The machine's profile.
-    public func profile() throws(MachineError) -> MachineProfile {
+    public func profile() throws -> MachineProfile {
         let bytes = try readHostFile(profilePath)
         let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace
         guard let profile = MachineProfile(rawValue: text) else {
@@ -125,11 +143,9 @@ public struct MachineDirectory: Sendable {
                 if files.isDirectory(path) {
                     try walk(path)
                 } else {
-                    let head = try files.readPrefix(path, count: 512)
+                    let bytes = try files.readFile(path)
                     result.append(
-                        FileSummary(
-                            path: path, size: try files.size(path),
-                            version: FileContent.identity(of: head)?.version))
+                        FileSummary(path: path, size: bytes.count, version: FileContent.stamp(of: bytes)?.version))
                 }
             }
         }
@@ -242,19 +258,21 @@ extension String {
     }
 }
 
-/// Writes a file of the machine directory itself (not of drive C).
-func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(MachineError) {
-    let fd = try posixCall("create '\(path)'") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+/// Writes a new file of the machine directory itself (not of drive C).
+func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
+    let fd = try hostCall("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
     defer { close(fd) }
-    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard written == bytes.count else { throw MachineError("write '\(path)': \(String(cString: strerror(errno)))") }
+    var offset = 0
+    while offset < bytes.count {
+        offset += Int(try hostCall("write", path) { bytes.withUnsafeBytes { Int32(write(fd, $0.baseAddress! + offset, $0.count - offset)) } })
+    }
 }
 
 /// Reads a small file of the machine directory itself.
-func readHostFile(_ path: String) throws(MachineError) -> [UInt8] {
-    let fd = try posixCall("open '\(path)'") { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+func readHostFile(_ path: String) throws(Win32Error) -> [UInt8] {
+    let fd = try hostCall("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
     defer { close(fd) }
     var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = try posixCall("read '\(path)'") { buffer.withUnsafeMutableBytes { Int32(read(fd, $0.baseAddress, $0.count)) } }
+    let n = try hostCall("read", path) { buffer.withUnsafeMutableBytes { Int32(read(fd, $0.baseAddress, $0.count)) } }
     return Array(buffer[0..<Int(n)])
 }

@@ -53,7 +53,7 @@ public struct NativeImageInput: Sendable, Equatable, Encodable {
     public var path: WindowsPath
     /// The file version its header carried; nil for a file without a simulated PE header.
     public var version: FileVersion?
-    /// FNV-1a 64 of the whole file.
+    /// `ContentHash` of the whole file.
     public var hash: UInt64
 
     public init(path: WindowsPath, version: FileVersion?, hash: UInt64) {
@@ -64,7 +64,7 @@ public struct NativeImageInput: Sendable, Equatable, Encodable {
 
     /// The input `path` holding `bytes`.
     public init(path: WindowsPath, bytes: [UInt8]) {
-        self.init(path: path, version: FileContent.identity(of: bytes)?.version, hash: FNV1a64.hash(bytes))
+        self.init(path: path, version: FileContent.stamp(of: bytes)?.version, hash: ContentHash.hash(bytes))
     }
 
     enum CodingKeys: String, CodingKey { case path, version, hash }
@@ -72,7 +72,7 @@ public struct NativeImageInput: Sendable, Equatable, Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(path.description, forKey: .path)
         try c.encodeIfPresent(version, forKey: .version)
-        try c.encode(FNV1a64.hex(hash), forKey: .hash)
+        try c.encode(ContentHash.hex(hash), forKey: .hash)
     }
 }
 
@@ -116,7 +116,7 @@ public struct NativeImage: Sendable, Equatable {
     var header: String {
         var text = "\(NativeImage.magic) \(assembly) \(version) size=\(size) inputs=\(inputs.count)\n"
         for input in inputs {
-            text += "input \(input.version?.description ?? "-") \(FNV1a64.hex(input.hash)) \(input.path)\n"
+            text += "input \(input.version?.description ?? "-") \(ContentHash.hex(input.hash)) \(input.path)\n"
         }
         return text + "end\n"
     }
@@ -124,7 +124,7 @@ public struct NativeImage: Sendable, Equatable {
     /// The image file's bytes.
     public var bytes: [UInt8] {
         var bytes = Array(header.utf8)
-        FileContent.appendPseudoRandom(to: &bytes, upTo: size, seed: FNV1a64.hash(bytes))
+        FileContent.appendPseudoRandom(to: &bytes, upTo: size, seed: ContentHash.hash(bytes))
         return bytes
     }
 
