@@ -23,13 +23,15 @@ let package = Package(
         // -dev packages), so rig-worker can be a static executable; see the module maps.
         .systemLibrary(name: "CLibUV", path: "Sources/CLibUV", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Header-only shim for WinFS: openat2, renameat2 flags, F_OFD_* lock commands.
+        .systemLibrary(name: "CWinFS", path: "Sources/CWinFS"),
 
         // The only module that touches libuv: loop, framed pipes (Wire frames), processes, timers, signals.
         .target(name: "LibUV", dependencies: ["CLibUV", "Wire"]),
         // Wire protocol between rig and rig-worker: frames and messages. No dependencies.
         .target(name: "Wire"),
         // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.
-        .target(name: "WinFS"),
+        .target(name: "WinFS", dependencies: ["CWinFS"]),
         // The machine's registry in SQLite.
         .target(name: "Registry", dependencies: ["CSQLite"]),
         // The machine sandbox: layout, file versions, native images, boot.
@@ -46,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "rig",
             dependencies: [
-                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry",
+                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry", "Roles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

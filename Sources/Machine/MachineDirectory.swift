@@ -1,0 +1,278 @@
+import Glibc
+import Registry
+import WinFS
+
+/// A simulated machine on disk:
+/// ```
+/// <directory>/drive_c/...     the C: drive
+/// <directory>/registry.db     the registry (SQLite)
+/// <directory>/profile         `nt` or `win9x`
+/// ```
+/// The assembly catalog (which assemblies exist, what they reference, which have native images)
+/// is kept in the registry under `HKLM\SOFTWARE\PatchRig` (see `MachineCatalogKeys`), so any
+/// process of the machine, and `rig machine show`, can judge native images from the machine alone.
+public struct MachineDirectory: Sendable {
+    /// The machine directory as given.
+    public let path: String
+    /// File access beneath `drive_c`.
+    public let files: MachineRoot
+
+    /// Opens an existing machine; throws if `path` does not hold one (nothing is created).
+    public init(opening path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+            lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+            lstat(path + "/profile", &info) == 0
+        else {
+            throw MachineError(
+                "'\(path)' is not a machine directory (it needs drive_c and profile; make one with `rig machine create`)")
+        }
+        self.path = path
+        self.files = try MachineRoot(path: path)
+    }
+
+    /// The file holding the profile name.
+    public var profilePath: String { path + "/profile" }
+
+    /// Creates a machine from `image` in `path`, which must not exist or be an empty directory
+    /// (its parent must exist). Anything else is refused before anything is written.
+    @discardableResult
+    public static func create(
+        at path: String, image: MachineImage, profile: MachineProfile
+    ) throws -> MachineDirectory {
+        try checkCanCreate(at: path)
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            _ = try hostCall("create machine directory", path) { mkdir(path, 0o755) }
+        }
+        let text = profile.rawValue + "\n"
+        try writeHostFile(path + "/profile", Array(text.utf8))
+        let files = try MachineRoot(path: path)
+        for directory in MachineImage.standardDirectories + image.directories {
+            try files.createDirectories(directory)
+        }
+        for file in image.files {
+            if let parent = file.path.parent { try files.createDirectories(parent) }
+            try files.writeFile(file.path, file.bytes)
+        }
+        let registry = try Registry(machineDirectory: path)
+        try registry.transaction { registry in
+            for value in image.registry {
+                if let data = value.data {
+                    try registry.setValue(value.key, value.name, data)
+                } else {
+                    try registry.createKey(value.key)
+                }
+            }
+            for service in image.services {
+                let key = MachineCatalogKeys.services.appending(service.name)
+                try registry.setValue(key, "ImagePath", .string(service.command))
+                try registry.setValue(key, "Start", .dword(service.start.startValue))
+                try registry.setValue(key, "Type", .dword(MachineCatalogKeys.serviceWin32OwnProcess))
+            }
+            for entry in image.startup {
+                try registry.setValue(entry.key, entry.name, .string(entry.command))
+            }
+            try MachineCatalogKeys.write(image.catalog, to: registry)
+        }
+        let catalog = image.catalog
+        for assembly in catalog.nativeImages.assemblies {
+            try NativeImages.build(assembly, catalog: catalog, files: files)
+        }
+        return try MachineDirectory(opening: path)
+    }
+
+    /// Throws unless `path` does not exist (its parent does) or is an empty directory: a machine
+    /// is never created over anything.
+    public static func checkCanCreate(at path: String) throws {
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw MachineError(
+                    "'\(path)' exists and is not a directory; a machine is created in a new or empty directory")
+            }
+            guard let dir = opendir(path) else {
+                throw Win32Error(errno: errno, operation: "list machine directory", path: path)
+            }
+            defer { closedir(dir) }
+            var count = 0
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { count += 1 }
+            }
+            guard count == 0 else {
+                throw MachineError(
+                    "'\(path)' is not empty (\(count) entries); a machine is created in a new or empty directory, never over an existing one")
+            }
+        } else {
+            let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            guard lstat(parent.isEmpty ? "/" : parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw MachineError("cannot create '\(path)': its parent directory '\(parent)' does not exist")
+            }
+        }
+    }
+
+    /// The machine's profile.
+    public func profile() throws -> MachineProfile {
+        let bytes = try readHostFile(profilePath)
+        let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace
+        guard let profile = MachineProfile(rawValue: text) else {
+            throw MachineError("\(profilePath): unknown profile '\(text)' (expected nt or win9x)")
+        }
+        return profile
+    }
+
+    /// Opens the machine's registry (one connection; use it from one thread).
+    public func registry() throws(RegistryError) -> Registry { try Registry(machineDirectory: path) }
+
+    /// The assembly catalog recorded in the registry at create.
+    public func catalog() throws -> AssemblyCatalog { try MachineCatalogKeys.read(from: registry()) }
+
+    /// The status of every native image of the machine.
+    public func nativeImageStatus() throws -> [NativeImageReport] {
+        NativeImages.statusOfAll(catalog: try catalog(), files: files)
+    }
+
+    /// Every file on drive C, depth-first in name order, with its size and the version its header
+    /// carries.
+    public func fileList() throws -> [FileSummary] {
+        var result: [FileSummary] = []
+        func walk(_ directory: WindowsPath) throws {
+            for name in try files.list(directory) {
+                let path = directory.appending(name)
+                if files.isDirectory(path) {
+                    try walk(path)
+                } else {
+                    let bytes = try files.readFile(path)
+                    result.append(
+                        FileSummary(path: path, size: bytes.count, version: FileContent.stamp(of: bytes)?.version))
+                }
+            }
+        }
+        try walk(WindowsPath(components: []))
+        return result
+    }
+
+    /// Run and RunOnce entries of HKLM and HKCU, in that order.
+    public func startupEntries() throws -> [StartupEntry] {
+        let registry = try registry()
+        var entries: [StartupEntry] = []
+        for hive in [StartupEntry.Hive.localMachine, .currentUser] {
+            for kind in [StartupEntry.Kind.run, .runOnce] {
+                for (name, value) in try registry.values(of: StartupEntry.key(hive: hive, kind: kind)) ?? [] {
+                    entries.append(StartupEntry(hive: hive, kind: kind, name: name, command: value.description))
+                }
+            }
+        }
+        return entries
+    }
+
+    /// Registered services (keys under `HKLM\SYSTEM\CurrentControlSet\Services` with an ImagePath).
+    public func services() throws -> [ServiceDefinition] {
+        let registry = try registry()
+        var services: [ServiceDefinition] = []
+        for name in try registry.subkeys(of: MachineCatalogKeys.services) ?? [] {
+            let key = MachineCatalogKeys.services.appending(name)
+            guard case .string(let command)? = try registry.value(key, "ImagePath") else { continue }
+            var start = ServiceStart.demand
+            if case .dword(let value)? = try registry.value(key, "Start"), let known = ServiceStart(startValue: value) {
+                start = known
+            }
+            services.append(ServiceDefinition(name: name, command: command, start: start))
+        }
+        return services
+    }
+}
+
+/// A file on the machine as `rig machine show` lists it.
+public struct FileSummary: Sendable, Equatable {
+    public var path: WindowsPath
+    public var size: Int
+    /// The version in its header; nil for a file that is not a simulated PE file.
+    public var version: FileVersion?
+}
+
+/// Where the machine keeps what it knows about assemblies, services and startup entries in its
+/// registry.
+///
+/// `HKLM\SOFTWARE\PatchRig\Assemblies\<Name>`: `File` (REG_SZ), `Version` (REG_SZ),
+/// `References` (REG_MULTI_SZ). `HKLM\SOFTWARE\PatchRig\NativeImages`: `Directory` (REG_SZ),
+/// `Runtime` (REG_SZ, optional), `Assemblies` (REG_MULTI_SZ). These keys are the simulation's own
+/// bookkeeping (the metadata a real assembly carries in its PE file); Windows has no such key.
+public enum MachineCatalogKeys {
+    public static let assemblies = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "Assemblies"])
+    public static let nativeImages = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "NativeImages"])
+    /// `HKLM\SYSTEM\CurrentControlSet\Services`
+    public static let services = RegistryKeyPath(
+        root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Services"])
+    /// SERVICE_WIN32_OWN_PROCESS, the `Type` of a service with its own executable.
+    public static let serviceWin32OwnProcess: UInt32 = 0x10
+
+    /// Records `catalog` (nothing when it has no assemblies).
+    public static func write(_ catalog: AssemblyCatalog, to registry: Registry) throws {
+        guard !catalog.assemblies.isEmpty else { return }
+        for assembly in catalog.assemblies {
+            let key = assemblies.appending(assembly.name)
+            try registry.setValue(key, "File", .string(assembly.file.description))
+            try registry.setValue(key, "Version", .string(assembly.version.description))
+            try registry.setValue(key, "References", .multiString(assembly.references))
+        }
+        let set = catalog.nativeImages
+        try registry.setValue(nativeImages, "Directory", .string(set.directory.description))
+        if let runtime = set.runtime { try registry.setValue(nativeImages, "Runtime", .string(runtime.description)) }
+        try registry.setValue(nativeImages, "Assemblies", .multiString(set.assemblies))
+    }
+
+    /// Reads the catalog back; an empty catalog when the machine has no assemblies.
+    public static func read(from registry: Registry) throws -> AssemblyCatalog {
+        var list: [AssemblyDefinition] = []
+        for name in try registry.subkeys(of: assemblies) ?? [] {
+            let key = assemblies.appending(name)
+            guard case .string(let file)? = try registry.value(key, "File"),
+                case .string(let versionText)? = try registry.value(key, "Version"),
+                let version = FileVersion(versionText)
+            else { throw MachineError("\(key): File or Version is missing or malformed") }
+            let references = try registry.value(key, "References")?.strings ?? []
+            list.append(AssemblyDefinition(name: name, file: try WindowsPath(file), version: version, references: references))
+        }
+        var set = NativeImageSet()
+        if case .string(let directory)? = try registry.value(nativeImages, "Directory") {
+            set.directory = try WindowsPath(directory)
+        }
+        if case .string(let runtime)? = try registry.value(nativeImages, "Runtime") {
+            set.runtime = try WindowsPath(runtime)
+        }
+        set.assemblies = try registry.value(nativeImages, "Assemblies")?.strings ?? []
+        return AssemblyCatalog(assemblies: list, nativeImages: set)
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces, tabs and newlines.
+    var trimmingASCIIWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}
+
+/// Writes a new file of the machine directory itself (not of drive C).
+func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
+    let fd = try hostCall("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+    defer { close(fd) }
+    var offset = 0
+    while offset < bytes.count {
+        offset += Int(try hostCall("write", path) { bytes.withUnsafeBytes { Int32(write(fd, $0.baseAddress! + offset, $0.count - offset)) } })
+    }
+}
+
+/// Reads a small file of the machine directory itself.
+func readHostFile(_ path: String) throws(Win32Error) -> [UInt8] {
+    let fd = try hostCall("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = try hostCall("read", path) { buffer.withUnsafeMutableBytes { Int32(read(fd, $0.baseAddress, $0.count)) } }
+    return Array(buffer[0..<Int(n)])
+}

@@ -1,0 +1,45 @@
+import Glibc
+import WinFS
+
+/// The file operations the machine needs beneath drive C:, by Windows path.
+///
+/// `create`, `show` and native-image builds use it. `MachineRoot` provides it with plain file
+/// operations (no share modes); a worker role can pass an implementation that goes through WinFS
+/// handles (share modes, loaded images) so its reads and writes conflict with other processes
+/// exactly as on Windows.
+public protocol MachineFiles {
+    /// The whole contents of a file.
+    func readFile(_ path: WindowsPath) throws -> [UInt8]
+    /// Creates or replaces a file with `bytes` (parent directories must exist).
+    func writeFile(_ path: WindowsPath, _ bytes: [UInt8]) throws
+    /// Creates a directory and any missing parents.
+    func createDirectories(_ path: WindowsPath) throws
+    /// Whether a file or directory exists at `path`.
+    func exists(_ path: WindowsPath) -> Bool
+    /// The names in a directory, sorted, without `.` and `..`.
+    func list(_ path: WindowsPath) throws -> [String]
+    /// Whether `path` is a directory.
+    func isDirectory(_ path: WindowsPath) -> Bool
+}
+
+extension MachineRoot: MachineFiles {}
+
+/// A failure of a machine operation, naming what was being done and to what.
+public struct MachineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The checked call for the machine directory's own files (`profile`, the directory itself):
+/// runs `body` (again on EINTR) and turns -1 into the `Win32Error` errno maps to, naming
+/// `operation` and `path`.
+func hostCall(_ operation: String, _ path: String, _ body: () -> Int32) throws(Win32Error) -> Int32 {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let value = errno
+        if value == EINTR { continue }
+        throw Win32Error(errno: value, operation: operation, path: path)
+    }
+}

@@ -1,0 +1,287 @@
+import WinFS
+
+/// The managed assemblies of a machine, by name, and which of them have native images.
+public struct AssemblyCatalog: Sendable, Equatable {
+    /// In the order they were defined.
+    public var assemblies: [AssemblyDefinition]
+    public var nativeImages: NativeImageSet
+
+    public init(assemblies: [AssemblyDefinition], nativeImages: NativeImageSet) {
+        self.assemblies = assemblies
+        self.nativeImages = nativeImages
+    }
+
+    /// The assembly called `name`.
+    public func assembly(named name: String) -> AssemblyDefinition? {
+        assemblies.first { $0.name == name }
+    }
+
+    /// `name` followed by every assembly it references directly or indirectly, each once,
+    /// depth-first in reference order. Throws when a reference names no assembly of the catalog.
+    public func closure(of name: String) throws(MachineError) -> [AssemblyDefinition] {
+        guard let root = assembly(named: name) else {
+            throw MachineError("assembly '\(name)' is not installed on the machine")
+        }
+        var result: [AssemblyDefinition] = []
+        var seen: Set<String> = []
+        var stack: [AssemblyDefinition] = [root]
+        while let next = stack.popLast() {
+            guard seen.insert(next.name).inserted else { continue }
+            result.append(next)
+            for reference in next.references.reversed() where !seen.contains(reference) {
+                guard let referenced = assembly(named: reference) else {
+                    throw MachineError(
+                        "\(next.name) references \(reference), which is not installed on the machine")
+                }
+                stack.append(referenced)
+            }
+        }
+        return result
+    }
+
+    /// The files a native image of `name` is built from: the assembly's file, the files of the
+    /// assemblies it references directly or indirectly, then the runtime engine.
+    public func nativeImageInputs(for name: String) throws(MachineError) -> [WindowsPath] {
+        var paths = try closure(of: name).map(\.file)
+        if let runtime = nativeImages.runtime, !paths.contains(runtime) { paths.append(runtime) }
+        return paths
+    }
+}
+
+/// One file a native image was built from, as it was at build time.
+public struct NativeImageInput: Sendable, Equatable, Encodable {
+    public var path: WindowsPath
+    /// The file version its header carried; nil for a file without a simulated PE header.
+    public var version: FileVersion?
+    /// `ContentHash` of the whole file.
+    public var hash: UInt64
+
+    public init(path: WindowsPath, version: FileVersion?, hash: UInt64) {
+        self.path = path
+        self.version = version
+        self.hash = hash
+    }
+
+    /// The input `path` holding `bytes`.
+    public init(path: WindowsPath, bytes: [UInt8]) {
+        self.init(path: path, version: FileContent.stamp(of: bytes)?.version, hash: ContentHash.hash(bytes))
+    }
+
+    enum CodingKeys: String, CodingKey { case path, version, hash }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path.description, forKey: .path)
+        try c.encodeIfPresent(version, forKey: .version)
+        try c.encode(ContentHash.hex(hash), forKey: .hash)
+    }
+}
+
+/// A native image (what `ngen` writes): the assembly it compiles and the content hashes of every
+/// file it was built from. It is fresh only while each of those files still has that hash, so
+/// servicing any assembly invalidates the images of everything that depends on it, directly or
+/// not, without anyone marking them.
+///
+/// On disk: a readable header, then pseudo-random bytes up to `size`:
+/// ```
+/// PATCHRIG-NI System.Web 1.0.5000.0 size=2516582 inputs=4
+/// input 1.1.4322.573 9a0c...e1 C:\Windows\Microsoft.NET\Framework\v1.1.4322\System.Web.dll
+/// ...
+/// end
+/// ```
+/// `size` lets a reader tell an image cut short (a killed `ngen`) from a complete one.
+public struct NativeImage: Sendable, Equatable {
+    /// The first bytes of every native image.
+    public static let magic = "PATCHRIG-NI"
+
+    public var assembly: String
+    /// The assembly version compiled.
+    public var version: FileVersion
+    /// The assembly's own file first, then its references, then the runtime engine.
+    public var inputs: [NativeImageInput]
+    /// Size of the image file in bytes.
+    public var size: Int
+
+    public init(assembly: String, version: FileVersion, inputs: [NativeImageInput], size: Int) {
+        self.assembly = assembly
+        self.version = version
+        self.inputs = inputs
+        self.size = size
+    }
+
+    /// The image file's size for an assembly file of `assemblySize` bytes (native code is about
+    /// twice the size of the IL it comes from).
+    public static func size(forAssemblyOfSize assemblySize: Int) -> Int { assemblySize * 2 }
+
+    /// The header text.
+    var header: String {
+        var text = "\(NativeImage.magic) \(assembly) \(version) size=\(size) inputs=\(inputs.count)\n"
+        for input in inputs {
+            text += "input \(input.version?.description ?? "-") \(ContentHash.hex(input.hash)) \(input.path)\n"
+        }
+        return text + "end\n"
+    }
+
+    /// The image file's bytes.
+    public var bytes: [UInt8] {
+        var bytes = Array(header.utf8)
+        FileContent.appendPseudoRandom(to: &bytes, upTo: size, seed: ContentHash.hash(bytes))
+        return bytes
+    }
+
+    /// Reads an image file; throws `MachineError` saying how it is damaged.
+    public init(parsing bytes: [UInt8]) throws(MachineError) {
+        var lines: [Substring] = []
+        var start = 0
+        var headerEnd: Int?
+        // The header is small: inputs are one line each.
+        let limit = min(bytes.count, 1 << 16)
+        for i in 0..<limit where bytes[i] == 0x0A {
+            guard let text = String(validating: bytes[start..<i], as: UTF8.self) else {
+                throw MachineError("the header is not text")
+            }
+            start = i + 1
+            if text == "end" {
+                headerEnd = start
+                break
+            }
+            lines.append(Substring(text))
+        }
+        guard headerEnd != nil, let first = lines.first else {
+            throw MachineError("the header is incomplete")
+        }
+        let fields = first.split(separator: " ")
+        guard fields.count == 5, fields[0] == NativeImage.magic, let version = FileVersion(fields[2]),
+            fields[3].hasPrefix("size="), let size = Int(fields[3].dropFirst(5)),
+            fields[4].hasPrefix("inputs="), let count = Int(fields[4].dropFirst(7)), count == lines.count - 1
+        else { throw MachineError("the header line is malformed") }
+        var inputs: [NativeImageInput] = []
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: " ", maxSplits: 3)
+            guard parts.count == 4, parts[0] == "input", let hash = UInt64(parts[2], radix: 16),
+                let path = try? WindowsPath(String(parts[3]))
+            else { throw MachineError("an input line is malformed: \(line)") }
+            let inputVersion = parts[1] == "-" ? nil : FileVersion(parts[1])
+            inputs.append(NativeImageInput(path: path, version: inputVersion, hash: hash))
+        }
+        guard bytes.count == size else {
+            throw MachineError("it holds \(bytes.count) of its \(size) bytes")
+        }
+        self.init(assembly: String(fields[1]), version: version, inputs: inputs, size: size)
+    }
+}
+
+/// Whether a native image can be used.
+public enum NativeImageStatus: Sendable, Equatable, CustomStringConvertible {
+    /// Every file it was built from is unchanged: the runtime uses it.
+    case fresh
+    /// Something it was built from changed (each reason names what); the runtime falls back to JIT.
+    case stale(reasons: [String])
+    /// There is no image file.
+    case missing
+
+    /// `fresh`, `stale`, `missing`.
+    public var name: String {
+        switch self {
+        case .fresh: return "fresh"
+        case .stale: return "stale"
+        case .missing: return "missing"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .stale(let reasons): return "stale: " + reasons.joined(separator: "; ")
+        default: return name
+        }
+    }
+}
+
+/// The status of one assembly's native image.
+public struct NativeImageReport: Sendable, Equatable {
+    public var assembly: String
+    public var path: WindowsPath
+    public var status: NativeImageStatus
+    /// The image as read from disk, when it could be read.
+    public var image: NativeImage?
+}
+
+/// Building native images and judging them against the files on disk.
+public enum NativeImages {
+    /// Compiles `assembly`: reads its file, the files of everything it references and the runtime
+    /// engine, then writes the image to its place in the cache. Returns the image written.
+    @discardableResult
+    public static func build(
+        _ assembly: String, catalog: AssemblyCatalog, files: some MachineFiles
+    ) throws -> NativeImage {
+        let definition = try catalog.closure(of: assembly)[0]
+        var inputs: [NativeImageInput] = []
+        var assemblySize = 0
+        for path in try catalog.nativeImageInputs(for: assembly) {
+            let bytes: [UInt8]
+            do { bytes = try files.readFile(path) } catch {
+                throw MachineError("ngen \(assembly): cannot read \(path): \(error)")
+            }
+            if path == definition.file { assemblySize = bytes.count }
+            inputs.append(NativeImageInput(path: path, bytes: bytes))
+        }
+        let image = NativeImage(
+            assembly: assembly, version: definition.version, inputs: inputs,
+            size: NativeImage.size(forAssemblyOfSize: assemblySize))
+        let path = catalog.nativeImages.imagePath(for: assembly)
+        if let parent = path.parent { try files.createDirectories(parent) }
+        try files.writeFile(path, image.bytes)
+        return image
+    }
+
+    /// The status of `assembly`'s native image against the files on disk now.
+    public static func status(
+        of assembly: String, catalog: AssemblyCatalog, files: some MachineFiles
+    ) -> NativeImageReport {
+        let path = catalog.nativeImages.imagePath(for: assembly)
+        guard files.exists(path) else {
+            return NativeImageReport(assembly: assembly, path: path, status: .missing, image: nil)
+        }
+        let image: NativeImage
+        do {
+            image = try NativeImage(parsing: try files.readFile(path))
+        } catch {
+            return NativeImageReport(
+                assembly: assembly, path: path, status: .stale(reasons: ["the image file is damaged: \(error)"]),
+                image: nil)
+        }
+        var reasons: [String] = []
+        if image.assembly != assembly {
+            reasons.append("the image compiles \(image.assembly), not \(assembly)")
+        }
+        for input in image.inputs {
+            let name = input.path.name ?? input.path.description
+            guard files.exists(input.path), let bytes = try? files.readFile(input.path) else {
+                reasons.append("\(name) is gone since the image was built")
+                continue
+            }
+            let now = NativeImageInput(path: input.path, bytes: bytes)
+            if now.hash != input.hash {
+                let was = input.version?.description ?? "?"
+                let version = now.version?.description ?? "?"
+                let change = was == version ? "same version \(was), other contents" : "\(was) -> \(version)"
+                reasons.append("\(name) changed since the image was built (\(change))")
+            }
+        }
+        // An assembly that now references something the image was not built against.
+        if let current = try? catalog.nativeImageInputs(for: assembly) {
+            let recorded = Set(image.inputs.map(\.path))
+            for path in current where !recorded.contains(path) {
+                reasons.append("the image was not built against \(path.name ?? path.description), which it now depends on")
+            }
+        } else {
+            reasons.append("\(assembly) or one of its references is no longer installed")
+        }
+        return NativeImageReport(
+            assembly: assembly, path: path, status: reasons.isEmpty ? .fresh : .stale(reasons: reasons), image: image)
+    }
+
+    /// The status of every native image the catalog lists, in catalog order.
+    public static func statusOfAll(catalog: AssemblyCatalog, files: some MachineFiles) -> [NativeImageReport] {
+        catalog.nativeImages.assemblies.map { status(of: $0, catalog: catalog, files: files) }
+    }
+}

@@ -1,0 +1,295 @@
+import CWinFS
+import Glibc
+
+/// An open machine directory: the sandbox a simulated Windows machine lives in. Drive C: is its
+/// `drive_c` subdirectory, and every `WindowsPath` is resolved strictly beneath it.
+///
+/// Resolution uses `openat2(2)` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` from a descriptor
+/// kept on `drive_c`: the kernel refuses any path that would leave `drive_c` on the way, whether
+/// through a symbolic link (relative or absolute) or a `/proc` magic link. `WindowsPath` itself
+/// refuses `..`, other drives and NUL before anything reaches the kernel.
+///
+/// Errors: a path refused lexically or because a link on the way leads outside the machine is
+/// `ERROR_INVALID_NAME (123)` (reason in `Win32Error.reason`); a missing directory on the way is
+/// `ERROR_PATH_NOT_FOUND (3)`, a missing last component `ERROR_FILE_NOT_FOUND (2)`.
+///
+/// The helpers in this file (`createDirectories`, `writeFile`, `readFile`, `list`, `removeFile`)
+/// are plain file operations for laying out and inspecting a machine: they take no share-mode
+/// part. What simulated processes do goes through `open`, `loadImage`, `moveFile`, `deleteFile`.
+public final class MachineRoot: Sendable {
+    /// The machine directory as given (a host path).
+    public let path: String
+    /// A descriptor on the machine directory (for machine-level files such as the registry).
+    public let descriptor: Int32
+    /// A descriptor on `<machine>/drive_c`, the root every `WindowsPath` resolves beneath.
+    public let driveDescriptor: Int32
+
+    /// The `openat2` resolve flags every lookup uses.
+    static let resolveFlags: UInt64 = CWINFS_RESOLVE_BENEATH | CWINFS_RESOLVE_NO_MAGICLINKS
+
+    /// Opens the existing machine directory at `path` and its `drive_c` (created if missing).
+    /// A missing machine directory is `ERROR_PATH_NOT_FOUND (3)` naming it; the CLIs report it as a
+    /// usage error. A `drive_c` that is a symbolic link or not a directory is refused.
+    public init(path: String) throws(Win32Error) {
+        let operation = "open machine directory"
+        guard !path.isEmpty, !path.utf8.contains(0) else {
+            throw Win32Error(123, operation: operation, path: path, reason: "not a usable directory name")
+        }
+        let machine = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if machine < 0 {
+            let value = errno
+            switch value {
+            case ENOENT:
+                throw Win32Error(3, operation: operation, path: path, reason: "no such directory", posixErrno: value)
+            case ENOTDIR:
+                throw Win32Error(267, operation: operation, path: path, reason: "not a directory", posixErrno: value)
+            default:
+                throw Win32Error(errno: value, operation: operation, path: path)
+            }
+        }
+        var drive = openat(machine, "drive_c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if drive < 0 && errno == ENOENT {
+            if mkdirat(machine, "drive_c", 0o755) == 0 || errno == EEXIST {
+                drive = openat(machine, "drive_c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+        }
+        if drive < 0 {
+            let value = errno
+            close(machine)
+            throw Win32Error(
+                value == ELOOP || value == ENOTDIR ? 123 : Win32Error.code(forErrno: value),
+                operation: operation, path: path + "/drive_c",
+                reason: value == ELOOP || value == ENOTDIR
+                    ? "drive_c must be a directory of the machine, not a symbolic link or a file" : nil,
+                posixErrno: value)
+        }
+        self.path = path
+        self.descriptor = machine
+        self.driveDescriptor = drive
+    }
+
+    deinit {
+        close(driveDescriptor)
+        close(descriptor)
+    }
+
+    // MARK: Resolution
+
+    /// Opens `path` beneath drive C: with `flags` (O_CLOEXEC is added). Returns a descriptor the
+    /// caller closes. Missing parts are ERROR_PATH_NOT_FOUND (3) or ERROR_FILE_NOT_FOUND (2); a
+    /// path leaving the machine is ERROR_INVALID_NAME (123).
+    func openBeneath(
+        _ path: WindowsPath, flags: Int32, mode: mode_t = 0o644, operation: StaticString
+    ) throws(Win32Error) -> Int32 {
+        let relative = path.components.isEmpty ? "." : path.components.joined(separator: "/")
+        let openFlags = UInt64(UInt32(bitPattern: flags | O_CLOEXEC))
+        // openat2 refuses a mode without O_CREAT/O_TMPFILE.
+        let openMode: UInt64 = (flags & O_CREAT) != 0 ? UInt64(mode) : 0
+        while true {
+            let fd = relative.withCString {
+                cwinfs_openat2(driveDescriptor, $0, openFlags, openMode, MachineRoot.resolveFlags)
+            }
+            if fd >= 0 { return fd }
+            let value = errno
+            if value == EINTR || value == EAGAIN { continue }
+            throw resolutionError(value, path, operation: "\(operation)")
+        }
+    }
+
+    /// The Win32 error for a failed lookup of `path`.
+    func resolutionError(_ value: Int32, _ path: WindowsPath, operation: String) -> Win32Error {
+        switch value {
+        case EXDEV:
+            return Win32Error(
+                123, operation: operation, path: path.description,
+                reason: "a symbolic link on the way leads outside the machine's drive C:", posixErrno: value)
+        case ELOOP:
+            return Win32Error(
+                123, operation: operation, path: path.description,
+                reason: "a symbolic link loop, or a symbolic link where none is allowed", posixErrno: value)
+        case ENOENT:
+            // ERROR_FILE_NOT_FOUND when only the last component is missing.
+            let parentIsDirectory = path.parent.map { isDirectory($0) } ?? true
+            return Win32Error(parentIsDirectory ? 2 : 3, operation: operation, path: path.description, posixErrno: value)
+        case ENOTDIR:
+            return Win32Error(3, operation: operation, path: path.description, posixErrno: value)
+        case ENOSYS:
+            return Win32Error(
+                31, operation: operation, path: path.description,
+                reason: "openat2 is not available (Linux 5.6 or later is needed)", posixErrno: value)
+        default:
+            return Win32Error(errno: value, operation: operation, path: path.description)
+        }
+    }
+
+    /// Opens the directory containing `path` and returns it with the last component's name.
+    /// The drive root has no parent: ERROR_INVALID_NAME (123). A missing parent is
+    /// ERROR_PATH_NOT_FOUND (3).
+    func openParent(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, name: String) {
+        guard let name = path.name, let parent = path.parent else {
+            throw Win32Error(123, operation: "\(operation)", path: path.description, reason: "names the drive root, not a file")
+        }
+        do {
+            let fd = try openBeneath(parent, flags: O_RDONLY | O_DIRECTORY, operation: operation)
+            return (fd, name)
+        } catch {
+            if error.code == 2 || error.code == 3 {
+                throw Win32Error(3, operation: "\(operation)", path: path.description, posixErrno: error.posixErrno)
+            }
+            throw error
+        }
+    }
+
+    // MARK: Plain helpers (no share modes)
+
+    /// Creates `path` and every missing directory above it (like `mkdir -p`). An existing
+    /// directory is fine; an existing file on the way is ERROR_ALREADY_EXISTS (183).
+    public func createDirectories(_ path: WindowsPath) throws(Win32Error) {
+        for count in 1...max(path.components.count, 1) where !path.components.isEmpty {
+            let prefix = WindowsPath(components: Array(path.components.prefix(count)))
+            let (parent, name) = try openParent(prefix, operation: "CreateDirectory")
+            defer { close(parent) }
+            if mkdirat(parent, name, 0o755) == 0 { continue }
+            let value = errno
+            guard value == EEXIST else {
+                throw Win32Error(errno: value, operation: "CreateDirectory", path: prefix.description)
+            }
+            guard isDirectory(prefix) else {
+                throw Win32Error(
+                    183, operation: "CreateDirectory", path: prefix.description,
+                    reason: "a file (or a link leading out) is in the way")
+            }
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file beside it, then rename(2) over it.
+    /// The parent directory must exist (ERROR_PATH_NOT_FOUND (3) otherwise).
+    public func writeFile(_ path: WindowsPath, _ bytes: [UInt8]) throws(Win32Error) {
+        let (parent, name) = try openParent(path, operation: "WriteFile")
+        defer { close(parent) }
+        let temporary = ".\(name).rig-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = try checked("WriteFile", path.description) {
+            openat(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        }
+        do {
+            try writeAll(fd, bytes, path: path)
+            close(fd)
+            try checked("WriteFile", path.description) { renameat(parent, temporary, parent, name) }
+        } catch {
+            close(fd)
+            unlinkat(parent, temporary, 0)
+            throw error
+        }
+    }
+
+    /// The whole content of the file at `path`.
+    public func readFile(_ path: WindowsPath) throws(Win32Error) -> [UInt8] {
+        let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
+        defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Whether `path` names something on the machine (a file or a directory). A path that would
+    /// leave the machine does not exist.
+    public func exists(_ path: WindowsPath) -> Bool {
+        guard let fd = try? openBeneath(path, flags: CWINFS_O_PATH, operation: "exists") else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Whether `path` names a directory on the machine.
+    public func isDirectory(_ path: WindowsPath) -> Bool {
+        guard let fd = try? openBeneath(path, flags: CWINFS_O_PATH | O_DIRECTORY, operation: "exists") else {
+            return false
+        }
+        close(fd)
+        return true
+    }
+
+    /// The names in `directory`, sorted (without `.` and `..`).
+    public func list(_ directory: WindowsPath) throws(Win32Error) -> [String] {
+        let fd = try openBeneath(directory, flags: O_RDONLY | O_DIRECTORY, operation: "FindFirstFile")
+        guard let stream = fdopendir(fd) else {
+            let value = errno
+            close(fd)
+            throw Win32Error(errno: value, operation: "FindFirstFile", path: directory.description)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Unlinks the file at `path` (no share-mode or image check: see `deleteFile` for that).
+    public func removeFile(_ path: WindowsPath) throws(Win32Error) {
+        let (parent, name) = try openParent(path, operation: "RemoveFile")
+        defer { close(parent) }
+        try checked("RemoveFile", path.description) { unlinkat(parent, name, 0) }
+    }
+
+    /// The identity (device, inode) of the file at `path`: it follows the file through renames.
+    public func fileIdentity(_ path: WindowsPath) throws(Win32Error) -> FileIdentity {
+        let fd = try openBeneath(path, flags: CWINFS_O_PATH, operation: "GetFileInformationByHandle")
+        defer { close(fd) }
+        return try FileIdentity(descriptor: fd, path: path)
+    }
+}
+
+/// What identifies a file whatever its name: device and inode.
+public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// The device number.
+    public var device: UInt64
+    /// The inode number.
+    public var inode: UInt64
+    /// The file's size in bytes when it was taken.
+    public var size: Int64
+
+    init(descriptor: Int32, path: WindowsPath) throws(Win32Error) {
+        var info = stat()
+        try checked("fstat", path.description) { fstat(descriptor, &info) }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+    }
+
+    /// Identity is device and inode; size is not part of it.
+    public static func == (lhs: FileIdentity, rhs: FileIdentity) -> Bool {
+        lhs.device == rhs.device && lhs.inode == rhs.inode
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(device)
+        hasher.combine(inode)
+    }
+
+    /// `dev:inode`
+    public var description: String { "\(device):\(inode)" }
+}
+
+/// Writes every byte of `bytes` to `fd`.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], path: WindowsPath) throws(Win32Error) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = try checkedSize("WriteFile", path.description) {
+            bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        }
+        offset += written
+    }
+}
+
+/// Reads from `fd` until end of file.
+func readAll(_ fd: Int32, path: WindowsPath) throws(Win32Error) -> [UInt8] {
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = try checkedSize("ReadFile", path.description) {
+            chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        }
+        if count == 0 { return result }
+        result.append(contentsOf: chunk[0..<count])
+    }
+}
