@@ -26,8 +26,8 @@ let package = Package(
         // Header-only shim for WinFS: openat2, renameat2 flags, F_OFD_* lock commands.
         .systemLibrary(name: "CWinFS", path: "Sources/CWinFS"),
 
-        // The only module that touches libuv: loop, framed pipes, processes, timers, signals.
-        .target(name: "LibUV", dependencies: ["CLibUV"]),
+        // The only module that touches libuv: loop, framed pipes (Wire frames), processes, timers, signals.
+        .target(name: "LibUV", dependencies: ["CLibUV", "Wire"]),
         // Wire protocol between rig and rig-worker: frames and messages. No dependencies.
         .target(name: "Wire"),
         // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.
@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
         .testTarget(name: "EndToEndTests", dependencies: ["Wire"]),

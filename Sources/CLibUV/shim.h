@@ -1,4 +1,23 @@
 #ifndef PATCHRIG_CLIBUV_SHIM_H
 #define PATCHRIG_CLIBUV_SHIM_H
 #include <uv.h>
+#include <sys/prctl.h>
+#include <signal.h>
+
+// libuv's handle types share a common prefix (uv_handle_t, then uv_stream_t for streams); C
+// code casts between them freely. Swift cannot, so these casts live here, in one place.
+static inline uv_handle_t *patchrig_as_handle(void *handle) { return (uv_handle_t *)handle; }
+static inline uv_stream_t *patchrig_as_stream(void *stream) { return (uv_stream_t *)stream; }
+
+// prctl is variadic, which Swift cannot call. Linux only: the kernel sends `sig` to this process
+// when the thread that created it exits (the coordinator's loop thread).
+static inline int patchrig_set_parent_death_signal(int sig) {
+#ifdef PR_SET_PDEATHSIG
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL);
+#else
+    (void)sig;
+    return 0;
+#endif
+}
+
 #endif

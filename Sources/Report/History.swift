@@ -74,10 +74,14 @@ public struct ActorRecord: Sendable {
         self.events = []
     }
 
-    /// The exit code when the process exited normally.
+    /// The exit code as a Windows process returns it (3010, 1603, ...), when the process exited
+    /// normally. A Linux exit status keeps only the low 8 bits, so a worker reports its whole code
+    /// in its exit report just before exiting; the report is believed only when its low byte is
+    /// the status the kernel gave, otherwise the status stands alone.
     public var exitCode: Int32? {
-        if case .exited(let code)? = termination { return code }
-        return nil
+        guard case .exited(let status)? = termination else { return nil }
+        if let report = exitReport, report.code & 0xff == status { return report.code }
+        return status
     }
 }
 

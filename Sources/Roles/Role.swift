@@ -38,3 +38,10 @@ extension WorkerSession {
 
 /// A role's entry point: does the work and returns the process's exit code.
 public typealias RoleMain = @Sendable (any WorkerSession) -> Int32
+
+extension WorkerSession {
+    /// Emits a named event (`actor.name`) that other actors can wait for or start after.
+    public func emit(_ name: String) {
+        perform("emit", [Argument("event", name)]) { "ok" }
+    }
+}

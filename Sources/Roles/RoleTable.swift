@@ -2,5 +2,7 @@
 public enum RoleTable {
     public static let roles: [String: RoleMain] = [
         "script": ScriptRole.run,
+        "smss": SessionManagerRole.run,
+        "append": AppendRole.run,
     ]
 }

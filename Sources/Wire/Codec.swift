@@ -1,11 +1,29 @@
 extension Message {
     private enum Tag: UInt8 {
-        case hello = 1, task, event, await, release, unreachable, stop, exit
+        case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong
     }
 
     /// The message's payload bytes (frame them with `Frame.encode`).
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
+        write(to: &w)
+        return w.bytes
+    }
+
+    /// The whole frame for this message, built in one buffer: the length prefix is written
+    /// last, in front of the payload.
+    public func frame() throws(WireError) -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes.reserveCapacity(64)
+        w.u32(0)
+        write(to: &w)
+        let length = w.bytes.count - Frame.headerSize
+        guard length <= Frame.maxPayload else { throw .oversizedFrame(length: length, limit: Frame.maxPayload) }
+        for i in 0..<Frame.headerSize { w.bytes[i] = UInt8(truncatingIfNeeded: length >> (8 * i)) }
+        return w.bytes
+    }
+
+    private func write(to w: inout ByteWriter) {
         switch self {
         case .hello(let h):
             w.u8(Tag.hello.rawValue); w.string(h.role); w.i32(h.pid); w.u64(h.mainNs)
@@ -26,8 +44,11 @@ extension Message {
             w.u8(Tag.stop.rawValue)
         case .exit(let x):
             w.u8(Tag.exit.rawValue); w.i32(x.code); w.u64(x.ns); w.string(x.detail)
+        case .ping(let n):
+            w.u8(Tag.ping.rawValue); w.u64(n)
+        case .pong(let n):
+            w.u8(Tag.pong.rawValue); w.u64(n)
         }
-        return w.bytes
     }
 
     /// Decodes one payload; anything short, unknown, trailing or not UTF-8 is `malformed`.
@@ -59,12 +80,13 @@ extension Message {
             self = .stop
         case .exit:
             self = .exit(ExitReport(code: try r.i32(), ns: try r.u64(), detail: try r.string()))
+        case .ping:
+            self = .ping(try r.u64())
+        case .pong:
+            self = .pong(try r.u64())
         }
         guard r.atEnd else { throw .malformed("\(r.remaining) trailing bytes", offset: r.offset) }
     }
-
-    /// The whole frame for this message.
-    public func frame() throws(WireError) -> [UInt8] { try Frame.encode(encoded()) }
 }
 
 struct ByteWriter {

@@ -9,6 +9,8 @@
 ///     coordinator  release(actor, event, ns)                 ...which has happened
 ///     coordinator  unreachable(actor, event, reason)         ...or never will
 ///     coordinator  stop                                      end now (reboot, timeout)
+///     coordinator  ping(n) / worker pong(n)                 liveness and latency, any time the
+///                                                            worker's loop runs (sleep, wait)
 ///     worker       exit(code, ns, detail)                    last, just before the process exits
 ///
 /// Timestamps are CLOCK_MONOTONIC nanoseconds taken in the process that did the work; every
@@ -25,6 +27,8 @@ public enum Message: Sendable, Equatable {
     case unreachable(actor: String, event: String, reason: String)
     case stop
     case exit(ExitReport)
+    case ping(UInt64)
+    case pong(UInt64)
 }
 
 /// The first frame a worker sends.

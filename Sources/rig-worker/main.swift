@@ -1,2 +1,4 @@
 import Roles
-print("rig-worker")
+
+// Kept to one call: everything a worker does is in the Roles module.
+Worker.main(CommandLine.arguments)

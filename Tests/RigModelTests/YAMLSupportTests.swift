@@ -129,5 +129,6 @@ import Yams
         #expect(YAMLSupport.suggestion(for: "Timeout", among: ["timeout"]) == "timeout")
         #expect(YAMLSupport.suggestion(for: "xyz", among: ["timeout", "role"]) == nil)
         #expect(YAMLSupport.editDistance("kitten", "sitting") == 3)
+        #expect(YAMLSupport.editDistance("strat", "start") == 1)
     }
 }

@@ -1,2 +1,0 @@
-// The libuv binding: loop, framed pipes, processes, timers, signals.
-import CLibUV

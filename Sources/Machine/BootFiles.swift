@@ -1,0 +1,93 @@
+import CWinFS
+import Glibc
+import WinFS
+
+/// The file operations Session Manager does at boot, beneath the machine's drive C:, before any
+/// other process of the machine runs (so no handle or loaded image can be in the way).
+///
+/// Every path is resolved with `openat2(RESOLVE_BENEATH)` from the machine's `drive_c`
+/// descriptor, as `MachineRoot` does, so a queued rename can never reach outside the machine.
+public struct BootFiles {
+    /// The machine.
+    public let root: MachineRoot
+
+    public init(root: MachineRoot) { self.root = root }
+
+    /// MoveFileEx(source, destination, REPLACE_EXISTING if `replaceExisting`): an atomic
+    /// rename(2). Missing source: ERROR_FILE_NOT_FOUND (2); missing directory on either side:
+    /// ERROR_PATH_NOT_FOUND (3); destination exists without replace: ERROR_ALREADY_EXISTS (183);
+    /// destination is a directory: ERROR_ACCESS_DENIED (5).
+    public func move(_ source: WindowsPath, to destination: WindowsPath, replaceExisting: Bool) throws(Win32Error) {
+        let (sourceDirectory, sourceName) = try openParent(source, operation: "MoveFileEx")
+        defer { close(sourceDirectory) }
+        let (targetDirectory, targetName) = try openParent(destination, operation: "MoveFileEx")
+        defer { close(targetDirectory) }
+        let flags: UInt32 = replaceExisting ? 0 : CWINFS_RENAME_NOREPLACE
+        do {
+            try win32Call("MoveFileEx", source.description) {
+                cwinfs_renameat2(sourceDirectory, sourceName, targetDirectory, targetName, flags)
+            }
+        } catch {
+            // Windows reports an existing destination as ERROR_ALREADY_EXISTS, not ERROR_FILE_EXISTS.
+            if error.posixErrno == EEXIST {
+                throw Win32Error(183, operation: "MoveFileEx", path: destination.description, posixErrno: EEXIST)
+            }
+            throw error
+        }
+    }
+
+    /// Deletes the file (or empty directory, as Session Manager does) at `path`.
+    /// Missing: ERROR_FILE_NOT_FOUND (2); a directory that is not empty: ERROR_DIR_NOT_EMPTY (145).
+    public func delete(_ path: WindowsPath) throws(Win32Error) {
+        let (directory, name) = try openParent(path, operation: "DeleteFile")
+        defer { close(directory) }
+        do {
+            try win32Call("DeleteFile", path.description) { unlinkat(directory, name, 0) }
+        } catch where error.posixErrno == EISDIR {
+            try win32Call("RemoveDirectory", path.description) { unlinkat(directory, name, AT_REMOVEDIR) }
+        }
+    }
+
+    /// Whether a file or directory exists at `path`.
+    public func exists(_ path: WindowsPath) -> Bool { root.exists(path) }
+
+    /// Opens the directory holding `path` beneath drive C: and returns it with the last name.
+    private func openParent(_ path: WindowsPath, operation: String) throws(Win32Error) -> (Int32, String) {
+        guard let name = path.name, let parent = path.parent else {
+            throw Win32Error(123, operation: operation, path: path.description, reason: "names the drive root, not a file")
+        }
+        let relative = parent.components.isEmpty ? "." : parent.components.joined(separator: "/")
+        let flags = UInt64(UInt32(bitPattern: O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        let resolve = CWINFS_RESOLVE_BENEATH | CWINFS_RESOLVE_NO_MAGICLINKS
+        do {
+            let fd = try win32Call(operation, path.description) {
+                relative.withCString { cwinfs_openat2(root.driveDescriptor, $0, flags, 0, resolve) }
+            }
+            return (fd, name)
+        } catch {
+            switch error.posixErrno {
+            case ENOENT, ENOTDIR:
+                throw Win32Error(3, operation: operation, path: path.description, posixErrno: error.posixErrno)
+            case EXDEV, ELOOP:
+                throw Win32Error(
+                    123, operation: operation, path: path.description,
+                    reason: "a symbolic link on the way leads outside the machine's drive C:", posixErrno: error.posixErrno)
+            default:
+                throw error
+            }
+        }
+    }
+}
+
+/// The machine module's one checked call: runs `body` (retrying on EINTR); a negative result
+/// becomes the Win32 error its errno maps to, naming `operation` and `path`.
+@discardableResult
+func win32Call(_ operation: String, _ path: @autoclosure () -> String?, _ body: () -> Int32) throws(Win32Error) -> Int32 {
+    while true {
+        let result = body()
+        if result >= 0 { return result }
+        let value = errno
+        if value == EINTR { continue }
+        throw Win32Error(errno: value, operation: operation, path: path())
+    }
+}

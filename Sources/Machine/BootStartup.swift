@@ -1,0 +1,175 @@
+import Registry
+import WinFS
+
+/// Who logs on after the boot.
+public enum Logon: String, Sendable, CaseIterable {
+    /// Nobody: only Session Manager and the auto-start services run.
+    case none
+    /// A user without administrator rights.
+    case user
+    /// An administrator.
+    case admin
+}
+
+/// A command line as stored in `ImagePath`, `Run` and `RunOnce`, and the rig-worker role that
+/// plays its program: the program's file name, lowercased, without `.exe`
+/// (`"C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe" /q` → `netfxupdate`).
+public struct BootCommand: Sendable, Equatable, CustomStringConvertible {
+    /// The command line as stored.
+    public var commandLine: String
+    /// The program as written (quotes removed).
+    public var program: String
+    /// The arguments after the program, split as CommandLineToArgvW does for plain cases
+    /// (spaces separate, double quotes group).
+    public var arguments: [String]
+
+    /// Splits `commandLine`. An empty command line has an empty program.
+    public init(_ commandLine: String) {
+        self.commandLine = commandLine
+        var words = BootCommand.split(commandLine)
+        program = words.isEmpty ? "" : words.removeFirst()
+        arguments = words
+    }
+
+    public var description: String { commandLine }
+
+    /// The role that plays the program: its last path component, lowercased, without `.exe`.
+    public var role: String {
+        let name = program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? ""
+        let lower = name.lowercased()
+        return lower.hasSuffix(".exe") ? String(lower.dropLast(4)) : lower
+    }
+
+    /// The `key=value` parameters a worker playing this command gets: `machine`, `command`
+    /// (the whole line) and `arg1`... for the arguments.
+    public func workerParameters(machine: String) -> [(name: String, value: String)] {
+        var result: [(name: String, value: String)] = [("machine", machine), ("command", commandLine)]
+        for (index, argument) in arguments.enumerated() { result.append(("arg\(index + 1)", argument)) }
+        return result
+    }
+
+    /// Words of a command line: runs of non-space characters, with `"..."` grouping spaces.
+    static func split(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inQuotes = false
+        var inWord = false
+        for character in line {
+            if character == "\"" {
+                inQuotes.toggle()
+                inWord = true
+            } else if (character == " " || character == "\t") && !inQuotes {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        if inWord { words.append(current) }
+        return words
+    }
+}
+
+/// An auto-start service to start at boot.
+public struct BootService: Sendable, Equatable {
+    /// The service's key name under `HKLM\SYSTEM\CurrentControlSet\Services`.
+    public var name: String
+    public var command: BootCommand
+}
+
+/// The services the service control manager starts at boot, with no one logged on.
+public enum BootServices {
+    /// SERVICE_AUTO_START, the `Start` value of a service started at boot.
+    public static let autoStart: UInt32 = 2
+
+    /// Every service under `HKLM\SYSTEM\CurrentControlSet\Services` whose `Start` is 2 and that
+    /// has a REG_SZ `ImagePath`, in key-name order.
+    public static func autoStartServices(in registry: Registry) throws -> [BootService] {
+        var result: [BootService] = []
+        for name in try registry.subkeys(of: BootKeys.services) ?? [] {
+            let key = BootKeys.services.appending(name)
+            guard try registry.value(key, "Start")?.dwordValue == autoStart,
+                let imagePath = try registry.value(key, "ImagePath")?.stringValue
+            else { continue }
+            result.append(BootService(name: name, command: BootCommand(imagePath)))
+        }
+        return result
+    }
+}
+
+/// What to do with one `Run` or `RunOnce` entry at logon.
+public struct StartupAction: Sendable, Equatable {
+    public var entry: StartupEntry
+    /// RunOnce: the next entry waits for this command to end. Run: started, not waited for.
+    public var waitForExit: Bool
+    /// When the RunOnce value is deleted; nil for Run (never).
+    public var deletion: RunOnceDeletion?
+
+    /// The registry key holding the entry.
+    public var key: RegistryKeyPath { StartupRules.key(entry.hive, entry.kind) }
+    /// The parsed command line.
+    public var command: BootCommand { BootCommand(entry.command) }
+}
+
+/// When a RunOnce value is deleted.
+public enum RunOnceDeletion: Sendable, Equatable {
+    /// Before its command runs (the default): it never runs twice, even if it fails.
+    case beforeRunning
+    /// After its command succeeds (exit code 0), for a name starting with `!`: a failed or
+    /// interrupted command runs again at the next logon.
+    case afterSuccess
+}
+
+/// Windows's rules for `Run` and `RunOnce` under `HKLM` and `HKCU`
+/// `Software\Microsoft\Windows\CurrentVersion`, applied when a user logs on.
+public enum StartupRules {
+    /// The key holding `kind` entries in `hive`.
+    public static func key(_ hive: StartupEntry.Hive, _ kind: StartupEntry.Kind) -> RegistryKeyPath {
+        BootKeys.currentVersion(hive == .localMachine ? .localMachine : .currentUser).appending(kind.rawValue)
+    }
+
+    /// When a RunOnce value named `name` is deleted: after success if the name starts with `!`.
+    public static func deletion(forRunOnce name: String) -> RunOnceDeletion {
+        name.hasPrefix("!") ? .afterSuccess : .beforeRunning
+    }
+
+    /// The order Windows processes the lists in at logon.
+    public static let order: [(StartupEntry.Hive, StartupEntry.Kind)] = [
+        (.localMachine, .runOnce), (.localMachine, .run), (.currentUser, .run), (.currentUser, .runOnce),
+    ]
+
+    /// Every REG_SZ value of the four lists, in processing order and, within a list, value order.
+    public static func entries(in registry: Registry) throws -> [StartupEntry] {
+        var result: [StartupEntry] = []
+        for (hive, kind) in order {
+            for (name, value) in try registry.values(of: key(hive, kind)) ?? [] {
+                guard let command = value.stringValue else { continue }
+                result.append(StartupEntry(hive: hive, kind: kind, name: name, command: command))
+            }
+        }
+        return result
+    }
+
+    /// What runs when `logon` logs on, in order: nothing without a logon; HKLM RunOnce only for
+    /// an administrator (for a plain user those entries stay queued, which is why a patch's
+    /// post-reboot work could wait for an administrator to log on); RunOnce entries one at a
+    /// time, each waited for; Run entries started.
+    public static func plan(_ entries: [StartupEntry], logon: Logon) -> [StartupAction] {
+        guard logon != .none else { return [] }
+        var actions: [StartupAction] = []
+        for (hive, kind) in order {
+            if hive == .localMachine && kind == .runOnce && logon != .admin { continue }
+            for entry in entries where entry.hive == hive && entry.kind == kind {
+                switch kind {
+                case .runOnce:
+                    actions.append(StartupAction(entry: entry, waitForExit: true, deletion: deletion(forRunOnce: entry.name)))
+                case .run:
+                    actions.append(StartupAction(entry: entry, waitForExit: false, deletion: nil))
+                }
+            }
+        }
+        return actions
+    }
+}

@@ -1,0 +1,155 @@
+import LibUV
+import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A worker's session with its coordinator over the control pipe (descriptor 3 by default).
+///
+/// The pipe is read by a libuv loop that runs whenever the role sleeps or waits, and while the
+/// worker waits for its task. The end of the pipe (the coordinator is gone) ends the process at
+/// once, whatever the role is doing; so does a `stop` message, after an exit report.
+final class PipeSession: WorkerSession {
+    let role: String
+    private(set) var task = Task(actor: "")
+    private let loop: EventLoop
+    private let pipe: FramedPipe
+    private var gotTask = false
+    private var released: [String: String?] = [:]  // "actor.event" → nil when released, else reason
+
+    init(role: String, fd: Int32, mainNs: UInt64) throws {
+        self.role = role
+        loop = try EventLoop()
+        pipe = try FramedPipe(loop: loop, fd: fd)
+        try pipe.startReading { [unowned self] event in self.handle(event) }
+        try pipe.send(.hello(Hello(role: role, pid: getpid(), mainNs: mainNs)))
+        while !gotTask { pump() }
+    }
+
+    private func handle(_ event: FramedPipe.ReadEvent) {
+        switch event {
+        case .end:
+            // The coordinator is gone: no process outlives its run.
+            _exit(WorkerExit.coordinatorGone)
+        case .error(let message):
+            log("control pipe: \(message)")
+            _exit(WorkerExit.coordinatorGone)
+        case .frame(let payload):
+            let message: Message
+            do { message = try Message(decoding: payload) } catch {
+                log("control pipe: \(error)")
+                _exit(WorkerExit.coordinatorGone)
+            }
+            switch message {
+            case .task(let task):
+                self.task = task
+                gotTask = true
+            case .release(let actor, let event, _):
+                released["\(actor).\(event)"] = .some(nil)
+            case .unreachable(let actor, let event, let reason):
+                released["\(actor).\(event)"] = .some(reason)
+            case .stop:
+                finish(code: WorkerExit.stopped, detail: "stopped by the coordinator")
+            case .ping(let n):
+                try? pipe.send(.pong(n))
+            case .hello, .event, .await, .exit, .pong:
+                log("control pipe: unexpected \(message) from the coordinator")
+            }
+        }
+    }
+
+    /// Runs the loop for one round of events; a loop with nothing left to wait for means the
+    /// pipe is gone.
+    private func pump() {
+        if !loop.runOnce() && !pipe.isOpen { _exit(WorkerExit.coordinatorGone) }
+    }
+
+    func record(_ event: Event) {
+        do { try pipe.send(.event(event)) } catch { log("cannot report \(event.op): \(error)") }
+    }
+
+    func sleep(nanoseconds: UInt64) {
+        guard nanoseconds > 0 else { return }
+        var done = false
+        do {
+            let timer = try Timer(loop: loop)
+            try timer.start(afterNanoseconds: nanoseconds) { done = true }
+            while !done { pump() }
+            timer.close()
+        } catch {
+            log("sleep: \(error)")
+        }
+    }
+
+    func await(actor: String, event: String) -> String? {
+        let key = "\(actor).\(event)"
+        do { try pipe.send(.await(actor: actor, event: event)) } catch { return "cannot ask the coordinator: \(error)" }
+        while released[key] == nil { pump() }
+        let outcome = released.removeValue(forKey: key)!
+        return outcome
+    }
+
+    func log(_ line: String) { writeLine(2, line) }
+
+    /// Sends the exit report, lets the pipe drain, and exits.
+    func finish(code: Int32, detail: String) -> Never {
+        try? pipe.send(.exit(ExitReport(code: code, ns: MonotonicClock.now(), detail: detail)))
+        while pipe.pendingWriteBytes > 0 && pipe.isOpen { loop.runOnce() }
+        exit(code)
+    }
+}
+
+/// A session with no coordinator (`rig-worker ROLE key=value ...`): events are printed on
+/// stdout, one line each; waiting for another actor is not possible.
+final class StandaloneSession: WorkerSession {
+    let role: String
+    let task: Task
+
+    init(role: String, parameters: [Argument]) {
+        self.role = role
+        task = Task(actor: role, parameters: parameters)
+    }
+
+    func record(_ event: Event) {
+        var line = "\(event.startNs) \(event.endNs - event.startNs)ns \(event.op)"
+        for a in event.args { line += " \(a.name)=\(a.value)" }
+        writeLine(1, line + " -> \(event.result)")
+    }
+
+    func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    func await(actor: String, event: String) -> String? { "no coordinator to wait through (standalone worker)" }
+
+    func log(_ line: String) { writeLine(2, line) }
+}
+
+/// Exit codes a worker uses for itself (a role's own codes are the role's business).
+enum WorkerExit {
+    /// The control pipe closed: the coordinator is gone.
+    static let coordinatorGone: Int32 = 1
+    /// The coordinator asked the worker to stop.
+    static let stopped: Int32 = 1
+    /// Bad command line.
+    static let usage: Int32 = 2
+}
+
+/// Writes one line to a descriptor, whole, retrying on EINTR and short writes.
+func writeLine(_ fd: Int32, _ line: String) {
+    var text = line
+    text.append("\n")
+    text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Glibc
+import Machine
+import WinFS
+import Wire
+
+/// The `smss` role: Session Manager at boot. Applies the machine's pending renames
+/// (PendingFileRenameOperations, or `wininit.ini [rename]` on the Windows 9x profile) in queued
+/// order, one event per entry; see `SessionManager.applyPendingRenames`.
+///
+/// Parameters: `machine` (the machine directory). `stopAfterStep=K` (for tests and debugging)
+/// makes the process stop itself with SIGSTOP right after reporting its K-th event, like a
+/// breakpoint, so a test can kill it at exactly that point.
+///
+/// Exit code: 0 when the queue was processed (failed entries are logged and skipped, as on
+/// Windows); 2 for a missing `machine`; 1 when the machine or its queue cannot be used.
+public enum SessionManagerRole {
+    public static func run(_ session: any WorkerSession) -> Int32 {
+        guard let machine = session.parameter("machine") else {
+            session.log("smss: no machine=DIR parameter")
+            return 2
+        }
+        let stopAfter = session.parameter("stopAfterStep").flatMap { Int($0) }
+        do {
+            let root = try MachineRoot(path: machine)
+            let queue = try pendingRenameQueue(for: root)
+            let reporter = SessionReporter(session: session, stopAfterStep: stopAfter)
+            try SessionManager.applyPendingRenames(files: BootFiles(root: root), queue: queue, reporter: reporter)
+            return 0
+        } catch let error as Win32Error {
+            session.log("smss: \(error.message)")
+            return 1
+        } catch {
+            session.log("smss: \(error)")
+            return 1
+        }
+    }
+}
+
+/// Reports boot steps as the worker's events (timed by `perform`).
+final class SessionReporter: BootReporter {
+    let session: any WorkerSession
+    let stopAfterStep: Int?
+    private var steps = 0
+
+    init(session: any WorkerSession, stopAfterStep: Int?) {
+        self.session = session
+        self.stopAfterStep = stopAfterStep
+    }
+
+    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) {
+        session.perform(op, args.map { Argument($0.name, $0.value) }, body)
+        steps += 1
+        if steps == stopAfterStep { raise(SIGSTOP) }
+    }
+}

@@ -1,0 +1,115 @@
+import Glibc
+import LibUV
+import Wire
+
+/// Median of a sample, in nanoseconds.
+func median(_ samples: [UInt64]) -> UInt64 { samples.sorted()[samples.count / 2] }
+
+/// Prints one result line: the figure, its baseline, their ratio and the target.
+func report(_ name: String, _ value: UInt64, baseline: UInt64, target: Double) {
+    let ratio = Double(value) / Double(max(baseline, 1))
+    let verdict = ratio <= target ? "within" : "OVER"
+    let line = "\(name): \(value) ns (baseline \(baseline) ns) ratio \(format2(ratio))x, target <= \(target)x: \(verdict)"
+    print(line)
+}
+
+func format2(_ x: Double) -> String {
+    let hundredths = Int((x * 100).rounded())
+    let frac = hundredths % 100
+    return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
+}
+
+/// Spawns `executable` with a control pipe the way the coordinator spawns a worker, and returns
+/// the time from just before uv_spawn to the arrival of its hello frame. Then closes the pipe
+/// (the child exits) and waits for the exit.
+func spawnToHello(_ loop: EventLoop, _ executable: String) throws -> UInt64 {
+    let pipe = try FramedPipe(loop: loop)
+    var helloAt: UInt64 = 0
+    var exited = false
+    let start = MonotonicClock.now()
+    let child = try ChildProcess(
+        loop: loop, executable: executable, arguments: ["script", "--ipc", "3"], stdout: .ignore, stderr: .inherit(fd: 2),
+        controlPipe: pipe, newProcessGroup: true) { _ in exited = true }
+    try pipe.startReading { event in
+        if case .frame = event, helloAt == 0 { helloAt = MonotonicClock.now() }
+    }
+    while helloAt == 0 && !exited { loop.runOnce() }
+    pipe.close()
+    while !exited { loop.runOnce() }
+    child.close()
+    return helloAt - start
+}
+
+/// Round trips of ping → pong between this process and a real rig-worker whose script is
+/// blocked in a wait (its loop runs, answering pings).
+func pingPong(_ loop: EventLoop, worker: String, rounds: Int) throws -> [UInt64] {
+    let pipe = try FramedPipe(loop: loop)
+    var exited = false
+    let child = try ChildProcess(
+        loop: loop, executable: worker, arguments: ["script", "--ipc", "3"], stdout: .ignore, stderr: .inherit(fd: 2),
+        controlPipe: pipe, newProcessGroup: true) { _ in exited = true }
+    var pongs = 0
+    var ready = false
+    try pipe.startReading { event in
+        guard case .frame(let payload) = event, let message = try? Message(decoding: payload) else { return }
+        switch message {
+        case .hello:
+            try? pipe.send(.task(Task(actor: "bench", steps: [TaskStep(op: "wait", args: [Argument("actor", "bench"), Argument("event", "never")])])))
+        case .await: ready = true
+        case .pong: pongs += 1
+        default: break
+        }
+    }
+    while !ready && !exited { loop.runOnce() }
+    var samples: [UInt64] = []
+    samples.reserveCapacity(rounds)
+    for i in 0..<rounds {
+        let start = MonotonicClock.now()
+        try pipe.send(.ping(UInt64(i)))
+        while pongs <= i && !exited { loop.runOnce() }
+        samples.append(MonotonicClock.now() - start)
+    }
+    pipe.close()
+    while !exited { loop.runOnce() }
+    child.close()
+    return samples
+}
+
+/// Runs `command` and returns its first line of output as a number.
+func runBaseline(_ command: String) -> UInt64 {
+    guard let p = popen(command, "r") else { return 0 }
+    var buffer = [CChar](repeating: 0, count: 64)
+    let line = fgets(&buffer, 64, p) != nil ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    pclose(p)
+    return UInt64(line.filter(\.isNumber)) ?? 0
+}
+
+func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline: String, rounds: Int) {
+    do {
+        let loop = try EventLoop()
+        // Interleave the two children so drift on a shared machine hits both alike.
+        let spawns = max(rounds / 10, 50)
+        var workerSamples: [UInt64] = [], baselineSamples: [UInt64] = []
+        for _ in 0..<10 {
+            _ = try spawnToHello(loop, worker)
+            _ = try spawnToHello(loop, helloBaseline)
+        }
+        for _ in 0..<spawns {
+            workerSamples.append(try spawnToHello(loop, worker))
+            baselineSamples.append(try spawnToHello(loop, helloBaseline))
+        }
+        report("spawn->hello (rig-worker vs C child, median of \(spawns))", median(workerSamples),
+               baseline: median(baselineSamples), target: 2.0)
+
+        var ours: [UInt64] = [], raw: [UInt64] = []
+        for _ in 0..<10 {
+            ours += try pingPong(loop, worker: worker, rounds: rounds / 10)
+            raw.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))
+        }
+        report("round trip coordinator<->worker (median of \(rounds))", median(ours), baseline: median(raw), target: 1.5)
+        loop.close()
+    } catch {
+        print("worker benchmarks failed: \(error)")
+        exit(1)
+    }
+}
