@@ -125,16 +125,17 @@ private struct RigDecoder {
             if let items = reader.list(actorsNode, what: "'actors'") {
                 if items.isEmpty { reader.error("the rig has no actors; 'actors' needs at least one", at: actorsNode) }
                 for (index, item) in items.enumerated() {
-                    guard let (actor, nameNode) = decodeActor(item, index: index + 1, references: &references) else {
-                        continue
-                    }
-                    if let first = nameNodes[actor.name] {
+                    let decoded = decodeActor(item, index: index + 1, references: &references)
+                    // A valid name counts even when the rest of the actor is bad, so references
+                    // to it are not reported as unknown actors on top of the real problem.
+                    guard let name = decoded.name, let nameNode = decoded.nameNode else { continue }
+                    if let first = nameNodes[name] {
                         let at = reader.position(of: first)
-                        reader.error("duplicate actor name '\(actor.name)' (first used at \(at.line):\(at.column))", at: nameNode)
+                        reader.error("duplicate actor name '\(name)' (first used at \(at.line):\(at.column))", at: nameNode)
                         continue
                     }
-                    nameNodes[actor.name] = nameNode
-                    actors.append(actor)
+                    nameNodes[name] = nameNode
+                    if let actor = decoded.actor { actors.append(actor) }
                 }
             }
         } else {
@@ -154,9 +155,12 @@ private struct RigDecoder {
 
     // MARK: - Actors
 
-    func decodeActor(_ node: Yams.Node, index: Int, references: inout [Reference]) -> (Actor, Yams.Node)? {
+    /// The actor when all of it is valid; its name (and the name's node) whenever the name is.
+    func decodeActor(
+        _ node: Yams.Node, index: Int, references: inout [Reference]
+    ) -> (actor: Actor?, name: String?, nameNode: Yams.Node?) {
         let what = "actor \(index)"
-        guard let m = reader.mapping(node, what: what, keys: RigLoader.actorKeys) else { return nil }
+        guard let m = reader.mapping(node, what: what, keys: RigLoader.actorKeys) else { return (nil, nil, nil) }
 
         var name: String?
         let nameNode = reader.required("name", in: m, what: what)
@@ -236,11 +240,12 @@ private struct RigDecoder {
             }
         }
 
-        guard let name, let role, let nameNode else { return nil }
+        guard let name, let nameNode else { return (nil, nil, nil) }
+        guard let role else { return (nil, name, nameNode) }
         let actor = Actor(
             name: name, role: role, start: start, timeout: timeout, parameters: parameters, steps: steps,
             position: reader.position(of: nameNode))
-        return (actor, nameNode)
+        return (actor, name, nameNode)
     }
 
     func positiveDuration(_ node: Yams.Node, what: String) -> RigDuration? {

@@ -173,6 +173,17 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
         ])
     }
 
+    @Test func aBadActorStillCountsAsNamed() {
+        let yaml = """
+            actors:
+              - {name: a, role: nope}
+              - {name: b, role: script, start: {after_exit: a}}
+            expect:
+              exit: {a: 0}
+            """
+        #expect(errors(yaml) == ["r.yaml:2:21: error: unknown role 'nope'; known roles: \(Role.known.keys.sorted().joined(separator: ", "))"])
+    }
+
     @Test func unknownParameters() {
         let yaml = """
             actors:

@@ -1,0 +1,84 @@
+import RigModel
+import Wire
+
+/// The checkers: they read a `RunHistory` after the run and judge the rig's expectations against
+/// what the processes really did. They never change the history.
+public enum Checks {
+    /// One verdict per expectation of `history.rig`, in the order the rig writes them.
+    public static func evaluate(_ history: RunHistory) -> [ExpectationResult] {
+        history.rig.expectations.map { evaluate($0, in: history) }
+    }
+
+    /// The verdict on one expectation.
+    public static func evaluate(_ expectation: Expectation, in history: RunHistory) -> ExpectationResult {
+        switch expectation.kind {
+        case .exitCode(let actor, let codes):
+            guard let record = history.actor(named: actor) else {
+                return ExpectationResult(text: expectation.text, passed: false, detail: "never started")
+            }
+            let passed = record.windowsExitCode.map(codes.contains) ?? false
+            return ExpectationResult(text: expectation.text, passed: passed, detail: record.outcome)
+        }
+    }
+
+    /// Problems of the run as a whole: the history's own problems, then each actor's failure
+    /// (`actor 'ngen': timed out after 5s`), in actor order.
+    public static func problems(_ history: RunHistory) -> [String] {
+        history.problems + history.actors.compactMap { record in
+            record.failure.map { "actor '\(record.name)': \($0)" }
+        }
+    }
+
+    /// Everything a report needs: the expectation verdicts, the problems, and whether the run passed.
+    public static func verdict(_ history: RunHistory) -> RunVerdict {
+        RunVerdict(expectations: evaluate(history), problems: problems(history))
+    }
+}
+
+/// The outcome of a run: it passed when every expectation held and there was no problem.
+/// `rig run` exits 0 when `passed`, 1 otherwise.
+public struct RunVerdict: Sendable, Equatable {
+    public var expectations: [ExpectationResult]
+    public var problems: [String]
+    public init(expectations: [ExpectationResult], problems: [String]) {
+        self.expectations = expectations
+        self.problems = problems
+    }
+    public var passed: Bool { problems.isEmpty && expectations.allSatisfy(\.passed) }
+    /// How many expectations failed.
+    public var failedCount: Int { expectations.filter { !$0.passed }.count }
+}
+
+extension ActorRecord {
+    /// The exit code as Windows would report it. A POSIX process can only exit with 0...255, so
+    /// a worker playing a Windows process sends its full code (e.g. 3010,
+    /// ERROR_SUCCESS_REBOOT_REQUIRED) in its exit frame and exits with the low 8 bits; the frame's
+    /// code is used when the kernel's status agrees with it. nil unless the process exited normally.
+    public var windowsExitCode: Int32? {
+        guard let status = exitCode else { return nil }
+        if let report = exitReport, UInt32(bitPattern: report.code) & 0xFF == UInt32(status) {
+            return report.code
+        }
+        return status
+    }
+
+    /// What became of the process, in words: `exited with code 3`,
+    /// `exited with code 3010 (process status 194)`, `killed by signal 9`,
+    /// `timed out after 5s (killed by signal 9)`, `never started`, `never started: <why>`,
+    /// `still running when the run ended`.
+    public var outcome: String {
+        guard pid != nil else { return failure.map { "never started: \($0)" } ?? "never started" }
+        let seen: String
+        switch termination {
+        case .exited(let status)?:
+            let code = windowsExitCode ?? status
+            seen = code == status ? "exited with code \(code)" : "exited with code \(code) (process status \(status))"
+        case .signaled(let signal)?:
+            seen = "killed by signal \(signal)"
+        case nil:
+            seen = "still running when the run ended"
+        }
+        guard let failure else { return seen }
+        return "\(failure) (\(seen))"
+    }
+}

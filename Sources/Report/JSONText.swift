@@ -1,0 +1,104 @@
+/// A JSON value with ordered object keys, written by hand so that the outputs are byte-for-byte
+/// stable (same history, same file) and numbers keep their exact integer value.
+enum JSONText {
+    case null
+    case bool(Bool)
+    /// An integer or decimal already spelled as JSON (see `int`, `micros`).
+    case number(String)
+    case string(String)
+    case array([JSONText])
+    case object([(String, JSONText)])
+
+    static func int<T: BinaryInteger>(_ value: T) -> JSONText { .number(String(value)) }
+    static func int<T: BinaryInteger>(_ value: T?) -> JSONText { value.map { .number(String($0)) } ?? .null }
+    static func string(_ value: String?) -> JSONText { value.map { .string($0) } ?? .null }
+
+    /// Nanoseconds `ns - origin` as microseconds with three decimals (exact, no floating point).
+    static func micros(_ ns: UInt64, since origin: UInt64) -> JSONText {
+        let negative = ns < origin
+        let delta = negative ? origin - ns : ns - origin
+        let whole = delta / 1_000
+        let fraction = delta % 1_000
+        var text = negative ? "-\(whole)" : "\(whole)"
+        if fraction != 0 {
+            var digits = String(fraction)
+            while digits.count < 3 { digits = "0" + digits }
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return .number(text)
+    }
+
+    /// Compact JSON when `indent` is nil; otherwise one member per line (objects and arrays of
+    /// objects), indented by `indent` spaces per level.
+    func rendered(indent: Int? = nil) -> String {
+        var out = ""
+        write(to: &out, indent: indent, level: 0)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?, level: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .number(let text): out += text
+        case .string(let text): JSONText.escape(text, into: &out)
+        case .array(let items):
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
+            // Arrays of scalars stay on one line even when pretty.
+            let multiline = indent != nil && items.contains { if case .object = $0 { true } else { false } }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += multiline ? "," : (indent == nil ? "," : ", ") }
+                if multiline { newline(&out, indent, level + 1) }
+                item.write(to: &out, indent: multiline ? indent : nil, level: level + 1)
+            }
+            if multiline { newline(&out, indent, level) }
+            out += "]"
+        case .object(let members):
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
+            out += "{"
+            for (i, (key, value)) in members.enumerated() {
+                if i > 0 { out += "," }
+                if indent != nil { newline(&out, indent, level + 1) }
+                JSONText.escape(key, into: &out)
+                out += indent == nil ? ":" : ": "
+                value.write(to: &out, indent: indent, level: level + 1)
+            }
+            if indent != nil { newline(&out, indent, level) }
+            out += "}"
+        }
+    }
+
+    private func newline(_ out: inout String, _ indent: Int?, _ level: Int) {
+        out += "\n" + String(repeating: " ", count: (indent ?? 0) * level)
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped; the rest UTF-8.
+    static func escape(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

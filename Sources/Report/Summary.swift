@@ -1,0 +1,70 @@
+import Foundation
+import RigModel
+
+/// The plain-text summary `rig run` prints: one line per expectation, the problems, and a last
+/// line with the verdict.
+///
+///     PASS  installer exits with 0 or 3010: exited with code 3010 (process status 194)
+///     FAIL  app exits with 0: killed by signal 9
+///     PROBLEM  actor 'app': timed out after 5s
+///     smoke: FAILED (1 of 2 expectations failed, 1 problem), seed 1, 12.345ms
+public enum SummaryWriter {
+    /// The summary, one line per item, ending in a newline.
+    public static func text(_ history: RunHistory) -> String {
+        let verdict = Checks.verdict(history)
+        var lines: [String] = []
+        for result in verdict.expectations {
+            lines.append("\(result.passed ? "PASS" : "FAIL")  \(result.text): \(result.detail)")
+        }
+        for problem in verdict.problems { lines.append("PROBLEM  \(problem)") }
+        var counts: [String] = []
+        let total = verdict.expectations.count
+        if verdict.failedCount > 0 {
+            counts.append("\(verdict.failedCount) of \(total) expectation\(total == 1 ? "" : "s") failed")
+        } else {
+            counts.append("\(total) expectation\(total == 1 ? "" : "s") held")
+        }
+        let p = verdict.problems.count
+        if p > 0 { counts.append("\(p) problem\(p == 1 ? "" : "s")") }
+        let elapsed = RigDuration(nanoseconds: history.endNs > history.startNs ? history.endNs - history.startNs : 0)
+        let word = verdict.passed ? "PASSED" : "FAILED"
+        lines.append("\(history.rig.name): \(word) (\(counts.joined(separator: ", "))), seed \(history.seed), \(millis(elapsed))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `12.345ms`: milliseconds with microsecond precision.
+    static func millis(_ d: RigDuration) -> String {
+        let us = d.nanoseconds / 1_000
+        let fraction = String(us % 1_000)
+        return "\(us / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction + "ms"
+    }
+}
+
+extension SummaryWriter {
+    /// The summary as Markdown (for a CI job summary): the verdict, a table of expectations, the
+    /// problems, and a table of actors.
+    public static func markdown(_ history: RunHistory) -> String {
+        let verdict = Checks.verdict(history)
+        func cell(_ text: String) -> String {
+            text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+        var out = "## \(cell(history.rig.name)): \(verdict.passed ? "PASSED" : "FAILED")\n\n"
+        out += "Rig `\(history.rig.file)`, seed \(history.seed).\n\n"
+        if !verdict.expectations.isEmpty {
+            out += "| | expectation | seen |\n|---|---|---|\n"
+            for result in verdict.expectations {
+                out += "| \(result.passed ? "PASS" : "FAIL") | \(cell(result.text)) | \(cell(result.detail)) |\n"
+            }
+            out += "\n"
+        }
+        if !verdict.problems.isEmpty {
+            out += "Problems:\n\n" + verdict.problems.map { "- \(cell($0))\n" }.joined() + "\n"
+        }
+        out += "| actor | role | pid | outcome | events |\n|---|---|---|---|---|\n"
+        for actor in history.actors {
+            let pid = actor.pid.map(String.init) ?? "–"
+            out += "| \(actor.name) | \(actor.role) | \(pid) | \(cell(actor.outcome)) | \(actor.events.count) |\n"
+        }
+        return out
+    }
+}

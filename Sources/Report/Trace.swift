@@ -1,0 +1,123 @@
+import RigModel
+import Wire
+
+/// A run as Chrome Trace Event JSON (`{"traceEvents": [...], "displayTimeUnit": "ms"}`), which
+/// opens in Perfetto (ui.perfetto.dev) and chrome://tracing. `Rigs/README.md` ("Trace") describes it.
+///
+/// * One lane (trace process) per worker pid, named `<actor> (<role>)`, and one for the
+///   coordinator named `rig (coordinator)`; lanes are sorted coordinator first, then actors in
+///   rig order.
+/// * On a worker's lane: an `X` slice `process` for its lifetime (spawn → end), inside it a
+///   `start-up` slice (spawn → hello) and one `X` slice per operation the worker reported, named
+///   by the operation, with its arguments and `result` as `args`.
+/// * On the coordinator's lane: its own operations as `X` slices.
+/// * Instants (`i`): an operation whose result is not `ok` (e.g. `ERROR_SHARING_VIOLATION (32)`)
+///   at its end, an actor's failure where it ended, an actor that never started and each run
+///   problem at the end of the run.
+///
+/// Times are microseconds since `history.startNs` (exact, three decimals); pids are real pids.
+public enum TraceWriter {
+    /// The trace as JSON text.
+    public static func json(_ history: RunHistory) -> String {
+        JSONText.object([
+            ("traceEvents", .array(events(history))),
+            ("displayTimeUnit", .string("ms")),
+            (
+                "otherData",
+                .object([
+                    ("rig", .string(history.rig.name)), ("file", .string(history.rig.file)),
+                    ("seed", .string(String(history.seed))),
+                ])
+            ),
+        ]).rendered(indent: 1)
+    }
+
+    static func events(_ history: RunHistory) -> [JSONText] {
+        let origin = history.startNs
+        let coordinator = history.coordinatorPid
+        var out: [JSONText] = []
+
+        func metadata(_ name: String, pid: Int32, args: [(String, JSONText)]) {
+            out.append(
+                .object([
+                    ("name", .string(name)), ("ph", .string("M")), ("pid", .int(pid)), ("tid", .int(pid)),
+                    ("args", .object(args)),
+                ]))
+        }
+        func slice(_ name: String, cat: String, pid: Int32, from: UInt64, to: UInt64, args: [(String, JSONText)]) {
+            out.append(
+                .object([
+                    ("name", .string(name)), ("cat", .string(cat)), ("ph", .string("X")),
+                    ("ts", .micros(from, since: origin)), ("dur", .micros(max(to, from), since: from)),
+                    ("pid", .int(pid)), ("tid", .int(pid)), ("args", .object(args)),
+                ]))
+        }
+        func instant(_ name: String, cat: String, pid: Int32, at ns: UInt64, scope: String, args: [(String, JSONText)]) {
+            out.append(
+                .object([
+                    ("name", .string(name)), ("cat", .string(cat)), ("ph", .string("i")),
+                    ("ts", .micros(ns, since: origin)), ("pid", .int(pid)), ("tid", .int(pid)),
+                    ("s", .string(scope)), ("args", .object(args)),
+                ]))
+        }
+        func eventArgs(_ event: Wire.Event) -> [(String, JSONText)] {
+            event.args.map { ($0.name, JSONText.string($0.value)) } + [("result", .string(event.result))]
+        }
+
+        metadata("process_name", pid: coordinator, args: [("name", .string("rig (coordinator)"))])
+        metadata("process_sort_index", pid: coordinator, args: [("sort_index", .int(0))])
+        for (index, actor) in orderedActors(history).enumerated() {
+            guard let pid = actor.pid else { continue }
+            metadata("process_name", pid: pid, args: [("name", .string("\(actor.name) (\(actor.role))"))])
+            metadata("process_sort_index", pid: pid, args: [("sort_index", .int(index + 1))])
+        }
+
+        for event in history.coordinatorEvents {
+            slice(event.op, cat: "coordinator", pid: coordinator, from: event.startNs, to: event.endNs, args: eventArgs(event))
+            if event.result != "ok" {
+                instant(event.result, cat: "conflict", pid: coordinator, at: event.endNs, scope: "t", args: eventArgs(event))
+            }
+        }
+
+        for actor in orderedActors(history) {
+            guard let pid = actor.pid else {
+                var args: [(String, JSONText)] = [("actor", .string(actor.name))]
+                if let failure = actor.failure { args.append(("failure", .string(failure))) }
+                instant("never started: \(actor.name)", cat: "failure", pid: coordinator, at: history.endNs, scope: "p", args: args)
+                continue
+            }
+            let spawn = actor.spawnNs ?? actor.helloNs ?? actor.events.first?.startNs ?? history.startNs
+            let end = actor.endNs ?? history.endNs
+            var lifeArgs: [(String, JSONText)] = [("actor", .string(actor.name)), ("pid", .int(pid))]
+            lifeArgs.append(("outcome", .string(actor.outcome)))
+            slice("process", cat: "process", pid: pid, from: spawn, to: end, args: lifeArgs)
+            if let hello = actor.helloNs {
+                slice("start-up", cat: "process", pid: pid, from: spawn, to: hello, args: [])
+            }
+            for event in actor.events {
+                slice(event.op, cat: actor.role, pid: pid, from: event.startNs, to: event.endNs, args: eventArgs(event))
+                if event.result != "ok" {
+                    instant(event.result, cat: "conflict", pid: pid, at: event.endNs, scope: "t", args: eventArgs(event))
+                }
+            }
+            if let failure = actor.failure {
+                instant(failure, cat: "failure", pid: pid, at: end, scope: "p", args: [("outcome", .string(actor.outcome))])
+            }
+        }
+
+        for problem in history.problems {
+            instant(problem, cat: "problem", pid: coordinator, at: history.endNs, scope: "g", args: [])
+        }
+        return out
+    }
+
+    /// Actors in the rig's order; actors the rig does not name come last, in history order.
+    static func orderedActors(_ history: RunHistory) -> [ActorRecord] {
+        let order = Dictionary(history.rig.actors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return history.actors.enumerated().sorted { l, r in
+            let a = order[l.element.name] ?? Int.max
+            let b = order[r.element.name] ?? Int.max
+            return a != b ? a < b : l.offset < r.offset
+        }.map(\.element)
+    }
+}
