@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "rig",
             dependencies: [
-                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry",
+                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry", "Roles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

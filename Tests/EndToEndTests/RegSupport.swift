@@ -52,10 +52,22 @@ enum RegE2E {
         /// What the process has written to stdout so far.
         var stdoutSoFar: String { RegE2E.read(stdoutPath) }
 
+        /// Waits until the process stops (SIGSTOP) or ends; true when it stopped.
+        func waitStoppedOrEnded() -> Bool {
+            var status: Int32 = 0
+            while waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR {}
+            if (status & 0xff) == 0x7f { return true }
+            ended = status
+            return false
+        }
+
+        /// The wait status if `waitStoppedOrEnded` already reaped the process.
+        private var ended: Int32?
+
         /// Waits for the process to end.
         func wait() -> Outcome {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            var status: Int32 = ended ?? 0
+            if ended == nil { while waitpid(pid, &status, 0) < 0 && errno == EINTR {} }
             let signalled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
             return Outcome(
                 status: signalled ? -1 : (status >> 8) & 0xff, signal: signalled ? status & 0x7f : nil,
