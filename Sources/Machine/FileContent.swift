@@ -1,3 +1,5 @@
+import WinFS
+
 /// The bytes of a simulated file, derived from its name and version.
 ///
 /// A file starts with one readable line, `PATCHRIG-PE mscorwks.dll 1.1.4322.573\n`, standing for the
@@ -33,6 +35,12 @@ public enum FileContent {
         let name = String(rest[..<space])
         guard !name.isEmpty, let version = FileVersion(rest[rest.index(after: space)...]) else { return nil }
         return VersionStamp(name: name, version: version)
+    }
+
+    /// The name and version in the header of the file at `path` on the machine; nil when it is
+    /// not a simulated PE file. Throws when the file cannot be read.
+    public static func stamp(ofFileAt path: WindowsPath, in files: some MachineFiles) throws -> VersionStamp? {
+        stamp(of: try files.readFile(path))
     }
 
     /// The first line of `bytes` (without its newline) if it starts with `prefix` and a space and

@@ -17,15 +17,15 @@ public struct MachineDirectory: Sendable {
     /// File access beneath `drive_c`.
     public let files: MachineRoot
 
-    /// Opens an existing machine; throws if `path` does not hold one (nothing is created).
+    /// Opens an existing machine (a directory with `drive_c`; without a `profile` file it is NT);
+    /// throws if `path` does not hold one, and creates nothing.
     public init(opening path: String) throws {
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-            lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-            lstat(path + "/profile", &info) == 0
+            lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR
         else {
             throw MachineError(
-                "'\(path)' is not a machine directory (it needs drive_c and profile; make one with `rig machine create`)")
+                "'\(path)' is not a machine directory (it has no drive_c; make one with `rig machine create`)")
         }
         self.path = path
         self.files = try MachineRoot(path: path)
@@ -113,14 +113,7 @@ public struct MachineDirectory: Sendable {
     }
 
     /// The machine's profile.
-    public func profile() throws -> MachineProfile {
-        let bytes = try readHostFile(profilePath)
-        let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace
-        guard let profile = MachineProfile(rawValue: text) else {
-            throw MachineError("\(profilePath): unknown profile '\(text)' (expected nt or win9x)")
-        }
-        return profile
-    }
+    public func profile() throws -> MachineProfile { try machineProfile(of: files) }
 
     /// Opens the machine's registry (one connection; use it from one thread).
     public func registry() throws(RegistryError) -> Registry { try Registry(machineDirectory: path) }
@@ -247,17 +240,6 @@ public enum MachineCatalogKeys {
     }
 }
 
-extension String {
-    /// Without leading and trailing spaces, tabs and newlines.
-    var trimmingASCIIWhitespace: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}
-
 /// Writes a new file of the machine directory itself (not of drive C).
 func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
     let fd = try hostCall("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
@@ -266,13 +248,4 @@ func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
     while offset < bytes.count {
         offset += Int(try hostCall("write", path) { bytes.withUnsafeBytes { Int32(write(fd, $0.baseAddress! + offset, $0.count - offset)) } })
     }
-}
-
-/// Reads a small file of the machine directory itself.
-func readHostFile(_ path: String) throws(Win32Error) -> [UInt8] {
-    let fd = try hostCall("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = try hostCall("read", path) { buffer.withUnsafeMutableBytes { Int32(read(fd, $0.baseAddress, $0.count)) } }
-    return Array(buffer[0..<Int(n)])
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RigModel
 
 /// The plain-text summary `rig run` prints: one line per expectation, the problems, and a last
@@ -36,5 +37,34 @@ public enum SummaryWriter {
         let us = d.nanoseconds / 1_000
         let fraction = String(us % 1_000)
         return "\(us / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction + "ms"
+    }
+}
+
+extension SummaryWriter {
+    /// The summary as Markdown (for a CI job summary): the verdict, a table of expectations, the
+    /// problems, and a table of actors.
+    public static func markdown(_ history: RunHistory) -> String {
+        let verdict = Checks.verdict(history)
+        func cell(_ text: String) -> String {
+            text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+        var out = "## \(cell(history.rig.name)): \(verdict.passed ? "PASSED" : "FAILED")\n\n"
+        out += "Rig `\(history.rig.file)`, seed \(history.seed).\n\n"
+        if !verdict.expectations.isEmpty {
+            out += "| | expectation | seen |\n|---|---|---|\n"
+            for result in verdict.expectations {
+                out += "| \(result.passed ? "PASS" : "FAIL") | \(cell(result.text)) | \(cell(result.detail)) |\n"
+            }
+            out += "\n"
+        }
+        if !verdict.problems.isEmpty {
+            out += "Problems:\n\n" + verdict.problems.map { "- \(cell($0))\n" }.joined() + "\n"
+        }
+        out += "| actor | role | pid | outcome | events |\n|---|---|---|---|---|\n"
+        for actor in history.actors {
+            let pid = actor.pid.map(String.init) ?? "–"
+            out += "| \(actor.name) | \(actor.role) | \(pid) | \(cell(actor.outcome)) | \(actor.events.count) |\n"
+        }
+        return out
     }
 }

@@ -146,7 +146,7 @@ private final class ImageDecoder {
     func path(_ node: Yams.Node, what: String) -> WindowsPath? {
         guard let text = reader.string(node, what: what) else { return nil }
         do { return try WindowsPath(text) } catch {
-            reader.error("\(what): \(error) — every path of a machine is under C:\\", at: node)
+            reader.error("\(what): \(error)", at: node)
             return nil
         }
     }

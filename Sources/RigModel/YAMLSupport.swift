@@ -111,6 +111,9 @@ public enum YAMLSupport {
     }
 }
 
+/// A node of a composed YAML tree (Yams's `Node`), so users of these helpers need not import Yams.
+public typealias YAMLNode = Yams.Node
+
 /// One `key: value` pair of a YAML mapping whose key is text.
 public struct YAMLEntry {
     public var key: String

@@ -35,7 +35,7 @@ public final class MachineRoot: Sendable {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw Win32Error(123, operation: operation, path: path, reason: "not a usable directory name")
         }
-        let machine = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let machine = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if machine < 0 {
             let value = errno
             switch value {

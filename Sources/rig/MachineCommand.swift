@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Machine
 import RigModel
 import WinFS
@@ -12,7 +13,8 @@ struct MachineCommand: ParsableCommand {
         discussion: """
             A machine is a directory: drive_c/ (the C: drive), registry.db (the registry) and \
             profile (nt or win9x). Machine images (Rigs/images/*.yaml) describe what one holds.
-            Exit status: 0 ok, 2 bad usage, a bad image, or a directory that cannot be used.
+            Exit status: 0 ok; 2 bad usage, a bad image, or a directory that cannot be used; 1 when \
+            creating fails part-way (e.g. the disk is full).
             """,
         subcommands: [MachineCreateCommand.self, MachineShowCommand.self, MachineBootCommand.self]
     )
@@ -44,7 +46,11 @@ struct MachineCreateCommand: ParsableCommand {
         // Everything is checked before anything is written.
         var machineImage = MachineImage.minimal
         if let image {
-            do { machineImage = try MachineImageLoader.load(file: image) } catch { fail(error.description) }
+            do { machineImage = try MachineImageLoader.load(file: image) } catch {
+                // `file:line:column: error: ...` lines, as compilers print them.
+                printError(error.description)
+                Glibc.exit(2)
+            }
         }
         do { try MachineDirectory.checkCanCreate(at: directory) } catch { fail("\(error)") }
         let machine: MachineDirectory

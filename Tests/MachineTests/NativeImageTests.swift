@@ -58,6 +58,7 @@ let chainImage: MachineImage = {
     @Test func patchingAnAssemblyMakesEveryDependentImageStaleDirectlyAndTransitively() throws {
         let machine = try makeMachine()
         try patch(machine, "Core.dll", to: "1.0.0.1")
+        #expect(try FileContent.stamp(ofFileAt: winPath("C:\\Fx\\Core.dll"), in: machine.files)?.version == version("1.0.0.1"))
         let status = try statuses(machine)
         let reason = "Core.dll changed since the image was built (1.0.0.0 -> 1.0.0.1)"
         #expect(status["Core"] == .stale(reasons: [reason]))

@@ -264,4 +264,13 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
 
                 """)
     }
+
+    @Test func markdownSummary() throws {
+        let md = SummaryWriter.markdown(try sampleHistory())
+        #expect(md.hasPrefix("## sample: FAILED\n\nRig `Rigs/sample.yaml`, seed 7.\n"))
+        #expect(md.contains("| FAIL | d exits with 0 | never started |\n"))
+        #expect(md.contains("| PASS | b exits with 0 or 3010 | exited with code 3010 (process status 194) |\n"))
+        #expect(md.contains("- actor 'c': timed out after 5ms <&'\">\n"))
+        #expect(md.contains("| d | script | – | never started | 0 |\n"))
+    }
 }

@@ -1,0 +1,154 @@
+import CWinFS
+import Glibc
+
+/// An open Windows file handle: a POSIX descriptor on the file, with the share-mode locks its
+/// (access, share mode) holds. Closing it (or its process dying) releases them. Not thread-safe:
+/// one handle is used by one thread at a time.
+public final class WinFile {
+    /// The path it was opened by (the file may have been renamed since: the handle follows it).
+    public let path: WindowsPath
+    /// The data access it was granted.
+    public let access: Access
+    /// The share mode it was opened with.
+    public let share: ShareMode
+    /// Whether this open created the file (CreateFile sets ERROR_ALREADY_EXISTS as the last error
+    /// on success of CREATE_ALWAYS / OPEN_ALWAYS when it did not).
+    public let created: Bool
+    /// The POSIX descriptor, -1 once closed.
+    public private(set) var descriptor: Int32
+
+    init(path: WindowsPath, access: Access, share: ShareMode, created: Bool, descriptor: Int32) {
+        self.path = path
+        self.access = access
+        self.share = share
+        self.created = created
+        self.descriptor = descriptor
+    }
+
+    deinit { close() }
+
+    /// CloseHandle: releases the handle's share-mode locks. Closing twice does nothing.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = Glibc.close(descriptor)
+        descriptor = -1
+    }
+
+    /// Whether the handle is still open.
+    public var isOpen: Bool { descriptor >= 0 }
+
+    private func usable(_ needed: Access, _ operation: StaticString) throws(Win32Error) -> Int32 {
+        guard descriptor >= 0 else { throw Win32Error(6, operation: "\(operation)", path: path.description) }
+        guard access.contains(needed) else {
+            throw Win32Error(
+                5, operation: "\(operation)", path: path.description,
+                reason: "the handle was opened without \(needed) access")
+        }
+        return descriptor
+    }
+
+    /// ReadFile: up to `count` bytes from the current position (fewer at end of file).
+    public func read(upTo count: Int) throws(Win32Error) -> [UInt8] {
+        let fd = try usable(.read, "ReadFile")
+        var buffer = [UInt8](repeating: 0, count: max(count, 0))
+        let got = try checkedSize("ReadFile", path.description) {
+            buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+        }
+        buffer.removeSubrange(got...)
+        return buffer
+    }
+
+    /// Reads from the current position to the end of the file.
+    public func readToEnd() throws(Win32Error) -> [UInt8] {
+        let fd = try usable(.read, "ReadFile")
+        return try readAll(fd, path: path)
+    }
+
+    /// WriteFile: writes all of `bytes` at the current position.
+    public func write(_ bytes: [UInt8]) throws(Win32Error) {
+        let fd = try usable(.write, "WriteFile")
+        try writeAll(fd, bytes, path: path)
+    }
+
+    /// SetFilePointerEx(FILE_BEGIN): moves the position to `offset`.
+    public func seek(to offset: Int64) throws(Win32Error) {
+        guard descriptor >= 0 else { throw Win32Error(6, operation: "SetFilePointer", path: path.description) }
+        let fd = descriptor
+        _ = try checkedSize("SetFilePointer", path.description) { Int(lseek(fd, off_t(offset), SEEK_SET)) }
+    }
+
+    /// SetEndOfFile at `length` (needs write access).
+    public func setLength(_ length: Int64) throws(Win32Error) {
+        let fd = try usable(.write, "SetEndOfFile")
+        try checked("SetEndOfFile", path.description) { ftruncate(fd, off_t(length)) }
+    }
+
+    /// FlushFileBuffers (needs write access).
+    public func flush() throws(Win32Error) {
+        let fd = try usable(.write, "FlushFileBuffers")
+        try checked("FlushFileBuffers", path.description) { fsync(fd) }
+    }
+
+    /// The file's identity and size now (GetFileInformationByHandle).
+    public func identity() throws(Win32Error) -> FileIdentity {
+        guard descriptor >= 0 else { throw Win32Error(6, operation: "GetFileInformationByHandle", path: path.description) }
+        return try FileIdentity(descriptor: descriptor, path: path)
+    }
+}
+
+extension MachineRoot {
+    /// CreateFile: opens (or creates) `path` with `access` and `share` under `disposition`.
+    ///
+    /// Fails with ERROR_SHARING_VIOLATION (32) when a handle on the same file — in this process
+    /// or another — conflicts (see `shareModesAllow`), or when `access` has write and the file is
+    /// loaded as an image. ERROR_FILE_NOT_FOUND (2) / ERROR_PATH_NOT_FOUND (3) when missing,
+    /// ERROR_FILE_EXISTS (80) for CREATE_NEW on an existing file, ERROR_ACCESS_DENIED (5) for a
+    /// directory.
+    ///
+    /// Approximation: CREATE_ALWAYS and TRUNCATE_EXISTING are share-checked as if `access` had
+    /// write, since they write the file (Wine reports ERROR_USER_MAPPED_FILE for a truncating
+    /// open of a mapped file without write access; here it is 32).
+    public func open(
+        _ path: WindowsPath, access: Access, share: ShareMode,
+        disposition: CreationDisposition = .openExisting
+    ) throws(Win32Error) -> WinFile {
+        let check = disposition.truncates ? access.union(.write) : access
+        let mode = check.contains(.write) ? O_RDWR : O_RDONLY
+        var created = false
+        var fd: Int32 = -1
+        // Create exclusively first so that `created` is known, then fall back to opening.
+        while fd < 0 {
+            if disposition.creates {
+                do {
+                    fd = try openBeneath(path, flags: mode | O_CREAT | O_EXCL, operation: "CreateFile")
+                    created = true
+                    break
+                } catch {
+                    guard error.posixErrno == EEXIST, disposition != .createNew else { throw error }
+                }
+            }
+            do {
+                fd = try openBeneath(path, flags: mode, operation: "CreateFile")
+            } catch {
+                // Removed between the two attempts: try creating again.
+                guard disposition.creates, error.code == 2 else { throw error }
+            }
+        }
+        let descriptor = fd
+        do {
+            try ShareLock.acquire(
+                descriptor, check: check, share: share,
+                holdMask: ShareLock.holdMask(access: access, share: share), path: path,
+                operation: "CreateFile"
+            ) { () throws(Win32Error) in
+                if disposition.truncates && !created {
+                    try checked("CreateFile", path.description) { ftruncate(descriptor, 0) }
+                }
+            }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        return WinFile(path: path, access: access, share: share, created: created, descriptor: descriptor)
+    }
+}
