@@ -16,7 +16,7 @@ public enum Checks {
             guard let record = history.actor(named: actor) else {
                 return ExpectationResult(text: expectation.text, passed: false, detail: "never started")
             }
-            let passed = record.windowsExitCode.map(codes.contains) ?? false
+            let passed = record.exitCode.map(codes.contains) ?? false
             return ExpectationResult(text: expectation.text, passed: passed, detail: record.outcome)
         }
     }
@@ -50,18 +50,6 @@ public struct RunVerdict: Sendable, Equatable {
 }
 
 extension ActorRecord {
-    /// The exit code as Windows would report it. A POSIX process can only exit with 0...255, so
-    /// a worker playing a Windows process sends its full code (e.g. 3010,
-    /// ERROR_SUCCESS_REBOOT_REQUIRED) in its exit frame and exits with the low 8 bits; the frame's
-    /// code is used when the kernel's status agrees with it. nil unless the process exited normally.
-    public var windowsExitCode: Int32? {
-        guard let status = exitCode else { return nil }
-        if let report = exitReport, UInt32(bitPattern: report.code) & 0xFF == UInt32(status) {
-            return report.code
-        }
-        return status
-    }
-
     /// What became of the process, in words: `exited with code 3`,
     /// `exited with code 3010 (process status 194)`, `killed by signal 9`,
     /// `timed out after 5s (killed by signal 9)`, `never started`, `never started: <why>`,
@@ -71,7 +59,7 @@ extension ActorRecord {
         let seen: String
         switch termination {
         case .exited(let status)?:
-            let code = windowsExitCode ?? status
+            let code = exitCode ?? status
             seen = code == status ? "exited with code \(code)" : "exited with code \(code) (process status \(status))"
         case .signaled(let signal)?:
             seen = "killed by signal \(signal)"

@@ -79,8 +79,14 @@ public struct ActorRecord: Sendable {
     /// in its exit report just before exiting; the report is believed only when its low byte is
     /// the status the kernel gave, otherwise the status stands alone.
     public var exitCode: Int32? {
-        guard case .exited(let status)? = termination else { return nil }
+        guard let status = exitStatus else { return nil }
         if let report = exitReport, report.code & 0xff == status { return report.code }
+        return status
+    }
+
+    /// The status the kernel reported for a normal exit (0...255).
+    public var exitStatus: Int32? {
+        guard case .exited(let status)? = termination else { return nil }
         return status
     }
 }

@@ -18,7 +18,7 @@ public enum ResultsWriter {
                 ("name", .string(actor.name)),
                 ("role", .string(actor.role)),
                 ("pid", .int(actor.pid)),
-                ("exit_code", .int(actor.windowsExitCode)),
+                ("exit_code", .int(actor.exitCode)),
                 ("signal", .int(signal)),
                 ("start_ns", .int(actor.spawnNs)),
                 ("end_ns", .int(actor.endNs)),

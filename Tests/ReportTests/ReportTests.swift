@@ -82,10 +82,10 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         r.pid = 1
         r.termination = .exited(code: 3)
         r.exitReport = ExitReport(code: 3010, ns: 0)
-        #expect(r.windowsExitCode == 3)
+        #expect(r.exitCode == 3)
         #expect(r.outcome == "exited with code 3")
         r.termination = .signaled(signal: 15)
-        #expect(r.windowsExitCode == nil)
+        #expect(r.exitCode == nil)
         #expect(r.outcome == "killed by signal 15")
         r.termination = nil
         #expect(r.outcome == "still running when the run ended")

@@ -1,4 +1,0 @@
-import WinFS
-import Registry
-/// The machine sandbox.
-public enum MachineModule {}
