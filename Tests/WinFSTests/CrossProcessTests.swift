@@ -97,4 +97,43 @@ import WinFS
         #expect(holder.release() == 0)
         try s.root.deleteFile(aside)
     }
+
+    /// Eight processes race for an exclusive handle at once: the gate lets exactly one win, the
+    /// others exit with ERROR_SHARING_VIOLATION (32).
+    @Test func exclusiveOpenRace() throws {
+        guard let rig = rigExecutable() else { return }
+        let s = try Scratch()
+        let path = s.win("race.dat")
+        try s.root.writeFile(path, [1])
+        var racers: [(Process, Pipe, Pipe)] = []
+        for _ in 0..<8 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: rig)
+            process.arguments = ["fs", "open", s.path, path.description, "--access", "read,write", "--share", "none", "--hold"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            racers.append((process, input, output))
+        }
+        for (process, _, _) in racers { try process.run() }
+        // Nobody is released before every racer has either held or failed.
+        var winners: [(Process, Pipe)] = []
+        for (process, input, output) in racers {
+            let first = output.fileHandleForReading.availableData
+            if String(decoding: first, as: UTF8.self) == "held\n" {
+                winners.append((process, input))
+            } else {
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 32)
+            }
+        }
+        #expect(win32Code { try s.root.open(path, access: .read, share: .all).close() } == 32)
+        for (process, input) in winners {
+            try input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        #expect(winners.count == 1)
+    }
 }
