@@ -261,6 +261,7 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
     public static func == (lhs: FileIdentity, rhs: FileIdentity) -> Bool {
         lhs.device == rhs.device && lhs.inode == rhs.inode
     }
+    /// Hashes device and inode (consistent with `==`).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(device)
         hasher.combine(inode)

@@ -3,7 +3,9 @@ import Glibc
 
 /// MoveFileEx flags (the MOVEFILE_* values).
 public struct MoveFlags: OptionSet, Sendable, Hashable {
+    /// The Win32 bits.
     public let rawValue: UInt32
+    /// The set with the Win32 bits `rawValue`.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// MOVEFILE_REPLACE_EXISTING (0x1): an existing destination is replaced.

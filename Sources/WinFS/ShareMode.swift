@@ -4,7 +4,9 @@ import Glibc
 /// The data access a handle asks for (CreateFile's dwDesiredAccess, reduced to what counts for
 /// sharing): read (read data / execute), write (write data / append), delete.
 public struct Access: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    /// The Win32 bits.
     public let rawValue: UInt32
+    /// The set with the Win32 bits `rawValue`.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// FILE_READ_DATA / FILE_EXECUTE (GENERIC_READ, GENERIC_EXECUTE).
@@ -32,7 +34,9 @@ public struct Access: OptionSet, Sendable, Hashable, CustomStringConvertible {
 /// The access a handle lets other handles have at the same time (CreateFile's dwShareMode):
 /// FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE.
 public struct ShareMode: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    /// The Win32 bits.
     public let rawValue: UInt32
+    /// The set with the Win32 bits `rawValue`.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// FILE_SHARE_READ

@@ -58,7 +58,9 @@ public struct Win32Error: Error, Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
+    /// Equal codes are equal errors, whatever the context.
     public static func == (lhs: Win32Error, rhs: Win32Error) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code only (consistent with `==`).
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// ERROR_FILE_NOT_FOUND (2)

@@ -37,6 +37,8 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
         components = parts
     }
 
+    /// A path from already-checked components (no parsing: callers pass names from another
+    /// `WindowsPath` or names they checked).
     public init(components: [String]) { self.components = components }
 
     /// `C:\Windows\System32\mscoree.dll`
@@ -64,24 +66,30 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
 
 /// A path that cannot name a file on the machine, and why. Maps to ERROR_INVALID_NAME (123).
 public struct PathError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text that was refused.
     public var path: String
+    /// Why, e.g. "contains '..'".
     public var reason: String
+    /// A refusal of `path` because of `reason`.
     public init(_ path: String, _ reason: String) {
         self.path = path
         self.reason = reason
     }
+    /// `invalid path 'D:\x': is on drive D: ...`
     public var description: String { "invalid path '\(path)': \(reason)" }
 }
 
 /// A rename or delete queued for the next boot (MoveFileEx with MOVEFILE_DELAY_UNTIL_REBOOT),
 /// in the order it was queued.
 public struct PendingRename: Sendable, Equatable, CustomStringConvertible {
+    /// The file to move (or delete).
     public var source: WindowsPath
     /// nil: delete the source at boot.
     public var destination: WindowsPath?
     /// MOVEFILE_REPLACE_EXISTING: stored as a `!` before the destination.
     public var replaceExisting: Bool
 
+    /// A queued move of `source` to `destination` (nil: delete).
     public init(source: WindowsPath, destination: WindowsPath?, replaceExisting: Bool = false) {
         self.source = source
         self.destination = destination

@@ -18,3 +18,4 @@ let rounds = options["rounds"].flatMap(Int.init) ?? 2000
 if let worker = options["worker"], let hello = options["hello-baseline"], let pingpong = options["pingpong-baseline"] {
     runWorkerBenchmarks(worker: worker, helloBaseline: hello, pingPongBaseline: pingpong, rounds: rounds)
 }
+runWinFSBenchmarks()

@@ -1,6 +1,46 @@
 import ArgumentParser
+import Glibc
+import Machine
+import WinFS
 
-/// `rig fs`: not built yet.
+/// `rig fs`: Windows file operations on a machine, as a simulated process would do them.
+///
+/// Exit status: 0 on success; the Win32 code of a failed operation (32, 5, 2, 3, 80, 183, ...)
+/// with `ERROR_NAME (N)` on stderr; 123 (ERROR_INVALID_NAME) for a path that cannot name a file
+/// on the machine (`..`, another drive, NUL, a symbolic link leading out); 2 for bad usage
+/// (unknown access names, missing arguments) and for a missing machine directory. A code above
+/// 255 exits with 255 (the full code is on stderr).
 struct FsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fs", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "fs",
+        abstract: "Windows file operations on a machine (share modes, images, MoveFileEx).",
+        discussion: """
+            Exit status: 0 on success, else the Win32 code (e.g. 32 for ERROR_SHARING_VIOLATION), \
+            123 for a path outside the machine, 2 for bad usage or a missing machine directory.
+            """,
+        subcommands: [FsOpenCommand.self, FsMoveCommand.self, FsDeleteCommand.self, FsPendingCommand.self]
+    )
+}
+
+/// Opens the machine directory, or exits 2 naming it.
+func openMachine(_ directory: String) -> MachineRoot {
+    do {
+        return try MachineRoot(path: directory)
+    } catch {
+        fail("machine directory '\(directory)': \(error.message)", code: 2)
+    }
+}
+
+/// Parses a Windows path argument, or exits 123 (ERROR_INVALID_NAME) saying why.
+func windowsPath(_ text: String) -> WindowsPath {
+    do {
+        return try WindowsPath(text)
+    } catch {
+        fail("\(error) — \(Win32Error(error).description)", code: 123)
+    }
+}
+
+/// Exits with the Win32 code of `error`, its message on stderr.
+func failWin32(_ error: Win32Error) -> Never {
+    fail(error.message, code: Int32(min(error.code, 255)))
 }

@@ -60,6 +60,14 @@ import WinFS
         #expect(try s.root.readFile(s.win("inside\\f.txt")) == [7])
     }
 
+    @Test func lexicallyRefusedPaths() {
+        for text in ["C:\\a\u{0}b", "C:\\..\\x", "C:\\a\\..\\..\\x", "D:\\x", "x", "C:x", "C:\\a:b", "C:\\a\u{1}"] {
+            #expect(throws: PathError.self, "\(text)") { try WindowsPath(text) }
+        }
+        let error = Win32Error(PathError("D:\\x", "other drive"))
+        #expect(error.code == 123)
+    }
+
     @Test func win32ErrorDescription() {
         #expect(Win32Error.sharingViolation.description == "ERROR_SHARING_VIOLATION (32)")
         #expect(Win32Error(183).description == "ERROR_ALREADY_EXISTS (183)")

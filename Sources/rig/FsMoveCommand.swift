@@ -1,0 +1,82 @@
+import ArgumentParser
+import Machine
+import WinFS
+
+/// `rig fs move DIR SRC [DST] [--replace] [--delay-until-reboot] [--write-through]`.
+struct FsMoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "move",
+        abstract: "MoveFileEx: rename SRC to DST, or delete SRC when DST is omitted.",
+        discussion: "With --delay-until-reboot the move is only queued for the next boot (see `rig fs pending`)."
+    )
+
+    @Argument(help: "The machine directory.") var directory: String
+    @Argument(help: "The Windows path to move.") var source: String
+    @Argument(help: "The new Windows path; omitted: delete the source.") var destination: String?
+    @Flag(help: "MOVEFILE_REPLACE_EXISTING.") var replace = false
+    @Flag(help: "MOVEFILE_DELAY_UNTIL_REBOOT: queue it for the next boot.") var delayUntilReboot = false
+    @Flag(help: "MOVEFILE_WRITE_THROUGH.") var writeThrough = false
+
+    func run() throws {
+        let from = windowsPath(source)
+        let to = destination.map(windowsPath)
+        let root = openMachine(directory)
+        var flags: MoveFlags = []
+        if replace { flags.insert(.replaceExisting) }
+        if delayUntilReboot { flags.insert(.delayUntilReboot) }
+        if writeThrough { flags.insert(.writeThrough) }
+        var store: (any PendingRenameStore)?
+        if delayUntilReboot {
+            do {
+                store = try pendingRenameStore(for: root)
+            } catch {
+                fail("pending renames of '\(directory)': \(error)", code: 2)
+            }
+        }
+        do {
+            try root.moveFile(from, to: to, flags: flags, store: store)
+        } catch {
+            failWin32(error)
+        }
+    }
+}
+
+/// `rig fs delete DIR PATH`.
+struct FsDeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "DeleteFile.")
+
+    @Argument(help: "The machine directory.") var directory: String
+    @Argument(help: "The Windows path to delete.") var path: String
+
+    func run() throws {
+        let target = windowsPath(path)
+        let root = openMachine(directory)
+        do {
+            try root.deleteFile(target)
+        } catch {
+            failWin32(error)
+        }
+    }
+}
+
+/// `rig fs pending DIR`: the renames queued for the next boot, in order.
+struct FsPendingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pending",
+        abstract: "List the renames queued for the next boot, in order.",
+        discussion: "One per line: `SRC -> DST`, `SRC -> !DST` (replace existing), `SRC -> (delete)`."
+    )
+
+    @Argument(help: "The machine directory.") var directory: String
+
+    func run() throws {
+        let root = openMachine(directory)
+        do {
+            for rename in try pendingRenameStore(for: root).pending() { print(rename.description) }
+        } catch let error as Win32Error {
+            failWin32(error)
+        } catch {
+            fail("pending renames of '\(directory)': \(error)", code: 2)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// `rig fs` through the built binary: exit statuses, messages, and that bad input changes
+/// nothing outside the machine directory.
+@Suite(.serialized) struct FsCommandTests {
+    /// A parent directory holding the machine `machine/` and a sibling `outside/` with a file.
+    final class Sandbox {
+        let parent: String
+        var machine: String { parent + "/machine" }
+        var outside: String { parent + "/outside" }
+
+        init() throws {
+            var template = Array((NSTemporaryDirectory() + "/rig-fs-e2e-XXXXXX").utf8CString)
+            guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+            parent = String(cString: made)
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: machine + "/drive_c/Windows", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            try Data("outside".utf8).write(to: URL(fileURLWithPath: outside + "/keep.txt"))
+            try Data("dll".utf8).write(to: URL(fileURLWithPath: machine + "/drive_c/Windows/a.dll"))
+            // Links that lead out of the machine, relative and absolute.
+            try fm.createSymbolicLink(atPath: machine + "/drive_c/rel", withDestinationPath: "../../outside")
+            try fm.createSymbolicLink(atPath: machine + "/drive_c/abs", withDestinationPath: outside)
+            try fm.createSymbolicLink(atPath: machine + "/drive_c/keep.txt", withDestinationPath: outside + "/keep.txt")
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: parent) }
+
+        /// Every path under the parent except the machine directory, with sizes and contents.
+        func outsideSnapshot() -> [String: Data] {
+            var result: [String: Data] = [:]
+            let fm = FileManager.default
+            for entry in (fm.subpaths(atPath: parent) ?? []) where !entry.hasPrefix("machine") {
+                result[entry] = fm.contents(atPath: parent + "/" + entry) ?? Data()
+            }
+            return result
+        }
+    }
+
+    static func rig() -> String? {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = (exe as NSString).deletingLastPathComponent
+        while !dir.isEmpty && dir != "/" && !FileManager.default.isExecutableFile(atPath: dir + "/rig") {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        guard FileManager.default.isExecutableFile(atPath: dir + "/rig") else {
+            Issue.record("rig is not built next to the tests (run `swift build --build-tests` first)")
+            return nil
+        }
+        return dir + "/rig"
+    }
+
+    static func run(_ rig: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rig)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func badInputIsRefusedAndChangesNothingOutside() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let before = box.outsideSnapshot()
+        let m = box.machine
+        let cases: [(arguments: [String], status: Int32, message: String)] = [
+            (["fs", "open", m, "C:\\Windows\\a.dll", "--access", "reed", "--share", "read"], 2, "--access 'reed'"),
+            (["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "everything"], 2, "--share 'everything'"),
+            (["fs", "open", m, "C:\\Windows\\a.dll"], 2, "--access and --share"),
+            (["fs", "open", m, "C:\\Windows\\a.dll", "--image", "--access", "read"], 2, "--image"),
+            (["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--disposition", "sometimes"], 2, "--disposition"),
+            (["fs", "open", m, "C:\\..\\outside\\x", "--access", "write", "--share", "none", "--disposition", "create-new"], 123, "'..'"),
+            (["fs", "open", m, "D:\\x", "--access", "read", "--share", "read"], 123, "drive D:"),
+            (["fs", "open", m, "Windows\\a.dll", "--access", "read", "--share", "read"], 123, "ERROR_INVALID_NAME (123)"),
+            (["fs", "open", m, "C:\\bad\u{1}name", "--access", "read", "--share", "read"], 123, "ERROR_INVALID_NAME (123)"),
+            (["fs", "open", m, "C:\\rel\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new"], 123, "outside the machine"),
+            (["fs", "open", m, "C:\\abs\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-always"], 123, "outside the machine"),
+            (["fs", "open", m, "C:\\keep.txt", "--access", "write", "--share", "none", "--disposition", "truncate-existing"], 123, "outside the machine"),
+            (["fs", "open", m, "C:\\abs\\keep.txt", "--image"], 123, "outside the machine"),
+            (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\rel\\a.dll"], 123, "outside the machine"),
+            (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\abs\\keep.txt", "--replace"], 123, "outside the machine"),
+            (["fs", "move", m, "C:\\abs\\keep.txt", "C:\\Windows\\stolen.txt"], 123, "outside the machine"),
+            (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\rel\\a.dll", "--delay-until-reboot"], 123, "outside the machine"),
+            (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\..\\a.dll", "--delay-until-reboot"], 123, "'..'"),
+            (["fs", "delete", m, "C:\\abs\\keep.txt"], 123, "outside the machine"),
+            (["fs", "delete", m, "C:\\rel\\keep.txt"], 123, "outside the machine"),
+            (["fs", "delete", m, "E:\\keep.txt"], 123, "drive E:"),
+            (["fs", "open", box.parent + "/no-such-machine", "C:\\x", "--access", "read", "--share", "read"], 2, "no-such-machine"),
+            (["fs", "pending", box.parent + "/no-such-machine"], 2, "no-such-machine"),
+            (["fs", "move", m], 2, "Missing expected argument"),
+        ]
+        for (arguments, status, message) in cases {
+            let result = try Self.run(rig, arguments)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty, "\(arguments)")
+        }
+        #expect(box.outsideSnapshot() == before)
+        #expect(!FileManager.default.fileExists(atPath: box.parent + "/no-such-machine"))
+        // The machine itself is as it was: nothing moved, nothing queued.
+        #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data("dll".utf8))
+        #expect(try Self.run(rig, ["fs", "pending", m]).stdout == "")
+    }
+
+    @Test func win32CodesAsExitStatus() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let m = box.machine
+        func run(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+            try Self.run(rig, ["fs"] + arguments)
+        }
+        #expect(try run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new").status == 0)
+        let exists = try run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new")
+        #expect(exists.status == 80 && exists.stderr.contains("ERROR_FILE_EXISTS (80)"))
+        let missing = try run("open", m, "C:\\Windows\\none.txt", "--access", "read", "--share", "read")
+        #expect(missing.status == 2 && missing.stderr.contains("ERROR_FILE_NOT_FOUND (2)"))
+        let noPath = try run("open", m, "C:\\Nope\\none.txt", "--access", "read", "--share", "read")
+        #expect(noPath.status == 3 && noPath.stderr.contains("ERROR_PATH_NOT_FOUND (3)"))
+        let already = try run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll")
+        #expect(already.status == 183 && already.stderr.contains("ERROR_ALREADY_EXISTS (183)"))
+        #expect(try run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll", "--replace").status == 0)
+        #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data())
+        #expect(try run("delete", m, "C:\\Windows\\a.dll").status == 0)
+        #expect(try run("delete", m, "C:\\Windows\\a.dll").status == 2)
+        #expect(try run("image-less-subcommand").status == 2)
+    }
+
+    @Test func delayedMovesAreQueuedInOrder() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let m = box.machine
+        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
+        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.new", "C:\\Windows\\a.dll", "--delay-until-reboot", "--replace"]).status == 0)
+        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
+        let pending = try Self.run(rig, ["fs", "pending", m])
+        #expect(pending.status == 0)
+        #expect(pending.stdout == """
+            C:\\Windows\\a.dll -> C:\\Windows\\a.old
+            C:\\Windows\\a.new -> !C:\\Windows\\a.dll
+            C:\\Windows\\a.old -> (delete)
+
+            """)
+        // Only queued: the file is where it was.
+        #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data("dll".utf8))
+    }
+
+    @Test func holdBlocksAnotherRigProcess() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let m = box.machine
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: rig)
+        holder.arguments = ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--hold"]
+        let input = Pipe(), output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("held\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        #expect(String(decoding: seen, as: UTF8.self) == "held\n")
+        let blocked = try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"])
+        #expect(blocked.status == 32 && blocked.stderr.contains("ERROR_SHARING_VIOLATION (32)"))
+        let write = try Self.run(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "all"])
+        #expect(write.status == 2)  // "all" is not a share name: usage
+        let write2 = try Self.run(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "read,write,delete"])
+        #expect(write2.status == 32)
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        #expect(holder.terminationStatus == 0)
+        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"]).status == 0)
+    }
+}
