@@ -43,6 +43,8 @@ public final class RigRunner {
         var timers: [Timer] = []
         var helloSeen = false
         var pipeEnded = false
+        /// For a child process a worker started: its parent and the label it gave.
+        var parent: (index: Int, label: String)?
         init(actor: Actor, index: Int, jitterNs: UInt64) {
             self.actor = actor
             self.index = index
@@ -213,7 +215,9 @@ public final class RigRunner {
             state.record.exitReport = report
         case .pong:
             break
-        case .task, .release, .unreachable, .stop, .ping:
+        case .startChild(let request):
+            startChild(request, of: state)
+        case .task, .release, .unreachable, .stop, .ping, .childExited:
             kill(state, because: "it broke the protocol: it sent \(message), which only the coordinator sends")
         }
     }
@@ -223,6 +227,25 @@ public final class RigRunner {
         do { try pipe.send(message) } catch {
             problems.append("cannot send to \(state.name): \(error)")
         }
+    }
+
+    /// A worker starts a child process (setup runs the installer, a service runs ngen): it is
+    /// spawned as an actor of its own, `<parent>/<label>`, with the parent's time limit, and the
+    /// parent hears how it ended.
+    private func startChild(_ request: ChildRequest, of parent: ActorState) {
+        let name = "\(parent.name)/\(request.label)"
+        guard actors.allSatisfy({ $0.name != name || $0.phase == .finished }) else {
+            send(.childExited(label: request.label, pid: 0, code: 0, detail: "\(name) is already running"), to: parent)
+            return
+        }
+        let actor = Actor(
+            name: name, role: request.role, timeout: parent.actor.timeout,
+            parameters: request.parameters.map { Parameter(name: $0.name, value: $0.value, position: parent.actor.position) },
+            position: parent.actor.position)
+        let child = ActorState(actor: actor, index: actors.count, jitterNs: 0)
+        child.parent = (parent.index, request.label)
+        actors.append(child)
+        schedule(child, afterNs: 0)
     }
 
     /// A named event happened: release whoever waits for it and start whoever starts after it.
@@ -303,6 +326,16 @@ public final class RigRunner {
         state.timers = []
         state.pipe?.close()
         state.process?.close()
+        if let (parentIndex, label) = state.parent {
+            let detail: String
+            switch state.record.termination {
+            case .exited?: detail = state.record.failure ?? ""
+            case .signaled(let signal)?: detail = state.record.failure ?? "killed by signal \(signal)"
+            case nil: detail = state.record.failure ?? "never started"
+            }
+            send(.childExited(label: label, pid: state.record.pid ?? 0, code: state.record.exitCode ?? -1, detail: detail),
+                 to: actors[parentIndex])
+        }
         // Whoever waits for an event of this actor that never came will not get it.
         for (key, indices) in waiters where key.hasPrefix(state.name + ".") {
             let event = String(key.dropFirst(state.name.count + 1))

@@ -16,6 +16,7 @@ final class PipeSession: WorkerSession {
     private let pipe: FramedPipe
     private var gotTask = false
     private var released: [String: String?] = [:]  // "actor.event" → nil when released, else reason
+    private var children: [String: ChildOutcome] = [:]  // label → how it ended
 
     init(role: String, fd: Int32, mainNs: UInt64) throws {
         self.role = role
@@ -52,7 +53,9 @@ final class PipeSession: WorkerSession {
                 finish(code: WorkerExit.stopped, detail: "stopped by the coordinator")
             case .ping(let n):
                 try? pipe.send(.pong(n))
-            case .hello, .event, .await, .exit, .pong:
+            case .childExited(let label, let pid, let code, let detail):
+                children[label] = pid == 0 || !detail.isEmpty ? .failed(detail) : .exited(code: code)
+            case .hello, .event, .await, .exit, .pong, .startChild:
                 log("control pipe: unexpected \(message) from the coordinator")
             }
         }
@@ -89,6 +92,15 @@ final class PipeSession: WorkerSession {
         return outcome
     }
 
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome {
+        children[label] = nil
+        do { try pipe.send(.startChild(ChildRequest(label: label, role: role, parameters: parameters))) } catch {
+            return .failed("cannot ask the coordinator: \(error)")
+        }
+        while children[label] == nil { pump() }
+        return children.removeValue(forKey: label)!
+    }
+
     func log(_ line: String) { writeLine(2, line) }
 
     /// Sends the exit report, lets the pipe drain, and exits.
@@ -123,6 +135,22 @@ final class StandaloneSession: WorkerSession {
     }
 
     func await(actor: String, event: String) -> String? { "no coordinator to wait through (standalone worker)" }
+
+    /// Runs `rig-worker ROLE NAME=VALUE ...` (this executable) and waits for it. Without a
+    /// coordinator only the low 8 bits of its exit code survive.
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome {
+        let arguments = ["rig-worker", role] + parameters.map { "\($0.name)=\($0.value)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", nil, nil, &argv, environ)
+        guard rc == 0 else { return .failed("cannot start \(role): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Swift cannot import (macros).
+        if status & 0x7f == 0 { return .exited(code: (status >> 8) & 0xff) }
+        return .failed("\(role) was killed by signal \(status & 0x7f)")
+    }
 
     func log(_ line: String) { writeLine(2, line) }
 }

@@ -19,6 +19,17 @@ public protocol WorkerSession: AnyObject {
     func await(actor: String, event: String) -> String?
     /// A line for the worker's log (its stderr).
     func log(_ line: String)
+    /// Starts a child process playing `role` with `parameters` and waits until it ends, keeping
+    /// the loop alive. `label` names it among this process's children (`setup/msiexec`).
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome
+}
+
+/// How a child process ended.
+public enum ChildOutcome: Sendable, Equatable {
+    /// It ran and exited with this (Windows) exit code.
+    case exited(code: Int32)
+    /// It could not run or did not exit normally, and why.
+    case failed(String)
 }
 
 extension WorkerSession {

@@ -1,6 +1,6 @@
 extension Message {
     private enum Tag: UInt8 {
-        case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong
+        case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong, startChild, childExited
     }
 
     /// The message's payload bytes (frame them with `Frame.encode`).
@@ -48,6 +48,10 @@ extension Message {
             w.u8(Tag.ping.rawValue); w.u64(n)
         case .pong(let n):
             w.u8(Tag.pong.rawValue); w.u64(n)
+        case .startChild(let c):
+            w.u8(Tag.startChild.rawValue); w.string(c.label); w.string(c.role); w.arguments(c.parameters)
+        case .childExited(let label, let pid, let code, let detail):
+            w.u8(Tag.childExited.rawValue); w.string(label); w.i32(pid); w.i32(code); w.string(detail)
         }
     }
 
@@ -84,6 +88,10 @@ extension Message {
             self = .ping(try r.u64())
         case .pong:
             self = .pong(try r.u64())
+        case .startChild:
+            self = .startChild(ChildRequest(label: try r.string(), role: try r.string(), parameters: try r.arguments()))
+        case .childExited:
+            self = .childExited(label: try r.string(), pid: try r.i32(), code: try r.i32(), detail: try r.string())
         }
         guard r.atEnd else { throw .malformed("\(r.remaining) trailing bytes", offset: r.offset) }
     }

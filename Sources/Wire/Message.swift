@@ -11,6 +11,9 @@
 ///     coordinator  stop                                      end now (reboot, timeout)
 ///     coordinator  ping(n) / worker pong(n)                 liveness and latency, any time the
 ///                                                            worker's loop runs (sleep, wait)
+///     worker       startChild(label, role, parameters)      start a child process (setup runs
+///                                                            the installer, a service runs ngen)
+///     coordinator  childExited(label, pid, code, detail)    ...it has ended (pid 0: never started)
 ///     worker       exit(code, ns, detail)                    last, just before the process exits
 ///
 /// Timestamps are CLOCK_MONOTONIC nanoseconds taken in the process that did the work; every
@@ -29,6 +32,22 @@ public enum Message: Sendable, Equatable {
     case exit(ExitReport)
     case ping(UInt64)
     case pong(UInt64)
+    case startChild(ChildRequest)
+    case childExited(label: String, pid: Int32, code: Int32, detail: String)
+}
+
+/// A worker's request for a child process: another `rig-worker` playing `role`. The coordinator
+/// spawns it like any actor (so it has its own pipe, log and trace lane) and names it
+/// `<parent>/<label>`.
+public struct ChildRequest: Sendable, Equatable {
+    public var label: String
+    public var role: String
+    public var parameters: [Argument]
+    public init(label: String, role: String, parameters: [Argument] = []) {
+        self.label = label
+        self.role = role
+        self.parameters = parameters
+    }
 }
 
 /// The first frame a worker sends.

@@ -12,6 +12,8 @@ import Testing
         .stop,
         .ping(1 << 40),
         .pong(7),
+        .startChild(ChildRequest(label: "msiexec", role: "installer", parameters: [Argument("patch", "p.yaml")])),
+        .childExited(label: "msiexec", pid: 77, code: 3010, detail: ""),
         .exit(ExitReport(code: 3010, ns: 7, detail: "reboot required ✓")),
     ]
 
