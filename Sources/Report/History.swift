@@ -17,6 +17,8 @@ public struct RunHistory: Sendable {
     public var coordinatorEvents: [Wire.Event]
     /// Problems of the run itself (a worker sent a malformed frame, the run timed out, ...).
     public var problems: [String]
+    /// The machine as it stood when the run ended (rigs with a `machine:`).
+    public var machine: MachineSnapshot?
 
     public init(
         rig: Rig, seed: UInt64, startNs: UInt64, endNs: UInt64, coordinatorPid: Int32,
@@ -102,5 +104,58 @@ public struct ExpectationResult: Sendable, Equatable {
         self.text = text
         self.passed = passed
         self.detail = detail
+    }
+}
+
+/// A machine's state, read from its directory at the end of a run: what the results record's
+/// `machine` field and the machine expectations are about.
+public struct MachineSnapshot: Sendable, Equatable {
+    /// Windows path → version (nil when the file has no version stamp), every file on drive C.
+    public var files: [(path: String, version: String?)]
+    /// Assembly → `fresh` | `stale` | `missing`, and why when not fresh.
+    public var nativeImages: [(assembly: String, status: String, reasons: [String])]
+    /// Renames queued for the next boot, as `rig fs pending` prints them.
+    public var pendingRenames: [String]
+    /// Registered services: name and command line.
+    public var services: [(name: String, commandLine: String)]
+    /// Run and RunOnce values (HKLM and HKCU): key (`HKLM\...\RunOnce`), name, command line.
+    public var run: [(key: String, name: String, commandLine: String)]
+    public var runOnce: [(key: String, name: String, commandLine: String)]
+
+    public init(
+        files: [(path: String, version: String?)] = [], nativeImages: [(assembly: String, status: String, reasons: [String])] = [],
+        pendingRenames: [String] = [], services: [(name: String, commandLine: String)] = [],
+        run: [(key: String, name: String, commandLine: String)] = [],
+        runOnce: [(key: String, name: String, commandLine: String)] = []
+    ) {
+        self.files = files
+        self.nativeImages = nativeImages
+        self.pendingRenames = pendingRenames
+        self.services = services
+        self.run = run
+        self.runOnce = runOnce
+    }
+
+    public static func == (a: MachineSnapshot, b: MachineSnapshot) -> Bool {
+        a.files.elementsEqual(b.files, by: { $0 == $1 })
+            && a.nativeImages.elementsEqual(b.nativeImages, by: { $0.assembly == $1.assembly && $0.status == $1.status && $0.reasons == $1.reasons })
+            && a.pendingRenames == b.pendingRenames
+            && a.services.elementsEqual(b.services, by: { $0 == $1 })
+            && a.run.elementsEqual(b.run, by: { $0 == $1 }) && a.runOnce.elementsEqual(b.runOnce, by: { $0 == $1 })
+    }
+}
+
+extension ActorRecord {
+    /// The images the process loaded: Windows path → version, from its `load` events that
+    /// succeeded (a later load of the same path replaces an earlier one).
+    public var loaded: [(path: String, version: String)] {
+        var order: [String] = []
+        var versions: [String: String] = [:]
+        for event in events where event.op == "load" && event.result == "ok" {
+            guard let path = event.argument("path"), let version = event.argument("version") else { continue }
+            if versions[path] == nil { order.append(path) }
+            versions[path] = version
+        }
+        return order.map { ($0, versions[$0]!) }
     }
 }

@@ -1,3 +1,5 @@
+import Machine
+
 /// The typed model of a rig file (`Rigs/*.yaml`). `Rigs/README.md` is the format reference.
 ///
 /// A rig is validated completely before anything is spawned: every problem is a `RigError`
@@ -69,11 +71,14 @@ public struct Rig: Sendable {
     public var actors: [Actor]
     /// What must hold when the run is over.
     public var expectations: [Expectation]
+    /// The simulated machine the actors work on (`machine:`); nil for a rig of scripts only.
+    public var machine: MachineSpec?
 
     public init(
         name: String, description: String = "", seed: UInt64 = 1, timeout: RigDuration = .seconds(60),
-        file: String, actors: [Actor], expectations: [Expectation]
+        file: String, actors: [Actor], expectations: [Expectation], machine: MachineSpec? = nil
     ) {
+        self.machine = machine
         self.name = name
         self.description = description
         self.seed = seed
@@ -173,7 +178,25 @@ public struct Expectation: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// `expect: {exit: {a: 0, b: [0, 3010]}}` — the actor's process exited with one of these codes.
         case exitCode(actor: String, anyOf: [Int32])
+        /// `expect: {files: {'C:\...\mscoree.dll': 2.0.50727.42}}` — the file on the machine at
+        /// the end has this version; `absent` (nil) — there is no such file.
+        case fileVersion(path: String, version: String?)
+        /// `expect: {native_images: {System.Web: fresh, all: fresh}}` — an assembly's native image
+        /// is `fresh`, `stale` or `missing`; the assembly `all` means every one.
+        case nativeImage(assembly: String, status: String)
+        /// `expect: {pending_renames: 0}` — this many renames are queued for the next boot.
+        case pendingRenames(count: Int)
+        /// `expect: {loaded: {app1: {'C:\...\mscoree.dll': 1.1.4322.573}}}` — the actor loaded
+        /// that file as an image and it had this version (the last load of that path counts).
+        case loaded(actor: String, path: String, version: String)
+        /// `expect: {services: {NetFxUpdate: absent}}` — a service is registered (`present`) or not.
+        case service(name: String, present: Bool)
+        /// `expect: {runonce: {NetFxUpdate: absent}}`, `{run: {...}}` — a Run/RunOnce value
+        /// (HKLM or HKCU) exists or not.
+        case startupEntry(key: StartupKey, name: String, present: Bool)
     }
+    /// Which startup key an expectation looks at.
+    public enum StartupKey: String, Sendable, Equatable { case run, runonce }
     public var kind: Kind
     public var position: SourcePosition
     public init(_ kind: Kind, at position: SourcePosition) {
@@ -186,14 +209,67 @@ public struct Expectation: Sendable, Equatable {
         switch kind {
         case .exitCode(let actor, let codes):
             return "\(actor) exits with " + codes.map(String.init).joined(separator: " or ")
+        case .fileVersion(let path, let version?):
+            return "\(path) has version \(version)"
+        case .fileVersion(let path, nil):
+            return "\(path) is absent"
+        case .nativeImage(let assembly, let status):
+            return assembly == "all" ? "every native image is \(status)" : "the native image of \(assembly) is \(status)"
+        case .pendingRenames(let count):
+            return "\(count) rename\(count == 1 ? " is" : "s are") pending"
+        case .loaded(let actor, let path, let version):
+            return "\(actor) loaded \(path) version \(version)"
+        case .service(let name, let present):
+            return "service \(name) is \(present ? "registered" : "absent")"
+        case .startupEntry(let key, let name, let present):
+            return "\(key == .run ? "Run" : "RunOnce") entry \(name) is \(present ? "present" : "absent")"
         }
     }
 }
 
-/// The roles a `rig-worker` can play, and the parameters each accepts.
-public enum Role {
-    /// Role name → accepted parameter names. A rig naming another role or parameter is refused.
-    public static let known: [String: Set<String>] = [
-        "script": [],
-    ]
+/// The machine a rig runs on (`machine:`): created fresh for every run from an image, then
+/// rebooted and logged on to by the machine steps.
+public struct MachineSpec: Sendable {
+    /// The image file, resolved against the rig file's directory (`image:`); nil: a minimal machine.
+    public var image: String?
+    /// `profile: nt | win9x` (default nt).
+    public var profile: MachineProfile
+    /// Reboots and logons, in the order written (`steps:`).
+    public var steps: [MachineStep]
+    public var position: SourcePosition
+
+    public init(image: String?, profile: MachineProfile = .nt, steps: [MachineStep] = [], position: SourcePosition) {
+        self.image = image
+        self.profile = profile
+        self.steps = steps
+        self.position = position
+    }
+}
+
+/// A step the coordinator takes on the machine. Each has a name, and the coordinator emits
+/// events under that name as if it were an actor, so actors can start after them:
+/// `reboot1.down` (every process stopped), `reboot1.booted` (Session Manager done, services
+/// started), `reboot1.logon` (the user's Run/RunOnce entries started), and `NAME.done`.
+public struct MachineStep: Sendable {
+    public enum Kind: Sendable {
+        /// `- reboot: {after_exit: installer, logon: admin}` — stop every process of the machine
+        /// (graceful, then kill), boot (Session Manager, services), then log `logon` on.
+        case reboot(logon: Logon)
+        /// `- logon: {as: admin, after: reboot1.booted, delay: 1s}` — log a user on to the running
+        /// machine: its Run and RunOnce entries run by Windows's rules.
+        case logon(Logon)
+    }
+    /// `name:` (default `reboot1`, `reboot2`, ... / `logon1`, ...).
+    public var name: String
+    public var kind: Kind
+    /// When the step is taken (the same forms as an actor's `start`).
+    public var start: Start
+    public var position: SourcePosition
+
+    public init(name: String, kind: Kind, start: Start, position: SourcePosition) {
+        self.name = name
+        self.kind = kind
+        self.start = start
+        self.position = position
+    }
 }
