@@ -11,13 +11,50 @@ public enum Checks {
 
     /// The verdict on one expectation.
     public static func evaluate(_ expectation: Expectation, in history: RunHistory) -> ExpectationResult {
-        switch expectation.kind {
-        case .exitCode(let actor, let codes):
-            guard let record = history.actor(named: actor) else {
-                return ExpectationResult(text: expectation.text, passed: false, detail: "never started")
+        let (passed, detail) = judge(expectation.kind, history)
+        return ExpectationResult(text: expectation.text, passed: passed, detail: detail)
+    }
+
+    private static func judge(_ kind: Expectation.Kind, _ history: RunHistory) -> (Bool, String) {
+        if case .exitCode(let actor, let codes) = kind {
+            guard let record = history.actor(named: actor) else { return (false, "never started") }
+            return (record.exitCode.map(codes.contains) ?? false, record.outcome)
+        }
+        if case .loaded(let actor, let path, let version) = kind {
+            guard let record = history.actor(named: actor) else { return (false, "never started") }
+            let seen = record.loaded.last { $0.path.lowercased() == path.lowercased() }?.version
+            return (seen == version, seen.map { "loaded version \($0)" } ?? "never loaded \(path)")
+        }
+        guard let machine = history.machine else { return (false, "the rig has no machine") }
+        switch kind {
+        case .exitCode, .loaded:
+            fatalError("judged above")
+        case .fileVersion(let path, let version):
+            // Windows paths are case-insensitive.
+            guard let file = machine.files.first(where: { $0.path.lowercased() == path.lowercased() }) else {
+                return (version == nil, "absent")
             }
-            let passed = record.exitCode.map(codes.contains) ?? false
-            return ExpectationResult(text: expectation.text, passed: passed, detail: record.outcome)
+            let seen = file.version ?? "no version"
+            return (version == file.version && version != nil, "present, version \(seen)")
+        case .nativeImage(let assembly, let status):
+            let images = assembly == "all" ? machine.nativeImages : machine.nativeImages.filter { $0.assembly == assembly }
+            guard !images.isEmpty else { return (false, "no native image of \(assembly) is known") }
+            let off = images.filter { $0.status != status }
+            let detail = off.isEmpty
+                ? images.map { "\($0.assembly): \($0.status)" }.joined(separator: ", ")
+                : off.map { "\($0.assembly): \($0.status)" + ($0.reasons.isEmpty ? "" : " (\($0.reasons.joined(separator: "; ")))") }
+                    .joined(separator: ", ")
+            return (off.isEmpty, detail)
+        case .pendingRenames(let count):
+            let detail = machine.pendingRenames.isEmpty ? "none pending" : machine.pendingRenames.joined(separator: "; ")
+            return (machine.pendingRenames.count == count, detail)
+        case .service(let name, let present):
+            let found = machine.services.contains { $0.name.lowercased() == name.lowercased() }
+            return (found == present, found ? "registered" : "absent")
+        case .startupEntry(let key, let name, let present):
+            let entries = key == .run ? machine.run : machine.runOnce
+            let found = entries.first { $0.name.lowercased() == name.lowercased() }
+            return ((found != nil) == present, found.map { "present in \($0.key): \($0.commandLine)" } ?? "absent")
         }
     }
 
