@@ -41,7 +41,7 @@ let package = Package(
         // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
         .target(name: "Report", dependencies: ["RigModel", "Wire"]),
         // Runs a rig: spawns workers, schedules them, collects their events.
-        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine"]),
+        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine", "Registry", "WinFS"]),
         // What a rig-worker plays: script, smss, installer, ngen, app, ...
         .target(name: "Roles", dependencies: ["LibUV", "Wire", "Machine", "WinFS", "Registry"]),
 

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Machine
 import Report
 import RigModel
+import Roles
 
 /// `rig run RIG`: runs a rig and checks its expectations.
 struct RunCommand: ParsableCommand {
@@ -47,8 +49,12 @@ struct RunCommand: ParsableCommand {
         let logDirectory = try makeLogDirectory()
         let seed = self.seed ?? loaded.seed
 
+        let machine = try loaded.machine.map { try createMachine($0, in: logDirectory) }
         let runner = try RigRunner(
-            rig: loaded, options: RunOptions(seed: seed, workerExecutable: worker, logDirectory: logDirectory))
+            rig: loaded,
+            options: RunOptions(
+                seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: machine,
+                roleExists: { RoleTable.roles[$0] != nil }))
         var history = runner.run()
         let verdict = Checks.verdict(history)
         let keepLogs = out != nil || keep || !verdict.passed
@@ -103,6 +109,22 @@ struct RunCommand: ParsableCommand {
         var template = Array((NSTemporaryDirectory() + "patchrig-run-XXXXXX").utf8CString)
         guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
         return String(cString: path)
+    }
+
+    /// A fresh machine for this run, in the run's directory, from the rig's image.
+    private func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
+        let path = directory + "/machine"
+        do {
+            let image = try spec.image.map { try MachineImageLoader.load(file: $0) } ?? .minimal
+            try MachineDirectory.create(at: path, image: image, profile: spec.profile)
+        } catch let errors as RigErrors {
+            printError(errors.description)
+            throw ExitCode(2)
+        } catch {
+            printError("rig: cannot create the machine in \(path): \(error)")
+            throw ExitCode(1)
+        }
+        return path
     }
 
     private func write(_ text: String, to path: String?) throws {
