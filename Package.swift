@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
         .testTarget(name: "EndToEndTests", dependencies: ["Wire"]),
