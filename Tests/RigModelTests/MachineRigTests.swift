@@ -394,4 +394,14 @@ private final class RigDirectory {
             "r.yaml:7:3: error: 'runonce' expectations are about the machine, and the rig has no 'machine:' section",
         ])
     }
+
+    @Test func theRepositoryImageLoads() throws {
+        // Rigs/images/netfx11.yaml, found from this file: Tests/RigModelTests/ → the repository.
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let rig = try RigLoader.parse(
+            yaml: "machine: {image: images/netfx11.yaml}\nactors:\n  - {name: a, role: app}\n",
+            file: repository + "/Rigs/servicing.yaml")
+        #expect(rig.machine?.image == repository + "/Rigs/images/netfx11.yaml")
+    }
 }
