@@ -143,8 +143,13 @@ extension RigDecoder {
             }
             let path = RigLoader.resolve(text, relativeToRig: file)
             resolved.append(path)
+            // A patch named twice is reported once.
             for error in RigLoader.validatePatch(path: path, image: image, at: reader.position(of: node)) {
-                if error.position.file == file { reader.record(error) } else { otherFileErrors.append(error) }
+                if error.position.file == file {
+                    if !reader.errors.contains(error) { reader.record(error) }
+                } else if !otherFileErrors.contains(error) {
+                    otherFileErrors.append(error)
+                }
             }
         }
         return resolved

@@ -247,6 +247,9 @@ private final class RigDirectory {
               - name: w
                 role: windowsupdate
                 params: {patch: patches/broken.yaml, delay: 30s, jitter: ten}
+              - name: w2
+                role: windowsupdate
+                params: {patch: patches/broken.yaml}
             """
         #expect(dir.errors(yaml) == [
             "r.yaml:5:21: error: no patch file patches/none.yaml",
@@ -259,7 +262,7 @@ private final class RigDirectory {
             "r.yaml:17:20: error: parameter 'mode' of role 'netfxupdate' must be runonce or service, not 'bootstrapper'",
             "r.yaml:20:20: error: parameter 'load': invalid path 'D:\\x.dll': is on drive D: — the machine has drive C: only",
             "r.yaml:20:71: error: parameter 'hold': invalid path 'C:\\a\\..\\b': contains '..'",
-            "r.yaml:20:91: error: unknown actor 'ghost' in until (actors: i, s, n, u, a, b, w)",
+            "r.yaml:20:91: error: unknown actor 'ghost' in until (actors: i, s, n, u, a, b, w, w2)",
             "r.yaml:20:112: error: parameter 'run_for': '1h' has an unknown unit 'h' (units: ns, us, ms, s, m)",
             "r.yaml:23:21: error: actor 'b' cannot run until its own event",
             "r.yaml:26:62: error: parameter 'jitter': 'ten' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
