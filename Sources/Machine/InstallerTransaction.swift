@@ -521,15 +521,18 @@ public enum NetFxUpdateSchedule {
 }
 
 extension AssemblyCatalog {
-    /// The assemblies whose native images must be regenerated after `changed` were serviced, in
-    /// catalog order: each named assembly the catalog knows, and every assembly with a native
-    /// image that references one of them directly or indirectly.
+    /// The assemblies whose native images must be regenerated after `changed` were serviced:
+    /// every assembly with a native image that is one of them or references one of them directly
+    /// or indirectly, in the order of `nativeImages.assemblies`; then the named assemblies the
+    /// catalog knows that have no image yet.
     public func nativeImagesToRegenerate(after changed: [String]) -> [String] {
         let names = Set(changed)
-        return assemblies.map(\.name).filter { name in
+        let withImages = nativeImages.assemblies.filter { name in
             if names.contains(name) { return true }
-            guard nativeImages.assemblies.contains(name), let closure = try? closure(of: name) else { return false }
+            guard let closure = try? closure(of: name) else { return false }
             return closure.contains { names.contains($0.name) }
         }
+        let others = changed.filter { name in !withImages.contains(name) && assembly(named: name) != nil }
+        return withImages + others
     }
 }
