@@ -84,8 +84,10 @@ public enum InstallerRole {
         return outcome.exitCode
     }
 
-    /// `5s`, `250ms`, `1.5s`, `500us`, `10ns`, `1m` in nanoseconds; nil for anything else.
+    /// `5s`, `250ms`, `1.5s`, `500us`, `10ns`, `1m` in nanoseconds (a bare whole number is taken
+    /// as nanoseconds, as a coordinator may pass a normalized duration); nil for anything else.
     static func parseDuration(_ text: String) -> UInt64? {
+        if let ns = UInt64(text) { return ns }
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9)]
         let number = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
         let unit = text.dropFirst(number.count)
