@@ -69,6 +69,6 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel"]),
     ]
 )

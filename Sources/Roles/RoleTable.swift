@@ -4,5 +4,7 @@ public enum RoleTable {
         "script": ScriptRole.run,
         "smss": SessionManagerRole.run,
         "append": AppendRole.run,
+        "installer": InstallerRole.run,
+        "setup": SetupRole.run,
     ]
 }
