@@ -28,30 +28,21 @@ extension RigLoader {
     /// Parameters naming Windows paths on the machine; `load` names several, separated by commas.
     public static let windowsPathParameters: Set<String> = ["load", "hold"]
 
-    /// THE CALL SITE FOR PATCH CHECKS. Checks the patch file at `path` (already resolved against
-    /// the rig file) for a parameter written at `position`, against the machine `image` (nil when
-    /// the rig's image could not be loaded: then only the file itself is checked).
-    ///
-    /// For now it checks only that the file exists and is YAML. The patch loader (PatchLoader:
-    /// load the patch, then check it against the image — files it replaces exist, assemblies are
-    /// in the image's catalog) is to be called from here; its errors are returned as they are,
-    /// at the patch file's positions.
+    /// Checks the patch file at `path` (already resolved against the rig file) for a parameter
+    /// written at `position`: it must exist and decode, and fit the machine `image` (files it
+    /// replaces exist, assemblies are in the image's catalog; nil when the rig's image could not
+    /// be loaded: then only the patch itself is checked). Its errors are at the patch's positions.
     static func validatePatch(path: String, image: MachineImage?, at position: SourcePosition) -> [RigError] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             return [RigError("no patch file \(path)", at: position)]
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            return [RigError("the patch file \(path) cannot be read as UTF-8 text", at: position)]
-        }
-        let root: YAMLNode?
         do {
-            root = try YAMLSupport.compose(text, file: path)
+            let document = try PatchLoader.loadDocument(file: path)
+            return image.map { PatchLoader.check(document, against: $0) } ?? []
         } catch {
-            return [error]
+            return error.errors
         }
-        if root == nil { return [RigError("the patch file is empty", at: SourcePosition(file: path, line: 1, column: 1))] }
-        return []
     }
 }
 

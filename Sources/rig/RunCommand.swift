@@ -5,6 +5,7 @@ import Machine
 import Report
 import RigModel
 import Roles
+import WinFS
 
 /// `rig run RIG`: runs a rig and checks its expectations.
 struct RunCommand: ParsableCommand {
@@ -40,7 +41,7 @@ struct RunCommand: ParsableCommand {
     var keep = false
 
     func run() throws {
-        let loaded: Rig
+        var loaded: Rig
         do { loaded = try RigLoader.load(path: rig) } catch {
             printError(error.description)
             throw ExitCode(2)
@@ -50,6 +51,7 @@ struct RunCommand: ParsableCommand {
         let seed = self.seed ?? loaded.seed
 
         let machine = try loaded.machine.map { try createMachine($0, in: logDirectory) }
+        if let machine { try stagePatches(of: &loaded, on: machine) }
         let runner = try RigRunner(
             rig: loaded,
             options: RunOptions(
@@ -125,6 +127,28 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         return path
+    }
+
+    /// Puts every patch the rig's actors name on the machine as a package
+    /// (`C:\Windows\Installer\<id>.msp`), as Windows Update or a CD would have, and gives the
+    /// actors its Windows path instead of the rig-side file.
+    private func stagePatches(of rig: inout Rig, on machine: String) throws {
+        do {
+            let root = try MachineRoot(path: machine)
+            for a in rig.actors.indices {
+                for p in rig.actors[a].parameters.indices where RigLoader.patchParameters.contains(rig.actors[a].parameters[p].name) {
+                    let files = rig.actors[a].parameters[p].value.split(separator: ",").map(String.init)
+                    let staged = try files.map { try PatchPackage.stage(PatchLoader.load(file: $0), root: root).description }
+                    rig.actors[a].parameters[p].value = staged.joined(separator: ",")
+                }
+            }
+        } catch let errors as RigErrors {
+            printError(errors.description)
+            throw ExitCode(2)
+        } catch {
+            printError("rig: cannot stage the patches on the machine \(machine): \(error)")
+            throw ExitCode(1)
+        }
     }
 
     private func write(_ text: String, to path: String?) throws {

@@ -5,7 +5,7 @@ import Testing
 @testable import RigModel
 
 /// A directory with a rig's neighbours: `images/small.yaml` (a valid image), `images/bad.yaml`
-/// (an image with an unknown key), `patches/sp1.yaml` (YAML), `patches/broken.yaml` (not YAML).
+/// (an image with an unknown key), `patches/sp1.yaml` (a patch fitting small.yaml), `patches/broken.yaml` (not YAML).
 private final class RigDirectory {
     let path: String
     init() throws {
@@ -19,7 +19,13 @@ private final class RigDirectory {
               - {path: C:\\Windows\\System32\\mscoree.dll, version: 1.1.4322.573, size: 4096}
             """.write(toFile: path + "/images/small.yaml", atomically: true, encoding: .utf8)
         try "image: bad\nfilez: []\n".write(toFile: path + "/images/bad.yaml", atomically: true, encoding: .utf8)
-        try "patch: sp1\nfiles: []\n".write(toFile: path + "/patches/sp1.yaml", atomically: true, encoding: .utf8)
+        try """
+            patch: SP1
+            era: runonce
+            product: .NETFramework\\1.1
+            files:
+              - {path: C:\\Windows\\System32\\mscoree.dll, version: 1.1.4322.2032, size: 4096}
+            """.write(toFile: path + "/patches/sp1.yaml", atomically: true, encoding: .utf8)
         try "files: [a, b\n".write(toFile: path + "/patches/broken.yaml", atomically: true, encoding: .utf8)
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -266,6 +272,8 @@ private final class RigDirectory {
             "r.yaml:20:112: error: parameter 'run_for': '1h' has an unknown unit 'h' (units: ns, us, ms, s, m)",
             "r.yaml:23:21: error: actor 'b' cannot run until its own event",
             "r.yaml:26:62: error: parameter 'jitter': 'ten' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
+            // The minimal machine has no mscoree.dll for sp1.yaml to replace.
+            "patches/sp1.yaml:5:5: error: the patch replaces C:\\Windows\\System32\\mscoree.dll, which image 'minimal' does not have (a new file needs 'adds: true')",
             "patches/broken.yaml:2:1: error: malformed YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:8)",
         ])
     }
@@ -275,6 +283,7 @@ private final class RigDirectory {
         let rig = try dir.parse(
             """
             machine:
+              image: images/small.yaml
               steps:
                 - reboot: {after_exit: s, logon: admin}
             actors:
@@ -290,10 +299,13 @@ private final class RigDirectory {
         #expect(rig.actors[1].parameters[1].value == "reboot1.down")
     }
 
-    @Test func validatePatchChecksTheFileForNow() throws {
+    @Test func validatePatchChecksThePatchAgainstTheImage() throws {
         let dir = try RigDirectory()
         let at = SourcePosition(file: "r.yaml", line: 3, column: 4)
-        #expect(RigLoader.validatePatch(path: dir.path + "/patches/sp1.yaml", image: .minimal, at: at).isEmpty)
+        #expect(RigLoader.validatePatch(path: dir.path + "/patches/sp1.yaml", image: nil, at: at).isEmpty)
+        // The minimal machine has no mscoree.dll for the patch to replace.
+        let misfit = RigLoader.validatePatch(path: dir.path + "/patches/sp1.yaml", image: .minimal, at: at)
+        #expect(misfit.count == 1 && misfit[0].position.file.hasSuffix("patches/sp1.yaml"), "\(misfit)")
         #expect(
             RigLoader.validatePatch(path: dir.path + "/patches", image: nil, at: at).map(\.description)
                 == ["r.yaml:3:4: error: no patch file \(dir.path)/patches"])
