@@ -4,5 +4,9 @@ public enum RoleTable {
         "script": ScriptRole.run,
         "smss": SessionManagerRole.run,
         "append": AppendRole.run,
+        "app": AppRole.run,
+        "ngen": NgenRole.run,
+        "netfxupdate": NetFxUpdateRole.run,
+        "windowsupdate": WindowsUpdateRole.run,
     ]
 }
