@@ -9,8 +9,8 @@ public enum Role {
         "installer": ["patch", "files_in_use", "retry_limit", "era"],
         "setup": ["patch", "packages", "mode", "files_in_use", "retry_limit", "era"],
         "ngen": ["assemblies", "action", "install_mutex"],
-        "netfxupdate": ["mode", "work"],
+        "netfxupdate": ["command", "mode"],
         "app": ["load", "hold", "until", "run_for"],
-        "windowsupdate": ["patch", "delay", "jitter"],
+        "windowsupdate": ["patch", "delay", "jitter", "files_in_use", "retry_limit", "era"],
     ]
 }

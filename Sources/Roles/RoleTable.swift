@@ -6,5 +6,9 @@ public enum RoleTable {
         "append": AppendRole.run,
         "installer": InstallerRole.run,
         "setup": SetupRole.run,
+        "app": AppRole.run,
+        "ngen": NgenRole.run,
+        "netfxupdate": NetFxUpdateRole.run,
+        "windowsupdate": WindowsUpdateRole.run,
     ]
 }

@@ -1,0 +1,254 @@
+import Registry
+import WinFS
+
+/// Where NetFxUpdate's post-reboot work lives, in both of its eras.
+///
+/// * RunOnce era: a value `NetFxUpdate_<patch id>` under HKLM `RunOnce` whose data is the command
+///   `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe /ngen:A,B` (plus `/gac:P,Q` on
+///   Windows 9x). It runs only when an administrator logs on.
+/// * Service era: the service `HKLM\SYSTEM\CurrentControlSet\Services\NetFxUpdate` (auto-start,
+///   `ImagePath` = `netfxupdate.exe /service`) reads its work from the protected value
+///   `HKLM\SOFTWARE\Microsoft\.NETFramework\NetFxUpdate` `Work` (REG_MULTI_SZ, one item each:
+///   `ngen <Assembly>` or `gac <Windows path>`), and removes its own registration when the work
+///   is done.
+public enum NetFxUpdateKeys {
+    /// The program, `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe`.
+    public static let program = WindowsPath(
+        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "netfxupdate.exe"])
+    /// `HKLM\Software\Microsoft\Windows\CurrentVersion\RunOnce`
+    public static let runOnce = StartupRules.key(.localMachine, .runOnce)
+    /// `HKLM\SYSTEM\CurrentControlSet\Services\NetFxUpdate`
+    public static let service = BootKeys.services.appending(serviceName)
+    /// The service's key name.
+    public static let serviceName = "NetFxUpdate"
+    /// `HKLM\SOFTWARE\Microsoft\.NETFramework\NetFxUpdate`, the protected work store.
+    public static let work = RegistryKeyPath(
+        root: .localMachine, components: ["SOFTWARE", "Microsoft", ".NETFramework", "NetFxUpdate"])
+    /// The REG_MULTI_SZ value of `work` holding the items.
+    public static let workValue = "Work"
+    /// The service's `ImagePath`: `<program> /service`.
+    public static var serviceCommand: String { "\(program) /service" }
+
+    /// The RunOnce value name for patch `id`: `NetFxUpdate_<id>`.
+    public static func runOnceValueName(patch id: String) -> String { "NetFxUpdate_\(id)" }
+
+    /// The RunOnce-era command line: `<program> /ngen:A,B` and, when there is GAC work,
+    /// ` /gac:P,Q`.
+    public static func runOnceCommand(ngen: [String], gac: [WindowsPath] = []) -> String {
+        var line = program.description
+        if !ngen.isEmpty { line += " /ngen:" + ngen.joined(separator: ",") }
+        if !gac.isEmpty { line += " /gac:" + gac.map(\.description).joined(separator: ",") }
+        return line
+    }
+}
+
+/// A malformed NetFxUpdate command line or work item, saying what was wrong.
+public struct NetFxUpdateError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One unit of post-reboot work.
+public enum NetFxUpdateWorkItem: Sendable, Hashable, CustomStringConvertible {
+    /// Regenerate the native image of this assembly (and of what depends on it).
+    case ngen(String)
+    /// Install this file into the global assembly cache (Windows 9x: Fusion cannot queue it).
+    case gac(WindowsPath)
+
+    /// Reads a `Work` string: `ngen <Assembly>` or `gac <Windows path>` (the keyword in any case).
+    public init(parsing text: String) throws(NetFxUpdateError) {
+        let trimmed = NgenPlan.trim(text)
+        guard let space = trimmed.firstIndex(of: " ") else {
+            throw NetFxUpdateError("work item '\(text)': expected 'ngen <Assembly>' or 'gac <Windows path>'")
+        }
+        let verb = trimmed[..<space].lowercased()
+        let operand = NgenPlan.trim(trimmed[trimmed.index(after: space)...])
+        guard !operand.isEmpty else {
+            throw NetFxUpdateError("work item '\(text)': nothing after '\(verb)'")
+        }
+        switch verb {
+        case "ngen":
+            self = .ngen(operand)
+        case "gac":
+            do { self = .gac(try WindowsPath(operand)) } catch {
+                throw NetFxUpdateError("work item '\(text)': \(error)")
+            }
+        default:
+            throw NetFxUpdateError("work item '\(text)': unknown kind '\(verb)' (expected ngen or gac)")
+        }
+    }
+
+    /// The `Work` string: `ngen System.Web`, `gac C:\...`.
+    public var description: String {
+        switch self {
+        case .ngen(let assembly): "ngen \(assembly)"
+        case .gac(let path): "gac \(path)"
+        }
+    }
+}
+
+/// A parsed `netfxupdate.exe` command line.
+///
+/// Switches start with `/` or `-`, in any case: `/service` (run as the service), `/ngen:A,B`
+/// (assemblies), `/gac:P,Q` (files for the GAC). Lists are separated by commas or semicolons.
+/// Other switches (`/q`, `/quiet`, ...) are kept in `ignored`: the service reads older patches'
+/// command lines heuristically, and a switch it does not know does not stop it from doing the
+/// work it recognises.
+public struct NetFxUpdateCommand: Sendable, Equatable {
+    /// `/service` was given.
+    public var service: Bool
+    /// The work, in command-line order: ngen items, then GAC items as they appear.
+    public var work: [NetFxUpdateWorkItem]
+    /// Arguments that were not understood.
+    public var ignored: [String]
+
+    /// Parses the arguments after the program name. Throws for a `/ngen:` or `/gac:` switch with
+    /// an empty list or a path that cannot name a file on the machine.
+    public init(arguments: [String]) throws(NetFxUpdateError) {
+        service = false
+        work = []
+        ignored = []
+        for argument in arguments {
+            guard let first = argument.first, first == "/" || first == "-" else {
+                ignored.append(argument)
+                continue
+            }
+            let body = argument.dropFirst()
+            let colon = body.firstIndex(of: ":")
+            let name = (colon.map { body[..<$0] } ?? body).lowercased()
+            let list = colon.map { body[body.index(after: $0)...] }.map(Self.items) ?? []
+            switch name {
+            case "service":
+                service = true
+            case "ngen":
+                guard !list.isEmpty else { throw NetFxUpdateError("'\(argument)': no assembly after /ngen:") }
+                for assembly in list where !work.contains(.ngen(assembly)) { work.append(.ngen(assembly)) }
+            case "gac":
+                guard !list.isEmpty else { throw NetFxUpdateError("'\(argument)': no file after /gac:") }
+                for text in list {
+                    let path: WindowsPath
+                    do { path = try WindowsPath(text) } catch { throw NetFxUpdateError("'\(argument)': \(error)") }
+                    if !work.contains(.gac(path)) { work.append(.gac(path)) }
+                }
+            default:
+                ignored.append(argument)
+            }
+        }
+    }
+
+    /// Parses a whole command line (the program first), as stored in RunOnce or `ImagePath`.
+    public init(commandLine: String) throws(NetFxUpdateError) {
+        try self.init(arguments: BootCommand(commandLine).arguments)
+    }
+
+    /// The assemblies of the ngen items, in order.
+    public var assemblies: [String] {
+        work.compactMap { if case .ngen(let name) = $0 { name } else { nil } }
+    }
+
+    /// The files of the GAC items, in order.
+    public var gacFiles: [WindowsPath] {
+        work.compactMap { if case .gac(let path) = $0 { path } else { nil } }
+    }
+
+    static func items(_ text: Substring) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { NgenPlan.trim($0) }.filter { !$0.isEmpty }
+    }
+}
+
+/// An older RunOnce-style entry the service takes over.
+public struct NetFxUpdateTakeover: Sendable, Equatable {
+    /// The RunOnce value name.
+    public var name: String
+    /// Its command line.
+    public var command: String
+    /// The work its command line asks for.
+    public var work: [NetFxUpdateWorkItem]
+}
+
+/// What the service does with its registration once it has run.
+public enum NetFxUpdateServiceDecision: Sendable, Equatable {
+    /// No work is left: delete the whole service key (the service exists only while needed).
+    case remove
+    /// Work is left (items that failed, or were added meanwhile): stay registered, so the next
+    /// boot runs it again. Says why.
+    case keep(String)
+}
+
+/// The service era's bookkeeping, as pure functions over registry contents.
+public enum NetFxUpdateWork {
+    /// The RunOnce values the service takes over: those whose command runs `netfxupdate.exe`
+    /// (not as `/service`) and whose arguments name work. A value it cannot read is left alone
+    /// (an administrator's logon still runs it).
+    public static func takeovers(runOnce values: [(name: String, command: String)]) -> [NetFxUpdateTakeover] {
+        var result: [NetFxUpdateTakeover] = []
+        for (name, command) in values {
+            let boot = BootCommand(command)
+            guard boot.role == "netfxupdate",
+                let parsed = try? NetFxUpdateCommand(arguments: boot.arguments),
+                !parsed.service, !parsed.work.isEmpty
+            else { continue }
+            result.append(NetFxUpdateTakeover(name: name, command: command, work: parsed.work))
+        }
+        return result
+    }
+
+    /// `current` with each of `items` appended unless already there (as text, ignoring case of the
+    /// keyword by comparing parsed items).
+    public static func merging(_ items: [NetFxUpdateWorkItem], into current: [String]) -> [String] {
+        var result = current
+        var present = Set(current.compactMap { try? NetFxUpdateWorkItem(parsing: $0) })
+        for item in items where present.insert(item).inserted { result.append(item.description) }
+        return result
+    }
+
+    /// `current` without the `finished` items: one occurrence removed per finished string, first
+    /// occurrences first. Items added after the service read its list stay, so work queued by an
+    /// install during the service's run is not lost.
+    public static func removing(_ finished: [String], from current: [String]) -> [String] {
+        var result = current
+        for item in finished {
+            if let index = result.firstIndex(of: item) { result.remove(at: index) }
+        }
+        return result
+    }
+
+    /// Of `current`, the items not yet attempted, given `attempted` (each attempt accounts for one
+    /// occurrence). What the service still has to run in this pass.
+    public static func pending(_ current: [String], attempted: [String]) -> [String] {
+        removing(attempted, from: current)
+    }
+
+    /// Whether the service removes its registration: only when no work remains in `Work` and no
+    /// RunOnce entry it would take over is waiting.
+    public static func serviceDecision(
+        remainingWork: [String], runOnce values: [(name: String, command: String)]
+    ) -> NetFxUpdateServiceDecision {
+        if !remainingWork.isEmpty {
+            return .keep("\(remainingWork.count) work item(s) remain: \(remainingWork.joined(separator: "; "))")
+        }
+        let waiting = takeovers(runOnce: values)
+        if !waiting.isEmpty {
+            return .keep("RunOnce entries to take over: \(waiting.map(\.name).joined(separator: ", "))")
+        }
+        return .remove
+    }
+}
+
+/// Where Fusion installs a file in the global assembly cache:
+/// `C:\Windows\assembly\GAC\<name>\<file version>\<file name>`, `<name>` being the file name
+/// without `.dll`/`.exe`. (Real GAC directories also carry the culture and public key token,
+/// which the simulated files do not have.)
+public enum GlobalAssemblyCache {
+    /// `C:\Windows\assembly\GAC`
+    public static let directory = WindowsPath(components: ["Windows", "assembly", "GAC"])
+
+    /// The GAC path of `source` carrying `version` (`0.0.0.0` when it has no version header).
+    public static func destination(of source: WindowsPath, version: FileVersion?) -> WindowsPath {
+        let file = source.name ?? "unnamed"
+        let lower = file.lowercased()
+        let name = lower.hasSuffix(".dll") || lower.hasSuffix(".exe") ? String(file.dropLast(4)) : file
+        return directory.appending(name).appending((version ?? FileVersion(0, 0, 0, 0)).description).appending(file)
+    }
+}

@@ -1,0 +1,144 @@
+import Machine
+import Registry
+import WinFS
+import Wire
+
+/// The `ngen` role: the native image generator. It loads the runtime engine (`mscorwks.dll`) as
+/// an image first, as the real ngen.exe must, and keeps it loaded while it works (so an installer
+/// replacing mscorwks.dll meanwhile finds it in use). If that load fails, every image it was asked
+/// for fails with `failed to load mscorwks.dll: <Win32 error>`. Otherwise, per assembly, it reads
+/// the assembly, everything it references and the engine through handles (read, share read: a
+/// process writing one of them makes the read fail for real) and writes the native image.
+///
+/// Parameters:
+/// * `machine` — the machine directory.
+/// * `assemblies` — comma list of assembly names, or `all` (the default): every assembly with a
+///   native image in the machine's catalog.
+/// * `action` — `install` (default: build every one named) or `update` (only those whose image is
+///   stale or missing).
+/// * `install_mutex` — `hold`: take Windows Installer's `_MSIExecute` mutex, waiting for it, for
+///   the whole run (serializes a post-reboot ngen pass against installs); `none` (default).
+///
+/// Events: `mutex` (`name`) when holding it; `load` (`path`, `version`) for the engine; one
+/// `ngen` (`assembly`) per image with `ok` or why it failed.
+///
+/// Exit code: 0 when every image was built, 1 otherwise (or when the machine or its catalog
+/// cannot be read), 87 (ERROR_INVALID_PARAMETER) for bad parameters.
+public enum NgenRole {
+    /// Where the engine is when the catalog does not say.
+    static let defaultRuntime = WindowsPath(
+        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "mscorwks.dll"])
+
+    public static func run(_ session: any WorkerSession) -> Int32 {
+        guard let machine = session.parameter("machine") else {
+            session.log("ngen: no machine=DIR parameter")
+            return 87
+        }
+        guard let action = NgenAction(rawValue: session.parameter("action") ?? "install") else {
+            session.log("ngen: action='\(session.parameter("action") ?? "")': use install or update")
+            return 87
+        }
+        let mutexMode = session.parameter("install_mutex") ?? "none"
+        guard mutexMode == "hold" || mutexMode == "none" else {
+            session.log("ngen: install_mutex='\(mutexMode)': use hold or none")
+            return 87
+        }
+        let root: MachineRoot
+        let catalog: AssemblyCatalog
+        do {
+            root = try MachineRoot(path: machine)
+            catalog = try MachineCatalogKeys.read(from: try Registry(machineDirectory: machine))
+        } catch {
+            session.log("ngen: cannot read the machine: \(describe(error, detailed: true))")
+            return 1
+        }
+
+        var mutex: NamedMutex?
+        if mutexMode == "hold" {
+            var acquired = false
+            session.perform("mutex", [Argument("name", NamedMutex.installer)]) {
+                do {
+                    let named = try NamedMutex(NamedMutex.installer, machine: root)
+                    // WaitForSingleObject(INFINITE): the actor's time limit is the only bound.
+                    acquired = named.acquire(timeoutNs: .max) { session.sleep(nanoseconds: $0) }
+                    mutex = named
+                    return acquired ? "ok" : "not acquired"
+                } catch {
+                    return describe(error)
+                }
+            }
+            if !acquired { return 1 }
+        }
+
+        // The engine, loaded as an image and kept loaded for the whole run.
+        let runtimePath = catalog.nativeImages.runtime ?? defaultRuntime
+        var runtime: LoadedImage?
+        var loadFailure: String?
+        let start = MonotonicClock.now()
+        var args = [Argument("path", runtimePath.description)]
+        do {
+            let image = try root.loadImage(runtimePath)
+            args.append(Argument("version", version(of: image.bytes)))
+            runtime = image
+        } catch {
+            loadFailure = describe(error)
+        }
+        session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "load", args: args, result: loadFailure ?? "ok"))
+
+        let files = HandleFiles(root: root)
+        var names = NgenPlan.requested(session.parameter("assemblies") ?? "all", catalog: catalog)
+        if action == .update { names = NgenPlan.needingUpdate(names, catalog: catalog, files: files) }
+
+        var code: Int32 = 0
+        for name in names {
+            session.perform("ngen", [Argument("assembly", name)]) {
+                if let loadFailure {
+                    code = 1
+                    return "failed to load \(runtimePath.name ?? "mscorwks.dll"): \(loadFailure)"
+                }
+                do {
+                    try NativeImages.build(name, catalog: catalog, files: files)
+                    return "ok"
+                } catch {
+                    code = 1
+                    return describe(error, detailed: true)
+                }
+            }
+        }
+        withExtendedLifetime(runtime) {}
+        mutex?.release()
+        return code
+    }
+
+    // MARK: Helpers for the servicing roles (app, ngen, netfxupdate, windowsupdate)
+
+    /// The items of a comma list parameter (spaces around items dropped, empty items skipped).
+    static func list(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        return text.split(separator: ",").map { trim($0) }.filter { !$0.isEmpty }
+    }
+
+    static func trim(_ text: some StringProtocol) -> String {
+        var rest = Substring(text)
+        while let first = rest.first, first == " " || first == "\t" { rest.removeFirst() }
+        while let last = rest.last, last == " " || last == "\t" { rest.removeLast() }
+        return String(rest)
+    }
+
+    /// Parses a Windows path parameter; a bad one is ERROR_INVALID_NAME (123).
+    static func windowsPath(_ text: String, operation: String) throws(Win32Error) -> WindowsPath {
+        do { return try WindowsPath(text) } catch { throw Win32Error(error, operation: operation) }
+    }
+
+    /// The file version in the header of `bytes`, or `-` when they carry none.
+    static func version(of bytes: some Collection<UInt8>) -> String {
+        FileContent.stamp(of: bytes)?.version.description ?? "-"
+    }
+
+    /// An event result for `error`: a Win32 error by name and number (`ERROR_SHARING_VIOLATION
+    /// (32)`), with its operation and path when `detailed`; anything else as it describes itself.
+    static func describe(_ error: any Error, detailed: Bool = false) -> String {
+        if let win32 = error as? Win32Error { return detailed ? win32.message : win32.description }
+        return "\(error)"
+    }
+}
