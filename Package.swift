@@ -41,7 +41,7 @@ let package = Package(
         // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
         .target(name: "Report", dependencies: ["RigModel", "Wire"]),
         // Runs a rig: spawns workers, schedules them, collects their events.
-        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine"]),
+        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine", "Registry", "WinFS"]),
         // What a rig-worker plays: script, smss, installer, ngen, app, ...
         .target(name: "Roles", dependencies: ["LibUV", "Wire", "Machine", "WinFS", "Registry"]),
 
@@ -66,9 +66,9 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel"]),
     ]
 )

@@ -7,66 +7,90 @@ import Glibc
 #endif
 
 /// Runs one rig: spawns each actor as a `rig-worker` process when its start condition comes,
-/// gives it its task over its pipe, relays named events between workers, and records
-/// everything that happened in a `RunHistory`. It decides no outcome: exit codes, events and
-/// failures are what the processes did.
+/// gives it its task over its pipe, relays named events between workers, takes the machine
+/// steps (reboots, logons; see MachineSteps.swift), and records everything that happened in a
+/// `RunHistory`. It decides no outcome: exit codes, events and failures are what the processes
+/// did.
 ///
 /// Every worker leads its own process group (uv_spawn's detached mode), so signalling the group
 /// reaches what the worker started too. On an actor's timeout, the run's timeout, SIGINT or
 /// SIGTERM the coordinator kills those groups; at the end of the run it kills every group it
 /// created, so no process outlives its run. A worker whose pipe closes exits by itself.
 public final class RigRunner {
-    private let rig: Rig
-    private let options: RunOptions
-    private let loop: EventLoop
-    private var actors: [ActorState] = []
-    private var emitted: [String: UInt64] = [:]
-    private var waiters: [String: [Int]] = [:]
-    private var coordinatorEvents: [Event] = []
-    private var problems: [String] = []
-    private var startNs: UInt64 = 0
-    private var done = false
-    private var housekeeping: [Handle] = []
+    let rig: Rig
+    let options: RunOptions
+    let loop: EventLoop
+    var actors: [ActorState] = []
+    var steps: [StepState] = []
+    /// "owner.event" → when it was emitted. Owners are actors and machine steps.
+    var emitted: [String: UInt64] = [:]
+    /// "owner.event" → the actors waiting for it.
+    var waiters: [String: [Int]] = [:]
+    /// Actors and steps that are over, and whether each really ran.
+    var over: [String: Bool] = [:]
+    var coordinatorEvents: [Event] = []
+    var problems: [String] = []
+    var startNs: UInt64 = 0
+    var done = false
+    var housekeeping: [Handle] = []
+    /// While a reboot has stopped the machine, actors due to start wait for it to come up.
+    var machineDown = false
+    var deferredSpawns: [ActorState] = []
+    /// Callbacks waiting for a set of actors to be over (a reboot waits for the processes it stops).
+    var finishWatchers: [(pending: Set<Int>, then: () -> Void)] = []
     /// The signal that interrupted the run, if one did.
     public private(set) var interruptedBy: Int32?
 
-    private enum Phase { case pending, scheduled, running, finished }
+    enum Phase { case pending, scheduled, running, finished }
 
-    private final class ActorState {
+    /// What actors and machine steps share: a name, a start condition, a phase.
+    class Startable {
+        let name: String
+        let start: Start
+        let jitterNs: UInt64
+        var phase: Phase = .pending
+        var timers: [Timer] = []
+        init(name: String, start: Start, jitterNs: UInt64) {
+            self.name = name
+            self.start = start
+            self.jitterNs = jitterNs
+        }
+        func closeTimers() {
+            for timer in timers { timer.close() }
+            timers = []
+        }
+    }
+
+    final class ActorState: Startable {
         let actor: Actor
         let index: Int
-        let jitterNs: UInt64
         var record: ActorRecord
-        var phase: Phase = .pending
         var process: ChildProcess?
         var pipe: FramedPipe?
-        var timers: [Timer] = []
         var helloSeen = false
         var pipeEnded = false
-        /// For a child process a worker started: its parent and the label it gave.
-        var parent: (index: Int, label: String)?
+        /// For processes started by a worker or by a boot: called once it is over.
+        var onOver: ((ActorState) -> Void)?
         init(actor: Actor, index: Int, jitterNs: UInt64) {
             self.actor = actor
             self.index = index
-            self.jitterNs = jitterNs
             record = ActorRecord(name: actor.name, role: actor.role)
+            super.init(name: actor.name, start: actor.start, jitterNs: jitterNs)
         }
-        var name: String { actor.name }
     }
 
     public init(rig: Rig, options: RunOptions) throws {
         self.rig = rig
         self.options = options
         loop = try EventLoop()
-        // Jitter is drawn up front, in actor order, so it depends on the seed alone and not on
-        // the order in which real timing makes start conditions come true.
+        // Jitter is drawn up front, actors then steps in file order, so it depends on the seed
+        // alone and not on the order in which real timing makes start conditions come true.
         var random = SeededRandom(seed: options.seed)
         for (i, actor) in rig.actors.enumerated() {
-            let jitter: RigDuration
-            switch actor.start {
-            case .at(_, let j), .afterEvent(_, _, _, let j), .afterExit(_, _, let j): jitter = j
-            }
-            actors.append(ActorState(actor: actor, index: i, jitterNs: random.upTo(jitter.nanoseconds)))
+            actors.append(ActorState(actor: actor, index: i, jitterNs: random.upTo(actor.start.jitter.nanoseconds)))
+        }
+        for step in rig.machine?.steps ?? [] {
+            steps.append(StepState(step: step, jitterNs: random.upTo(step.start.jitter.nanoseconds)))
         }
     }
 
@@ -89,44 +113,70 @@ public final class RigRunner {
         } catch {
             problems.append("cannot set up the run: \(error)")
         }
-        for state in actors {
-            if case .at(let at, _) = state.actor.start { schedule(state, afterNs: at.nanoseconds) }
+        for startable in startables {
+            if case .at(let at, _) = startable.start { schedule(startable, afterNs: at.nanoseconds) }
         }
         finishIfDone()
         if !done { loop.run() }
         let endNs = MonotonicClock.now()
         loop.close()
-        return RunHistory(
+        var history = RunHistory(
             rig: rig, seed: options.seed, startNs: startNs, endNs: endNs, coordinatorPid: getpid(),
             actors: actors.map(\.record), coordinatorEvents: coordinatorEvents, problems: problems)
+        if let machine = options.machineDirectory {
+            do { history.machine = try MachineSnapshotReader.read(machine) } catch {
+                history.problems.append("cannot read the machine at the end of the run: \(error)")
+            }
+        }
+        return history
     }
 
-    // MARK: Starting actors
+    var startables: [Startable] { actors + steps }
 
-    private func schedule(_ state: ActorState, afterNs delay: UInt64) {
-        guard state.phase == .pending, !done else { return }
-        state.phase = .scheduled
-        let total = delay + state.jitterNs
-        if total == 0 {
-            spawn(state)
-            return
-        }
+    // MARK: Starting actors and steps
+
+    func schedule(_ startable: Startable, afterNs delay: UInt64) {
+        guard startable.phase == .pending, !done else { return }
+        startable.phase = .scheduled
+        let total = delay + startable.jitterNs
+        if total == 0 { return begin(startable) }
         do {
             let timer = try Timer(loop: loop)
-            state.timers.append(timer)
+            startable.timers.append(timer)
             try timer.start(afterNanoseconds: total) { [unowned self] in
                 timer.close()
-                self.spawn(state)
+                self.begin(startable)
             }
         } catch {
-            fail(state, "cannot schedule its start: \(error)")
+            problems.append("cannot schedule \(startable.name): \(error)")
+            neverStarted(startable, "cannot schedule its start: \(error)")
         }
     }
 
-    private func spawn(_ state: ActorState) {
+    private func begin(_ startable: Startable) {
+        if let actor = startable as? ActorState {
+            if machineDown && actor.onOver == nil {
+                // Windows is down: what was due starts once the machine is back up.
+                deferredSpawns.append(actor)
+            } else {
+                spawn(actor)
+            }
+        } else if let step = startable as? StepState {
+            take(step)
+        }
+    }
+
+    /// The parameters every worker of a machine rig gets besides its own.
+    private func machineParameters(for state: ActorState) -> [Argument] {
+        guard let machine = options.machineDirectory else { return [] }
+        var random = SeededRandom(seed: options.seed ^ (UInt64(state.index + 1) &* 0x9E37_79B9_7F4A_7C15))
+        return [Argument("machine", machine), Argument("seed", String(random.next()))]
+    }
+
+    func spawn(_ state: ActorState) {
         guard state.phase == .scheduled, !done else { return }
         state.phase = .running
-        let logBase = options.logDirectory + "/" + state.name
+        let logBase = options.logDirectory + "/" + state.name.replacingSlashes
         state.record.stdoutPath = logBase + ".stdout"
         state.record.stderrPath = logBase + ".stderr"
         let out = open(logBase + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -163,6 +213,22 @@ public final class RigRunner {
         }
     }
 
+    /// Adds and spawns a process the rig does not name: a worker's child or a boot's program.
+    /// `onOver` runs once it is over.
+    func spawnProcess(
+        name: String, role: String, parameters: [Argument], timeout: RigDuration, position: SourcePosition,
+        onOver: @escaping (ActorState) -> Void
+    ) {
+        let actor = Actor(
+            name: name, role: role, timeout: timeout,
+            parameters: parameters.map { Parameter(name: $0.name, value: $0.value, position: position) },
+            position: position)
+        let state = ActorState(actor: actor, index: actors.count, jitterNs: 0)
+        state.onOver = onOver
+        actors.append(state)
+        schedule(state, afterNs: 0)
+    }
+
     // MARK: Talking to workers
 
     private func received(_ event: FramedPipe.ReadEvent, from state: ActorState) {
@@ -196,18 +262,20 @@ public final class RigRunner {
             guard hello.role == state.actor.role else {
                 return kill(state, because: "it says it plays '\(hello.role)', not '\(state.actor.role)'")
             }
-            send(.task(task(for: state.actor)), to: state)
+            var work = task(for: state.actor)
+            work.parameters += machineParameters(for: state)
+            send(.task(work), to: state)
         case .event(let event):
             state.record.events.append(event)
             if event.op == "emit", let name = event.argument("event") {
-                emit(actor: state, event: name, ns: event.endNs)
+                emit(owner: state.name, event: name, ns: event.endNs)
             }
-        case .await(let actor, let event):
-            let key = "\(actor).\(event)"
+        case .await(let owner, let event):
+            let key = "\(owner).\(event)"
             if let ns = emitted[key] {
-                send(.release(actor: actor, event: event, ns: ns), to: state)
-            } else if let reason = neverComing(actor: actor, event: event) {
-                send(.unreachable(actor: actor, event: event, reason: reason), to: state)
+                send(.release(actor: owner, event: event, ns: ns), to: state)
+            } else if let reason = neverComing(owner: owner, event: event) {
+                send(.unreachable(actor: owner, event: event, reason: reason), to: state)
             } else {
                 waiters[key, default: []].append(state.index)
             }
@@ -222,7 +290,7 @@ public final class RigRunner {
         }
     }
 
-    private func send(_ message: Message, to state: ActorState) {
+    func send(_ message: Message, to state: ActorState) {
         guard let pipe = state.pipe, pipe.isOpen else { return }
         do { try pipe.send(message) } catch {
             problems.append("cannot send to \(state.name): \(error)")
@@ -238,37 +306,38 @@ public final class RigRunner {
             send(.childExited(label: request.label, pid: 0, code: 0, detail: "\(name) is already running"), to: parent)
             return
         }
-        let actor = Actor(
-            name: name, role: request.role, timeout: parent.actor.timeout,
-            parameters: request.parameters.map { Parameter(name: $0.name, value: $0.value, position: parent.actor.position) },
-            position: parent.actor.position)
-        let child = ActorState(actor: actor, index: actors.count, jitterNs: 0)
-        child.parent = (parent.index, request.label)
-        actors.append(child)
-        schedule(child, afterNs: 0)
+        spawnProcess(
+            name: name, role: request.role, parameters: request.parameters, timeout: parent.actor.timeout,
+            position: parent.actor.position
+        ) { [unowned self] child in
+            self.send(
+                .childExited(
+                    label: request.label, pid: child.record.pid ?? 0, code: child.record.exitCode ?? -1,
+                    detail: child.record.exitCode == nil || child.record.failure != nil ? child.record.outcome : ""),
+                to: parent)
+        }
     }
 
-    /// A named event happened: release whoever waits for it and start whoever starts after it.
-    private func emit(actor state: ActorState, event: String, ns: UInt64) {
-        let key = "\(state.name).\(event)"
+    /// A named event happened: release whoever waits for it and start whatever starts after it.
+    func emit(owner: String, event: String, ns: UInt64) {
+        let key = "\(owner).\(event)"
         guard emitted[key] == nil else { return }
         emitted[key] = ns
         for index in waiters.removeValue(forKey: key) ?? [] {
-            send(.release(actor: state.name, event: event, ns: ns), to: actors[index])
+            send(.release(actor: owner, event: event, ns: ns), to: actors[index])
             note("release", [Argument("actor", actors[index].name), Argument("event", key)])
         }
-        for other in actors where other.phase == .pending {
-            if case .afterEvent(state.name, event, let delay, _) = other.actor.start {
+        for other in startables where other.phase == .pending {
+            if case .afterEvent(owner, event, let delay, _) = other.start {
                 schedule(other, afterNs: delay.nanoseconds)
             }
         }
     }
 
-    /// Why `actor.event` can no longer happen, or nil while it still can.
-    private func neverComing(actor: String, event: String) -> String? {
-        guard let target = actors.first(where: { $0.name == actor }), target.phase == .finished else { return nil }
-        return target.record.pid == nil
-            ? "\(actor) never started" : "\(actor) exited without emitting \(event)"
+    /// Why `owner.event` can no longer happen, or nil while it still can.
+    func neverComing(owner: String, event: String) -> String? {
+        guard let ran = over[owner] else { return nil }
+        return ran ? "\(owner) exited without emitting \(event)" : "\(owner) never started"
     }
 
     // MARK: Ends
@@ -306,11 +375,11 @@ public final class RigRunner {
         finished(state)
     }
 
-    private func kill(_ state: ActorState, because reason: String) {
-        if state.record.failure == nil {
+    func kill(_ state: ActorState, because reason: String?) {
+        if let reason, state.record.failure == nil {
             state.record.failure = "\(reason); killed (pid \(state.record.pid.map(String.init) ?? "-"))"
         }
-        note("kill", [Argument("actor", state.name), Argument("reason", reason)])
+        note("kill", [Argument("actor", state.name), Argument("reason", reason ?? "stopped")])
         state.process?.signalGroup(SIGKILL)
         state.process?.kill(SIGKILL)
         state.pipe?.stopReading()
@@ -322,48 +391,58 @@ public final class RigRunner {
     private func finished(_ state: ActorState) {
         guard state.phase != .finished else { return }
         state.phase = .finished
-        for timer in state.timers { timer.close() }
-        state.timers = []
+        state.closeTimers()
         state.pipe?.close()
         state.process?.close()
-        if let (parentIndex, label) = state.parent {
-            let detail: String
-            switch state.record.termination {
-            case .exited?: detail = state.record.failure ?? ""
-            case .signaled(let signal)?: detail = state.record.failure ?? "killed by signal \(signal)"
-            case nil: detail = state.record.failure ?? "never started"
-            }
-            send(.childExited(label: label, pid: state.record.pid ?? 0, code: state.record.exitCode ?? -1, detail: detail),
-                 to: actors[parentIndex])
+        if let onOver = state.onOver {
+            state.onOver = nil
+            onOver(state)
         }
-        // Whoever waits for an event of this actor that never came will not get it.
-        for (key, indices) in waiters where key.hasPrefix(state.name + ".") {
-            let event = String(key.dropFirst(state.name.count + 1))
-            let reason = neverComing(actor: state.name, event: event) ?? "\(state.name) is over"
+        for i in finishWatchers.indices { finishWatchers[i].pending.remove(state.index) }
+        let ready = finishWatchers.filter { $0.pending.isEmpty }
+        finishWatchers.removeAll { $0.pending.isEmpty }
+        for watcher in ready { watcher.then() }
+        ownerIsOver(state.name, ran: state.record.pid != nil)
+    }
+
+    /// An actor or a step is over: whoever waits for one of its events that never came will not
+    /// get it, and what starts after it (or after an event it never emitted) starts or never will.
+    func ownerIsOver(_ name: String, ran: Bool) {
+        over[name] = ran
+        for (key, indices) in waiters where key.hasPrefix(name + ".") {
+            let event = String(key.dropFirst(name.count + 1))
+            let reason = neverComing(owner: name, event: event) ?? "\(name) is over"
             waiters[key] = nil
-            for index in indices { send(.unreachable(actor: state.name, event: event, reason: reason), to: actors[index]) }
+            for index in indices { send(.unreachable(actor: name, event: event, reason: reason), to: actors[index]) }
         }
-        for other in actors where other.phase == .pending {
-            switch other.actor.start {
-            case .afterExit(state.name, let delay, _) where state.record.pid != nil:
+        for other in startables where other.phase == .pending {
+            switch other.start {
+            case .afterExit(name, let delay, _) where ran:
                 schedule(other, afterNs: delay.nanoseconds)
-            case .afterExit(state.name, _, _):
-                neverStarted(other, "\(state.name) never started")
-            case .afterEvent(state.name, let event, _, _) where emitted["\(state.name).\(event)"] == nil:
-                neverStarted(other, neverComing(actor: state.name, event: event) ?? "\(state.name) is over")
+            case .afterExit(name, _, _):
+                neverStarted(other, "\(name) never started")
+            case .afterEvent(name, let event, _, _) where emitted["\(name).\(event)"] == nil:
+                neverStarted(other, neverComing(owner: name, event: event) ?? "\(name) is over")
             default: break
             }
         }
         finishIfDone()
     }
 
-    private func neverStarted(_ state: ActorState, _ reason: String) {
-        state.record.failure = "never started: \(reason)"
-        finished(state)
+    func neverStarted(_ startable: Startable, _ reason: String) {
+        if let actor = startable as? ActorState {
+            actor.record.failure = "never started: \(reason)"
+            finished(actor)
+        } else if let step = startable as? StepState, step.phase != .finished {
+            problems.append("machine step \(step.name) was never taken: \(reason)")
+            step.phase = .finished
+            step.closeTimers()
+            ownerIsOver(step.name, ran: false)
+        }
     }
 
-    private func finishIfDone() {
-        guard !done, actors.allSatisfy({ $0.phase == .finished }) else { return }
+    func finishIfDone() {
+        guard !done, startables.allSatisfy({ $0.phase == .finished }) else { return }
         done = true
         note("end")
         // No process outlives its run: whatever a worker started is in its group.
@@ -376,10 +455,18 @@ public final class RigRunner {
         guard !done else { return }
         problems.append(reason)
         note("abort", [Argument("reason", reason)])
-        for state in actors {
-            switch state.phase {
-            case .running: kill(state, because: reason)
-            case .pending, .scheduled: neverStarted(state, reason)
+        finishWatchers = []
+        for startable in startables {
+            switch startable.phase {
+            case .running:
+                if let actor = startable as? ActorState {
+                    kill(actor, because: reason)
+                } else if let step = startable as? StepState {
+                    step.phase = .finished
+                    step.closeTimers()
+                    ownerIsOver(step.name, ran: true)
+                }
+            case .pending, .scheduled: neverStarted(startable, reason)
             case .finished: break
             }
         }
@@ -390,10 +477,24 @@ public final class RigRunner {
         abort("interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")")
     }
 
-    private func note(_ op: String, _ args: [Argument] = []) {
+    func note(_ op: String, _ args: [Argument] = []) {
         let now = MonotonicClock.now()
         coordinatorEvents.append(Event(startNs: now, endNs: now, op: op, args: args))
     }
+}
+
+extension Start {
+    /// The jitter range of any start form.
+    var jitter: RigDuration {
+        switch self {
+        case .at(_, let j), .afterEvent(_, _, _, let j), .afterExit(_, _, let j): return j
+        }
+    }
+}
+
+extension String {
+    /// A name usable as a file name: child and boot processes are named `parent/label`.
+    var replacingSlashes: String { split(separator: "/", omittingEmptySubsequences: false).joined(separator: "~") }
 }
 
 /// The work a worker gets for an actor: its parameters, and its steps as wire steps.

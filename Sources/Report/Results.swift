@@ -28,6 +28,7 @@ public enum ResultsWriter {
                 ("outcome", .string(actor.outcome)),
                 ("stdout", .string(actor.stdoutPath)),
                 ("stderr", .string(actor.stderrPath)),
+                ("loaded", .object(actor.loaded.map { ($0.path, JSONText.string($0.version)) })),
             ])
         }
         let expectations: [JSONText] = verdict.expectations.map { result in
@@ -41,8 +42,35 @@ public enum ResultsWriter {
             ("started_ns", .int(history.startNs)),
             ("ended_ns", .int(history.endNs)),
             ("actors", .array(actors)),
+            ("machine", history.machine.map(machine) ?? .null),
             ("expectations", .array(expectations)),
             ("problems", .array(verdict.problems.map { .string($0) })),
+        ])
+    }
+
+    /// The machine as it stood at the end of the run: files and their versions (null: no
+    /// version stamp), native images with their status and why, pending renames, services, and
+    /// Run/RunOnce entries.
+    static func machine(_ snapshot: MachineSnapshot) -> JSONText {
+        func startup(_ entries: [(key: String, name: String, commandLine: String)]) -> JSONText {
+            .array(entries.map { .object([("key", .string($0.key)), ("name", .string($0.name)), ("command_line", .string($0.commandLine))]) })
+        }
+        return .object([
+            ("files", .object(snapshot.files.map { ($0.path, JSONText.string($0.version)) })),
+            (
+                "native_images",
+                .object(
+                    snapshot.nativeImages.map {
+                        ($0.assembly, JSONText.object([("status", .string($0.status)), ("why", .array($0.reasons.map { .string($0) }))]))
+                    })
+            ),
+            ("pending_renames", .array(snapshot.pendingRenames.map { .string($0) })),
+            (
+                "services",
+                .array(snapshot.services.map { .object([("name", .string($0.name)), ("command_line", .string($0.commandLine))]) })
+            ),
+            ("run", startup(snapshot.run)),
+            ("runonce", startup(snapshot.runOnce)),
         ])
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import RigModel
 
-/// The plain-text summary `rig run` prints: one line per expectation, the problems, and a last
-/// line with the verdict.
+/// The plain-text summary `rig run` prints: one line per expectation, one per native image of
+/// the machine that is not fresh, the problems, and a last line with the verdict.
 ///
 ///     PASS  installer exits with 0 or 3010: exited with code 3010 (process status 194)
 ///     FAIL  app exits with 0: killed by signal 9
+///     FAIL  every native image is fresh: System.Web: stale (System.dll changed)
+///     STALE  native image of System.Web: System.dll changed
 ///     PROBLEM  actor 'app': timed out after 5s
 ///     smoke: FAILED (1 of 2 expectations failed, 1 problem), seed 1, 12.345ms
 public enum SummaryWriter {
@@ -16,6 +18,7 @@ public enum SummaryWriter {
         for result in verdict.expectations {
             lines.append("\(result.passed ? "PASS" : "FAIL")  \(result.text): \(result.detail)")
         }
+        lines += machineLines(history.machine)
         for problem in verdict.problems { lines.append("PROBLEM  \(problem)") }
         var counts: [String] = []
         let total = verdict.expectations.count
@@ -32,6 +35,20 @@ public enum SummaryWriter {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The machine's native images that are not fresh, whether or not an expectation is about
+    /// them: a stale image is the performance loss servicing can leave behind (the runtime falls
+    /// back to JIT), so the summary always shows it, with why.
+    ///
+    ///     STALE  native image of System.Web: System.dll changed (1.1.4322.573 -> 1.1.4322.2032)
+    ///     MISSING  native image of System.Xml
+    static func machineLines(_ machine: MachineSnapshot?) -> [String] {
+        guard let machine else { return [] }
+        return machine.nativeImages.filter { $0.status != "fresh" }.map { image in
+            let why = image.reasons.isEmpty ? "" : ": " + image.reasons.joined(separator: "; ")
+            return "\(image.status.uppercased())  native image of \(image.assembly)\(why)"
+        }
+    }
+
     /// `12.345ms`: milliseconds with microsecond precision.
     static func millis(_ d: RigDuration) -> String {
         let us = d.nanoseconds / 1_000
@@ -42,7 +59,8 @@ public enum SummaryWriter {
 
 extension SummaryWriter {
     /// The summary as Markdown (for a CI job summary): the verdict, a table of expectations, the
-    /// problems, and a table of actors.
+    /// problems, the machine's native images that are not fresh and its pending renames, and a
+    /// table of actors.
     public static func markdown(_ history: RunHistory) -> String {
         let verdict = Checks.verdict(history)
         func cell(_ text: String) -> String {
@@ -59,6 +77,20 @@ extension SummaryWriter {
         }
         if !verdict.problems.isEmpty {
             out += "Problems:\n\n" + verdict.problems.map { "- \(cell($0))\n" }.joined() + "\n"
+        }
+        if let machine = history.machine {
+            let notFresh = machine.nativeImages.filter { $0.status != "fresh" }
+            if !notFresh.isEmpty {
+                out += "Native images not fresh:\n\n| assembly | status | why |\n|---|---|---|\n"
+                for image in notFresh {
+                    out += "| \(cell(image.assembly)) | \(image.status) | \(cell(image.reasons.joined(separator: "; "))) |\n"
+                }
+                out += "\n"
+            }
+            if !machine.pendingRenames.isEmpty {
+                out += "Renames pending for the next boot:\n\n"
+                out += machine.pendingRenames.map { "- `\(cell($0))`\n" }.joined() + "\n"
+            }
         }
         out += "| actor | role | pid | outcome | events |\n|---|---|---|---|---|\n"
         for actor in history.actors {

@@ -6,7 +6,8 @@ import Wire
 ///
 /// * One lane (trace process) per worker pid, named `<actor> (<role>)`, and one for the
 ///   coordinator named `rig (coordinator)`; lanes are sorted coordinator first, then actors in
-///   rig order.
+///   rig order, each followed by the processes it started (`setup/msiexec (installer)`), then
+///   the processes machine steps started (`reboot1/smss`). See `laneName`.
 /// * On a worker's lane: an `X` slice `process` for its lifetime (spawn → end), inside it a
 ///   `start-up` slice (spawn → hello) and one `X` slice per operation the worker reported, named
 ///   by the operation, with its arguments and `result` as `args`.
@@ -68,7 +69,7 @@ public enum TraceWriter {
         metadata("process_sort_index", pid: coordinator, args: [("sort_index", .int(0))])
         for (index, actor) in orderedActors(history).enumerated() {
             guard let pid = actor.pid else { continue }
-            metadata("process_name", pid: pid, args: [("name", .string("\(actor.name) (\(actor.role))"))])
+            metadata("process_name", pid: pid, args: [("name", .string(laneName(actor)))])
             metadata("process_sort_index", pid: pid, args: [("sort_index", .int(index + 1))])
         }
 
@@ -111,13 +112,35 @@ public enum TraceWriter {
         return out
     }
 
-    /// Actors in the rig's order; actors the rig does not name come last, in history order.
+    /// A lane's name: `<actor> (<role>)`, e.g. `installer (installer)`, `setup/msiexec (installer)`;
+    /// a process named after its role, as the boot names what it starts, shows its name alone
+    /// (`reboot1/smss`, `reboot1/netfxupdate`).
+    static func laneName(_ actor: ActorRecord) -> String {
+        let last = actor.name.split(separator: "/").last.map(String.init) ?? actor.name
+        if actor.name.contains("/"), last == actor.role { return actor.name }
+        return "\(actor.name) (\(actor.role))"
+    }
+
+    /// Actors in the rig's order, each followed by the processes it started (`setup/msiexec`,
+    /// named `<parent>/<label>`); then the processes the machine steps started (`reboot1/smss`),
+    /// in step order; then any other, in history order. Ties keep history order.
     static func orderedActors(_ history: RunHistory) -> [ActorRecord] {
-        let order = Dictionary(history.rig.actors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var roots = history.rig.actors.map(\.name)
+        roots += history.rig.machine?.steps.map(\.name) ?? []
+        let order = Dictionary(roots.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        func rank(_ name: String) -> Int {
+            let root = name.split(separator: "/", maxSplits: 1).first.map(String.init) ?? name
+            return order[root] ?? Int.max
+        }
         return history.actors.enumerated().sorted { l, r in
-            let a = order[l.element.name] ?? Int.max
-            let b = order[r.element.name] ?? Int.max
-            return a != b ? a < b : l.offset < r.offset
+            let a = rank(l.element.name)
+            let b = rank(r.element.name)
+            if a != b { return a < b }
+            // The actor itself before the processes it started.
+            let ca = l.element.name.contains("/")
+            let cb = r.element.name.contains("/")
+            if ca != cb { return !ca }
+            return l.offset < r.offset
         }.map(\.element)
     }
 }

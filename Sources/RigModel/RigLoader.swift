@@ -1,19 +1,24 @@
 import Foundation
+import Machine
 import Yams
 
 /// Reads a rig file (`Rigs/*.yaml`) into a `Rig`, validating all of it first.
 ///
 /// Every problem found is reported, each as `file:line:column: error: ...` at the node it is
 /// about, sorted by position: malformed YAML, unknown keys, wrong types, unknown roles and
-/// parameters, bad durations, bad or duplicate actor names, references to unknown actors, an actor
-/// starting after or waiting on itself, start cycles, exit codes out of range, a rig without
-/// actors. `Rigs/README.md` is the format reference.
+/// parameters, bad parameter values, bad durations, bad or duplicate actor and step names,
+/// references to unknown actors and machine steps, an actor starting after or waiting on itself,
+/// start cycles (through actors and machine steps), exit codes out of range, a rig without actors,
+/// a `machine:` section that is wrong (bad image or profile, a logon before any boot), machine
+/// roles or machine expectations without a `machine:`. Problems inside the machine image (and, as
+/// they land, inside patch files) are reported at their own file's positions, after the rig's.
+/// `Rigs/README.md` is the format reference.
 ///
 /// New features add keys to the lists below; an unknown key stays an error, so a typo is never
 /// silently ignored and a rig written for a later version is refused clearly by an older one.
 public enum RigLoader {
     /// Keys of the top-level mapping.
-    public static let rigKeys = ["rig", "description", "seed", "timeout", "actors", "expect"]
+    public static let rigKeys = ["rig", "description", "seed", "timeout", "machine", "actors", "expect"]
     /// Keys of an actor.
     public static let actorKeys = ["name", "role", "start", "timeout", "params", "steps"]
     /// Keys of a `start:` mapping.
@@ -21,7 +26,23 @@ public enum RigLoader {
     /// Actions a script step may take (each step has exactly one).
     public static let stepKeys = ["sleep", "emit", "wait", "exit"]
     /// Kinds of expectation under `expect:`.
-    public static let expectKeys = ["exit"]
+    public static let expectKeys = [
+        "exit", "files", "native_images", "pending_renames", "loaded", "services", "run", "runonce",
+    ]
+    /// Expectations about the machine's state: a rig with one of them needs a `machine:`.
+    public static let machineExpectKeys: Set<String> = [
+        "files", "native_images", "pending_renames", "services", "run", "runonce",
+    ]
+    /// Keys of the `machine:` section.
+    public static let machineKeys = ["image", "profile", "steps"]
+    /// Actions a machine step may take (each step has exactly one).
+    public static let machineStepKeys = ["reboot", "logon"]
+    /// Keys of a `reboot:` step: a name, a start form, who logs on after the boot.
+    public static let rebootKeys = ["name", "at", "after", "after_exit", "delay", "jitter", "logon"]
+    /// Keys of a `logon:` step: a name, who logs on (`as`), a start form.
+    public static let logonKeys = ["name", "as", "at", "after", "after_exit", "delay", "jitter"]
+    /// Roles that work without a machine; every other role needs `machine:`.
+    public static let machineFreeRoles: Set<String> = ["script"]
 
     /// An actor's time limit when it gives none.
     public static let defaultActorTimeout = RigDuration.seconds(30)
@@ -60,8 +81,13 @@ public enum RigLoader {
         } catch {
             throw RigErrors([error])
         }
-        let rig = RigDecoder(reader: reader, file: file).decode(root)
-        if !reader.errors.isEmpty || rig == nil { throw RigErrors(reader.sortedErrors) }
+        let decoder = RigDecoder(reader: reader, file: file)
+        let rig = decoder.decode(root)
+        // Errors in other files (the machine image, patches) follow the rig's own, each file's
+        // errors in that file's order.
+        if !reader.errors.isEmpty || !decoder.otherFileErrors.isEmpty || rig == nil {
+            throw RigErrors(reader.sortedErrors + decoder.otherFileErrors)
+        }
         return rig!
     }
 
@@ -77,6 +103,19 @@ public enum RigLoader {
         return name.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == "-" }
     }
 
+    /// The directory a rig file's relative paths (`image:`, `patch:`) are resolved against.
+    public static func directory(ofRig file: String) -> String {
+        let dir = (file as NSString).deletingLastPathComponent
+        return dir.isEmpty ? "." : dir
+    }
+
+    /// `path` resolved against the rig file's directory (an absolute path stays as it is).
+    public static func resolve(_ path: String, relativeToRig file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let dir = (file as NSString).deletingLastPathComponent
+        return dir.isEmpty ? path : (dir as NSString).appendingPathComponent(path)
+    }
+
     /// Whether `name` can name an event: letters, digits, `_` and `-`.
     public static func isValidEventName(_ name: String) -> Bool {
         !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == "-" }
@@ -88,18 +127,66 @@ extension Unicode.Scalar {
     fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
 
-/// One pass over the tree; references between actors are checked once every name is known.
-private struct RigDecoder {
+/// One pass over the tree; references between actors and machine steps are checked once every
+/// name is known. The machine section, role parameters and expectations are decoded in
+/// `RigMachine.swift`, `RigParameters.swift` and `RigExpectations.swift`.
+final class RigDecoder {
     let reader: YAMLReader
     let file: String
 
-    /// A use of an actor's name somewhere else (start, wait, expect), checked at the end.
-    struct Reference {
-        var from: String?  // the actor that refers (nil for expect)
-        var to: String
-        var node: Yams.Node
-        var context: String  // "start", "wait", "expect.exit"
+    init(reader: YAMLReader, file: String) {
+        self.reader = reader
+        self.file = file
     }
+
+    /// A use of an actor's or a machine step's name somewhere else, checked at the end.
+    struct Reference {
+        /// The actor or step that refers (nil for `expect`).
+        var from: String?
+        var to: String
+        /// The event named (`after`, `wait`, `until`); nil for `after_exit` and `expect`, which
+        /// name a process.
+        var event: String?
+        var node: Yams.Node
+        /// Where it is used: "start", "wait", "until", "expect.exit", "expect.loaded".
+        var context: String
+    }
+
+    /// Something that can start after something else: an actor or a machine step.
+    struct Starter {
+        var name: String
+        var start: Start
+        var position: SourcePosition
+        var isStep: Bool
+    }
+
+    /// A machine step as far as references need it: its name, its events, its place in the list.
+    struct StepInfo {
+        var name: String
+        var index: Int
+        var events: [String]
+        var node: Yams.Node
+    }
+
+    /// An actor's `params:` entries, checked once the machine (and so its image) is known.
+    struct ParameterUse {
+        var actor: String?
+        var role: String
+        var entry: YAMLEntry
+        /// The actor's place in `actors:` (1-based), and the parameter's in its `parameters`.
+        var actorIndex: Int
+        var index: Int
+    }
+
+    var references: [Reference] = []
+    var steps: [StepInfo] = []
+    var parameterUses: [ParameterUse] = []
+    /// Actors whose role needs a machine: the role's node, to point at when there is none.
+    var machineRoleNodes: [(actor: String, role: String, node: Yams.Node)] = []
+    /// Errors found in other files (the image, patches), kept apart so they follow the rig's.
+    var otherFileErrors: [RigError] = []
+    /// The machine image when `machine:` names one that loaded (or the minimal machine).
+    var image: MachineImage?
 
     func decode(_ root: Yams.Node?) -> Rig? {
         guard let root else {
@@ -120,13 +207,13 @@ private struct RigDecoder {
         if let node = top["timeout"], let value = positiveDuration(node, what: "the rig's timeout") { timeout = value }
 
         var actors: [Actor] = []
-        var references: [Reference] = []
+        var actorAt: [Int: Int] = [:]  // place in `actors:` → index in `actors`
         var nameNodes: [String: Yams.Node] = [:]
         if let actorsNode = top["actors"] {
             if let items = reader.list(actorsNode, what: "'actors'") {
                 if items.isEmpty { reader.error("the rig has no actors; 'actors' needs at least one", at: actorsNode) }
                 for (index, item) in items.enumerated() {
-                    let decoded = decodeActor(item, index: index + 1, references: &references)
+                    let decoded = decodeActor(item, index: index + 1)
                     // A valid name counts even when the rest of the actor is bad, so references
                     // to it are not reported as unknown actors on top of the real problem.
                     guard let name = decoded.name, let nameNode = decoded.nameNode else { continue }
@@ -136,30 +223,46 @@ private struct RigDecoder {
                         continue
                     }
                     nameNodes[name] = nameNode
-                    if let actor = decoded.actor { actors.append(actor) }
+                    if let actor = decoded.actor {
+                        actorAt[index + 1] = actors.count
+                        actors.append(actor)
+                    }
                 }
             }
         } else {
             reader.error("the rig has no actors; add 'actors:' with at least one", at: root)
         }
 
-        var expectations: [Expectation] = []
-        if let node = top["expect"] { expectations = decodeExpect(node, references: &references) }
+        var machine: MachineSpec?
+        if let entry = top.entry("machine") {
+            machine = decodeMachine(entry, actorNames: nameNodes)
+        } else {
+            for use in machineRoleNodes {
+                reader.error(
+                    "actor '\(use.actor)' plays '\(use.role)', which works on a machine; add a 'machine:' section",
+                    at: use.node)
+            }
+        }
 
-        checkReferences(references, known: actors.map(\.name), nameNodes: nameNodes)
-        checkStartCycles(actors)
+        checkParameters(&actors, at: actorAt)
+
+        var expectations: [Expectation] = []
+        if let entry = top.entry("expect") { expectations = decodeExpect(entry.value, hasMachine: top.has("machine")) }
+
+        checkReferences(actorNames: actors.map(\.name), nameNodes: nameNodes)
+        var starters = actors.map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: false) }
+        starters += (machine?.steps ?? []).map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: true) }
+        checkStartCycles(starters)
 
         return Rig(
             name: name, description: description, seed: seed, timeout: timeout, file: file, actors: actors,
-            expectations: expectations)
+            expectations: expectations, machine: machine)
     }
 
     // MARK: - Actors
 
     /// The actor when all of it is valid; its name (and the name's node) whenever the name is.
-    func decodeActor(
-        _ node: Yams.Node, index: Int, references: inout [Reference]
-    ) -> (actor: Actor?, name: String?, nameNode: Yams.Node?) {
+    func decodeActor(_ node: Yams.Node, index: Int) -> (actor: Actor?, name: String?, nameNode: Yams.Node?) {
         let what = "actor \(index)"
         guard let m = reader.mapping(node, what: what, keys: RigLoader.actorKeys) else { return (nil, nil, nil) }
 
@@ -179,6 +282,9 @@ private struct RigDecoder {
         if let roleNode = reader.required("role", in: m, what: label), let value = reader.string(roleNode, what: "the role") {
             if Role.known[value] != nil {
                 role = value
+                if !RigLoader.machineFreeRoles.contains(value), let name {
+                    machineRoleNodes.append((name, value, roleNode))
+                }
             } else {
                 let known = Role.known.keys.sorted()
                 var message = "unknown role '\(value)'"
@@ -191,7 +297,7 @@ private struct RigDecoder {
         }
 
         var start = Start.at(.zero, jitter: .zero)
-        if let startNode = m["start"], let value = decodeStart(startNode, actor: name, references: &references) {
+        if let startNode = m["start"], let value = decodeStart(startNode, actor: name) {
             start = value
         }
         var timeout = RigLoader.defaultActorTimeout
@@ -217,14 +323,12 @@ private struct RigDecoder {
                     reader.error(message, at: entry.keyNode)
                     continue
                 }
-                guard case .scalar(let scalar) = entry.value, !YAMLReader.isNull(entry.value) else {
-                    reader.error(
-                        "parameter '\(entry.key)' must be a single value, not \(YAMLReader.describe(entry.value))",
-                        at: entry.value)
-                    continue
+                guard let value = parameterText(entry) else { continue }
+                if let role {
+                    parameterUses.append(
+                        ParameterUse(actor: name, role: role, entry: entry, actorIndex: index, index: parameters.count))
                 }
-                parameters.append(
-                    Parameter(name: entry.key, value: scalar.string, position: reader.position(of: entry.keyNode)))
+                parameters.append(Parameter(name: entry.key, value: value, position: reader.position(of: entry.keyNode)))
             }
         }
 
@@ -234,7 +338,7 @@ private struct RigDecoder {
                 reader.error("only script actors take 'steps'; \(label) plays '\(role)'", at: stepsEntry.keyNode)
             } else if let items = reader.list(stepsEntry.value, what: "'steps'") {
                 for (i, item) in items.enumerated() {
-                    if let step = decodeStep(item, index: i + 1, actor: name, references: &references) {
+                    if let step = decodeStep(item, index: i + 1, actor: name) {
                         steps.append(step)
                     }
                 }
@@ -260,7 +364,7 @@ private struct RigDecoder {
 
     // MARK: - Start
 
-    func decodeStart(_ node: Yams.Node, actor: String?, references: inout [Reference]) -> Start? {
+    func decodeStart(_ node: Yams.Node, actor: String?) -> Start? {
         if case .scalar = node {
             guard let at = reader.duration(node, what: "the start time") else { return nil }
             return .at(at, jitter: .zero)
@@ -272,37 +376,47 @@ private struct RigDecoder {
             return nil
         }
         guard let m = reader.mapping(node, what: "start", keys: RigLoader.startKeys) else { return nil }
-        let forms = m.entries.filter { ["at", "after", "after_exit"].contains($0.key) }
-        guard let form = forms.first else {
+        if !m.entries.contains(where: { ["at", "after", "after_exit"].contains($0.key) }) {
             if m.entries.count == m.node.mapping?.count ?? 0 {
                 reader.error("start needs one of 'at', 'after' or 'after_exit'", at: node)
             }
             return nil
         }
+        return startForm(in: m, owner: actor)
+    }
+
+    /// The start written in `m` (an actor's `start:` mapping, or a machine step's own mapping):
+    /// `at`, `after` or `after_exit`, with `delay` and `jitter`. Without a form: at 0ms.
+    /// `owner` is the actor or step that starts (for self and cycle checks).
+    func startForm(in m: YAMLMapping, owner: String?) -> Start? {
+        let forms = m.entries.filter { ["at", "after", "after_exit"].contains($0.key) }
         for extra in forms.dropFirst() {
-            reader.error("start takes one of 'at', 'after' or 'after_exit', not both '\(form.key)' and '\(extra.key)'", at: extra.keyNode)
+            reader.error(
+                "start takes one of 'at', 'after' or 'after_exit', not both '\(forms[0].key)' and '\(extra.key)'",
+                at: extra.keyNode)
         }
         var jitter = RigDuration.zero
         if let j = m["jitter"], let value = reader.duration(j, what: "the jitter") { jitter = value }
         var delay = RigDuration.zero
         if let d = m.entry("delay") {
-            if form.key == "at" {
+            if forms.first?.key ?? "at" == "at" {
                 reader.error("'delay' goes with 'after' or 'after_exit'; with 'at', write the time in 'at'", at: d.keyNode)
             } else if let value = reader.duration(d.value, what: "the delay") {
                 delay = value
             }
         }
+        guard let form = forms.first else { return .at(.zero, jitter: jitter) }
         switch form.key {
         case "at":
             guard let at = reader.duration(form.value, what: "the start time ('at')") else { return nil }
             return .at(at, jitter: jitter)
         case "after":
             guard let (other, event) = actorEvent(form.value, what: "'after'") else { return nil }
-            references.append(Reference(from: actor, to: other, node: form.value, context: "start"))
+            references.append(Reference(from: owner, to: other, event: event, node: form.value, context: "start"))
             return .afterEvent(actor: other, event: event, delay: delay, jitter: jitter)
         default:  // after_exit
             guard let other = reader.string(form.value, what: "'after_exit'") else { return nil }
-            references.append(Reference(from: actor, to: other, node: form.value, context: "start"))
+            references.append(Reference(from: owner, to: other, event: nil, node: form.value, context: "start"))
             return .afterExit(actor: other, delay: delay, jitter: jitter)
         }
     }
@@ -324,7 +438,7 @@ private struct RigDecoder {
 
     // MARK: - Steps
 
-    func decodeStep(_ node: Yams.Node, index: Int, actor: String?, references: inout [Reference]) -> Step? {
+    func decodeStep(_ node: Yams.Node, index: Int, actor: String?) -> Step? {
         let what = "step \(index)"
         guard case .mapping(let raw) = node else {
             reader.error("\(what) must be one action such as 'sleep: 20ms', not \(YAMLReader.describe(node))", at: node)
@@ -353,7 +467,7 @@ private struct RigDecoder {
             return Step(.emit(event), at: position)
         case "wait":
             guard let (other, event) = actorEvent(action.value, what: "'wait'") else { return nil }
-            references.append(Reference(from: actor, to: other, node: action.value, context: "wait"))
+            references.append(Reference(from: actor, to: other, event: event, node: action.value, context: "wait"))
             return Step(.wait(actor: other, event: event), at: position)
         default:  // exit
             let range = RigLoader.processExitCodes
@@ -364,79 +478,111 @@ private struct RigDecoder {
         }
     }
 
-    // MARK: - Expect
-
-    func decodeExpect(_ node: Yams.Node, references: inout [Reference]) -> [Expectation] {
-        guard let m = reader.mapping(node, what: "'expect'", keys: RigLoader.expectKeys) else { return [] }
-        var expectations: [Expectation] = []
-        if let exitNode = m["exit"], let exits = reader.openMapping(exitNode, what: "'expect.exit'") {
-            for entry in exits.entries {
-                references.append(Reference(from: nil, to: entry.key, node: entry.keyNode, context: "expect.exit"))
-                let what = "the expected exit code of '\(entry.key)'"
-                let range = RigLoader.expectedExitCodes
-                var codes: [Int32] = []
-                if case .sequence(let list) = entry.value {
-                    if list.count == 0 { reader.error("\(what): give at least one code", at: entry.value) }
-                    for item in list {
-                        if let code = reader.integer(item, what: what, as: Int32.self, in: range) { codes.append(code) }
-                    }
-                    if codes.count != list.count { continue }
-                } else if let code = reader.integer(entry.value, what: what, as: Int32.self, in: range) {
-                    codes = [code]
-                }
-                if codes.isEmpty { continue }
-                expectations.append(
-                    Expectation(.exitCode(actor: entry.key, anyOf: codes), at: reader.position(of: entry.keyNode)))
-            }
-        }
-        return expectations
-    }
-
     // MARK: - Cross-checks
 
-    func checkReferences(_ references: [Reference], known: [String], nameNodes: [String: Yams.Node]) {
+    /// Every reference names a known actor or machine step, in a way that one can be named there:
+    /// a step has no process (no `after_exit`, no `expect.exit`) and only its own events; a step
+    /// starts after earlier steps only; nothing starts after or waits on itself. `expect` may name
+    /// a process another started, `parent/label` (e.g. `setup/msiexec`, `reboot1/smss`), by its root.
+    func checkReferences(actorNames: [String], nameNodes: [String: Yams.Node]) {
+        let stepNames = steps.map(\.name)
+        let stepsByName = Dictionary(steps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for reference in references {
             if let from = reference.from, from == reference.to {
-                let verb = reference.context == "wait" ? "wait on itself" : "start after itself"
-                reader.error("actor '\(from)' cannot \(verb)", at: reference.node)
+                let noun = stepsByName[from] != nil ? "step" : "actor"
+                let verb: String
+                switch reference.context {
+                case "wait": verb = "wait on itself"
+                case "until": verb = "run until its own event"
+                default: verb = "start after itself"
+                }
+                reader.error("\(noun) '\(from)' cannot \(verb)", at: reference.node)
                 continue
             }
-            if nameNodes[reference.to] == nil {
-                var message = "unknown actor '\(reference.to)' in \(reference.context)"
-                if let suggestion = YAMLSupport.suggestion(for: reference.to, among: known) {
-                    message += " (did you mean '\(suggestion)'?)"
-                } else if !known.isEmpty {
-                    message += " (actors: \(known.joined(separator: ", ")))"
+            let isExpect = reference.context.hasPrefix("expect.")
+            var target = reference.to
+            if isExpect, let slash = target.firstIndex(of: "/") {
+                let labels = target[target.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
+                target = String(target[..<slash])
+                if labels.contains(where: { !RigLoader.isValidEventName(String($0)) }) {
+                    reader.error(
+                        "bad process name '\(reference.to)' in \(reference.context): write actor/label, e.g. setup/msiexec",
+                        at: reference.node)
+                    continue
                 }
-                reader.error(message, at: reference.node)
+                // A child or a boot process: its root is an actor or a step; either may start processes.
+                if nameNodes[target] != nil || stepsByName[target] != nil { continue }
             }
+            if nameNodes[target] != nil { continue }
+            if let step = stepsByName[target] {
+                guard let event = reference.event else {
+                    if isExpect {
+                        reader.error(
+                            "'\(target)' is a machine step, not a process, in \(reference.context)", at: reference.node)
+                    } else {
+                        reader.error(
+                            "'\(target)' is a machine step, not a process: start after one of its events instead, e.g. after: \(target).done",
+                            at: reference.node)
+                    }
+                    continue
+                }
+                if !step.events.contains(event) {
+                    reader.error(
+                        "machine step '\(target)' has no event '\(event)' (its events: \(step.events.joined(separator: ", ")))",
+                        at: reference.node)
+                    continue
+                }
+                if let from = reference.from, let fromStep = stepsByName[from], fromStep.index < step.index {
+                    reader.error(
+                        "step '\(from)' cannot start after a later step ('\(target)'); steps start after earlier steps",
+                        at: reference.node)
+                }
+                continue
+            }
+            let what = stepNames.isEmpty ? "actor" : "actor or machine step"
+            var message = "unknown \(what) '\(target)' in \(reference.context)"
+            let candidates = actorNames + stepNames
+            if let suggestion = YAMLSupport.suggestion(for: target, among: candidates) {
+                message += " (did you mean '\(suggestion)'?)"
+            } else if !candidates.isEmpty {
+                message += " (actors: \(actorNames.joined(separator: ", "))"
+                message += stepNames.isEmpty ? ")" : "; steps: \(stepNames.joined(separator: ", ")))"
+            }
+            reader.error(message, at: reference.node)
         }
     }
 
-    /// Each actor starts after at most one other, so following `dependency` from any actor either
-    /// ends or enters a cycle. Each cycle is reported once, from its first actor in file order, at
-    /// that actor's name. Self-starts are reported by `checkReferences`.
-    func checkStartCycles(_ actors: [Actor]) {
-        var byName: [String: Actor] = [:]
-        for actor in actors { byName[actor.name] = actor }
+    /// Each actor and machine step starts after at most one other, so following `dependency`
+    /// from any of them either ends or enters a cycle. Each cycle is reported once, from its
+    /// first member in file order, at that member's position. Self-starts are reported by
+    /// `checkReferences`.
+    func checkStartCycles(_ starters: [Starter]) {
+        let ordered = starters.enumerated().sorted { l, r in
+            let a = l.element.position
+            let b = r.element.position
+            return (a.line, a.column, l.offset) < (b.line, b.column, r.offset)
+        }.map(\.element)
+        var byName: [String: Starter] = [:]
+        for starter in ordered where byName[starter.name] == nil { byName[starter.name] = starter }
         var reported: Set<String> = []
-        for actor in actors where !reported.contains(actor.name) {
-            var path: [String] = [actor.name]
-            var current = actor
-            while let next = current.start.dependency, next != current.name, let nextActor = byName[next] {
+        for starter in ordered where !reported.contains(starter.name) {
+            var path: [String] = [starter.name]
+            var current = starter
+            while let next = current.start.dependency, next != current.name, let nextStarter = byName[next] {
                 if let index = path.firstIndex(of: next) {
                     let cycle = Array(path[index...])
                     // Reported only when the walk began on the cycle: file order makes that its
-                    // first actor; a walk that merely runs into a cycle leaves it for that one.
+                    // first member; a walk that merely runs into a cycle leaves it for that one.
                     if index == 0 {
                         let text = (cycle + [cycle[0]]).joined(separator: " → ")
-                        reader.error("actors start after each other in a cycle, so none can start: \(text)", at: actor.position)
+                        let who = cycle.contains { byName[$0]?.isStep == true } ? "actors and machine steps" : "actors"
+                        reader.error("\(who) start after each other in a cycle, so none can start: \(text)", at: starter.position)
                         reported.formUnion(cycle)
                     }
                     break
                 }
                 path.append(next)
-                current = nextActor
+                current = nextStarter
             }
         }
     }

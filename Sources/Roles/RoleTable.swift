@@ -4,6 +4,8 @@ public enum RoleTable {
         "script": ScriptRole.run,
         "smss": SessionManagerRole.run,
         "append": AppendRole.run,
+        "installer": InstallerRole.run,
+        "setup": SetupRole.run,
         "app": AppRole.run,
         "ngen": NgenRole.run,
         "netfxupdate": NetFxUpdateRole.run,

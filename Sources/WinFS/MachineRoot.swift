@@ -23,6 +23,10 @@ public final class MachineRoot: Sendable {
     public let descriptor: Int32
     /// A descriptor on `<machine>/drive_c`, the root every `WindowsPath` resolves beneath.
     public let driveDescriptor: Int32
+    /// Whether the machine follows the Windows 9x rule (its `<machine>/profile` file says `win9x`;
+    /// no file means NT): a file that is open or loaded by any process cannot be renamed or
+    /// deleted — every in-use file is hard-locked (ERROR_SHARING_VIOLATION (32)).
+    public let hardLocksInUseFiles: Bool
 
     /// The `openat2` resolve flags every lookup uses.
     static let resolveFlags: UInt64 = CWINFS_RESOLVE_BENEATH | CWINFS_RESOLVE_NO_MAGICLINKS
@@ -66,6 +70,25 @@ public final class MachineRoot: Sendable {
         self.path = path
         self.descriptor = machine
         self.driveDescriptor = drive
+        self.hardLocksInUseFiles = MachineRoot.readProfile(machine) == "win9x"
+    }
+
+    /// The trimmed text of `<machine>/profile`, "" when there is none (NT) or it cannot be read.
+    /// Machine validates the name; WinFS only needs to know whether it is `win9x`.
+    private static func readProfile(_ machine: Int32) -> String {
+        let fd = openat(machine, "profile", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var count = 0
+        while true {
+            count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            break
+        }
+        guard count > 0 else { return "" }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        return String(text.filter { !$0.isWhitespace })
     }
 
     deinit {

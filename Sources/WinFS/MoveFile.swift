@@ -156,6 +156,19 @@ extension MachineRoot {
         }
     }
 
+    /// The Windows 9x rule (`hardLocksInUseFiles`): a file open by any other handle or loaded as
+    /// an image cannot be renamed or deleted, whatever the share modes (Windows 9x has no
+    /// FILE_SHARE_DELETE and no rename of an in-use file): ERROR_SHARING_VIOLATION (32).
+    /// Checked under the file's gate; the caller's own descriptor does not count.
+    func checkNotInUseOn9x(_ fd: Int32, _ path: WindowsPath, operation: String) throws(Win32Error) {
+        guard hardLocksInUseFiles else { return }
+        if try ShareLock.anyHeld(fd, ShareLock.open | ShareLock.image, path) {
+            throw Win32Error(
+                32, operation: operation, path: path.description,
+                reason: "Windows 9x: the file is open or loaded by a process, so it cannot be renamed or deleted")
+        }
+    }
+
     /// Whether `name` in `parent` is still the file `fd` is open on.
     func stillNames(_ parent: Int32, _ name: String, _ fd: Int32) -> Bool {
         var named = stat()
@@ -184,6 +197,7 @@ extension MachineRoot {
                     5, operation: "\(operation)", path: path.description,
                     reason: "the file is loaded as an image (STATUS_CANNOT_DELETE)")
             }
+            try checkNotInUseOn9x(fd, path, operation: "\(operation)")
             guard stillNames(parent, name, fd) else {
                 throw Win32Error(2, operation: "\(operation)", path: path.description, reason: "renamed while being deleted")
             }
@@ -206,6 +220,7 @@ extension MachineRoot {
                 guard stillNames(sourceParent, sourceName, fd) else {
                     throw Win32Error(2, operation: "MoveFileEx", path: source.description, reason: "renamed while being moved")
                 }
+                try checkNotInUseOn9x(fd, source, operation: "MoveFileEx")
                 var target = stat()
                 guard fstatat(targetParent, targetName, &target, AT_SYMLINK_NOFOLLOW) == 0 else {
                     let value = errno

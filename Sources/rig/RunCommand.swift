@@ -1,8 +1,11 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Machine
 import Report
 import RigModel
+import Roles
+import WinFS
 
 /// `rig run RIG`: runs a rig and checks its expectations.
 struct RunCommand: ParsableCommand {
@@ -38,7 +41,7 @@ struct RunCommand: ParsableCommand {
     var keep = false
 
     func run() throws {
-        let loaded: Rig
+        var loaded: Rig
         do { loaded = try RigLoader.load(path: rig) } catch {
             printError(error.description)
             throw ExitCode(2)
@@ -47,8 +50,13 @@ struct RunCommand: ParsableCommand {
         let logDirectory = try makeLogDirectory()
         let seed = self.seed ?? loaded.seed
 
+        let machine = try loaded.machine.map { try createMachine($0, in: logDirectory) }
+        if let machine { try stagePatches(of: &loaded, on: machine) }
         let runner = try RigRunner(
-            rig: loaded, options: RunOptions(seed: seed, workerExecutable: worker, logDirectory: logDirectory))
+            rig: loaded,
+            options: RunOptions(
+                seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: machine,
+                roleExists: { RoleTable.roles[$0] != nil }))
         var history = runner.run()
         let verdict = Checks.verdict(history)
         let keepLogs = out != nil || keep || !verdict.passed
@@ -103,6 +111,44 @@ struct RunCommand: ParsableCommand {
         var template = Array((NSTemporaryDirectory() + "patchrig-run-XXXXXX").utf8CString)
         guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
         return String(cString: path)
+    }
+
+    /// A fresh machine for this run, in the run's directory, from the rig's image.
+    private func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
+        let path = directory + "/machine"
+        do {
+            let image = try spec.image.map { try MachineImageLoader.load(file: $0) } ?? .minimal
+            try MachineDirectory.create(at: path, image: image, profile: spec.profile)
+        } catch let errors as RigErrors {
+            printError(errors.description)
+            throw ExitCode(2)
+        } catch {
+            printError("rig: cannot create the machine in \(path): \(error)")
+            throw ExitCode(1)
+        }
+        return path
+    }
+
+    /// Puts every patch the rig's actors name on the machine as a package
+    /// (`C:\Windows\Installer\<id>.msp`), as Windows Update or a CD would have, and gives the
+    /// actors its Windows path instead of the rig-side file.
+    private func stagePatches(of rig: inout Rig, on machine: String) throws {
+        do {
+            let root = try MachineRoot(path: machine)
+            for a in rig.actors.indices {
+                for p in rig.actors[a].parameters.indices where RigLoader.patchParameters.contains(rig.actors[a].parameters[p].name) {
+                    let files = rig.actors[a].parameters[p].value.split(separator: ",").map(String.init)
+                    let staged = try files.map { try PatchPackage.stage(PatchLoader.load(file: $0), root: root).description }
+                    rig.actors[a].parameters[p].value = staged.joined(separator: ",")
+                }
+            }
+        } catch let errors as RigErrors {
+            printError(errors.description)
+            throw ExitCode(2)
+        } catch {
+            printError("rig: cannot stage the patches on the machine \(machine): \(error)")
+            throw ExitCode(1)
+        }
     }
 
     private func write(_ text: String, to path: String?) throws {

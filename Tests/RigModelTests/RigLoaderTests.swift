@@ -196,9 +196,15 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
     }
 
     @Test func stepsOnlyForScripts() throws {
-        // Every other role refuses steps; with only `script` known, find one to try if any.
+        // Every other role refuses steps (and works on a machine).
+        for other in Role.known.keys.sorted() where other != "script" {
+            #expect(errors("machine:\nactors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
+                "r.yaml:5:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'"
+            ])
+        }
         guard let other = Role.known.keys.sorted().first(where: { $0 != "script" }) else { return }
         #expect(errors("actors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
+            "r.yaml:3:11: error: actor 'a' plays '\(other)', which works on a machine; add a 'machine:' section",
             "r.yaml:4:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'"
         ])
     }

@@ -1,0 +1,169 @@
+import LibUV
+import Machine
+import Registry
+import RigModel
+import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machine steps of a rig: reboots and logons, taken by the coordinator the way Windows
+/// takes them, with every program of the boot run as a real `rig-worker` process.
+///
+/// A reboot stops every process of the machine (a `stop` message, then SIGKILL after the grace
+/// period), emits `NAME.down`, runs Session Manager (`NAME/smss`: pending renames in queued
+/// order), starts the auto-start services (no logon needed), emits `NAME.booted`, then, if
+/// someone logs on, runs the Run and RunOnce entries by Windows's rules (StartupRules) and emits
+/// `NAME.logon`; `NAME.done` ends the step. A logon step does the last part on the running machine.
+extension RigRunner {
+    final class StepState: Startable {
+        let step: MachineStep
+        init(step: MachineStep, jitterNs: UInt64) {
+            self.step = step
+            super.init(name: step.name, start: step.start, jitterNs: jitterNs)
+        }
+    }
+
+    func take(_ step: StepState) {
+        guard step.phase == .scheduled, !done else { return }
+        step.phase = .running
+        note("step", [Argument("step", step.name)])
+        switch step.step.kind {
+        case .reboot(let logon):
+            shutDown(for: step) { [unowned self] in
+                self.emit(owner: step.name, event: "down", ns: MonotonicClock.now())
+                self.boot(step) {
+                    self.logOn(logon, step: step) { self.stepDone(step) }
+                }
+            }
+        case .logon(let who):
+            logOn(who, step: step) { [unowned self] in self.stepDone(step) }
+        }
+    }
+
+    private func stepDone(_ step: StepState) {
+        guard step.phase == .running, !done else { return }
+        emit(owner: step.name, event: "done", ns: MonotonicClock.now())
+        step.phase = .finished
+        step.closeTimers()
+        ownerIsOver(step.name, ran: true)
+    }
+
+    /// Stops every running process of the machine, gracefully then by force, and calls `then`
+    /// once they are all over. Being stopped by a reboot is not a failure of the process.
+    private func shutDown(for step: StepState, then: @escaping () -> Void) {
+        machineDown = true
+        let running = actors.filter { $0.phase == .running }
+        guard !running.isEmpty else { return then() }
+        finishWatchers.append((Set(running.map(\.index)), then))
+        for state in running {
+            note("stop", [Argument("actor", state.name), Argument("reason", step.name)])
+            send(.stop, to: state)
+        }
+        do {
+            let grace = try Timer(loop: loop)
+            step.timers.append(grace)
+            try grace.start(afterNanoseconds: options.stopGraceNs) { [unowned self] in
+                for state in running where state.phase == .running { self.kill(state, because: nil) }
+            }
+        } catch {
+            for state in running { kill(state, because: nil) }
+        }
+    }
+
+    /// Session Manager, then the auto-start services; `then` once the machine is up.
+    private func boot(_ step: StepState, then: @escaping () -> Void) {
+        guard let machine = options.machineDirectory else {
+            problems.append("\(step.name): the rig has no machine to boot")
+            return then()
+        }
+        spawnProcess(
+            name: "\(step.name)/smss", role: "smss", parameters: [Argument("machine", machine)], timeout: rig.timeout,
+            position: step.step.position
+        ) { [unowned self] smss in
+            if smss.record.exitCode != 0 {
+                self.problems.append("\(step.name): Session Manager did not finish (\(smss.record.outcome))")
+            }
+            self.machineDown = false
+            do {
+                let registry = try Registry(machineDirectory: machine)
+                for service in try BootServices.autoStartServices(in: registry) {
+                    self.startProgram(service.command, name: "\(step.name)/\(service.name)", step: step) { _ in }
+                }
+            } catch {
+                self.problems.append("\(step.name): cannot start the services: \(error)")
+            }
+            self.emit(owner: step.name, event: "booted", ns: MonotonicClock.now())
+            let due = self.deferredSpawns
+            self.deferredSpawns = []
+            for actor in due { self.spawn(actor) }
+            then()
+        }
+    }
+
+    /// Logs `who` on: the Run and RunOnce entries run in StartupRules's order, RunOnce values
+    /// deleted before their command runs (after it succeeds for a `!` name), each RunOnce command
+    /// waited for, Run commands started. Emits `NAME.logon` when the list is through.
+    private func logOn(_ who: Logon, step: StepState, then: @escaping () -> Void) {
+        guard who != .none else { return then() }
+        guard let machine = options.machineDirectory else { return then() }
+        note("logon", [Argument("step", step.name), Argument("as", who.rawValue)])
+        let registry: Registry
+        let actions: [StartupAction]
+        do {
+            registry = try Registry(machineDirectory: machine)
+            actions = StartupRules.plan(try StartupRules.entries(in: registry), logon: who)
+        } catch {
+            problems.append("\(step.name): cannot read the Run and RunOnce entries: \(error)")
+            return then()
+        }
+        func next(_ i: Int) {
+            guard i < actions.count, !done else {
+                emit(owner: step.name, event: "logon", ns: MonotonicClock.now())
+                return then()
+            }
+            let action = actions[i]
+            let entry = action.entry
+            let what = "\(entry.hive.rawValue) \(entry.kind.rawValue) \(entry.name)"
+            if action.deletion == .beforeRunning { deleteEntry(registry, action, step, "before running") }
+            let started = startProgram(action.command, name: "\(step.name)/\(entry.kind.rawValue)-\(entry.name)", step: step) {
+                [unowned self] process in
+                if action.deletion == .afterSuccess, process?.record.exitCode == 0 {
+                    self.deleteEntry(registry, action, step, "after success")
+                }
+                if action.waitForExit { next(i + 1) }
+            }
+            note("startup", [Argument("entry", what), Argument("started", String(started))])
+            if !action.waitForExit || !started { next(i + 1) }
+        }
+        next(0)
+    }
+
+    private func deleteEntry(_ registry: Registry, _ action: StartupAction, _ step: StepState, _ when: String) {
+        do {
+            try registry.deleteValue(action.key, action.entry.name)
+            note("delete_value", [Argument("key", action.key.description), Argument("name", action.entry.name), Argument("when", when)])
+        } catch {
+            problems.append("\(step.name): cannot delete \(action.key)\\\(action.entry.name): \(error)")
+        }
+    }
+
+    /// Starts the program of a command line as a worker of the role its file name names.
+    /// Returns false when there is no such program (ERROR_FILE_NOT_FOUND, as CreateProcess says);
+    /// `onOver` then runs at once with nil.
+    @discardableResult
+    private func startProgram(
+        _ command: BootCommand, name: String, step: StepState, onOver: @escaping (ActorState?) -> Void
+    ) -> Bool {
+        guard let machine = options.machineDirectory, options.roleExists(command.role) else {
+            note("start_program", [Argument("command", command.commandLine), Argument("result", "ERROR_FILE_NOT_FOUND (2)")])
+            onOver(nil)
+            return false
+        }
+        let parameters = command.workerParameters(machine: machine).map { Argument($0.name, $0.value) }
+        spawnProcess(name: name, role: command.role, parameters: parameters, timeout: rig.timeout, position: step.step.position) {
+            onOver($0)
+        }
+        return true
+    }
+}

@@ -1,0 +1,538 @@
+import Glibc
+import Registry
+import WinFS
+
+/// What the installer transaction needs from the process running it: recording operations
+/// (the `installer` role records them as events), sleeping between retries, and a log.
+public protocol InstallerHost: AnyObject {
+    /// Runs `body` and records it as operation `op` with `args`; `body` returns the result text
+    /// (`ok` or a Win32 error description such as `ERROR_SHARING_VIOLATION (32)`).
+    @discardableResult
+    func perform(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) -> String
+    /// Sleeps (keeping the worker's loop alive).
+    func sleep(nanoseconds: UInt64)
+    /// A line for the log.
+    func log(_ line: String)
+}
+
+/// Windows Installer exit codes.
+public enum InstallerExit {
+    /// ERROR_SUCCESS
+    public static let success: Int32 = 0
+    /// ERROR_INSTALL_USEREXIT: the user cancelled (files in use, answer "exit").
+    public static let userExit: Int32 = 1602
+    /// ERROR_INSTALL_FAILURE: a fatal error; everything was rolled back.
+    public static let failure: Int32 = 1603
+    /// ERROR_INSTALL_ALREADY_RUNNING: another installation holds `_MSIExecute`.
+    public static let alreadyRunning: Int32 = 1618
+    /// ERROR_INSTALL_PACKAGE_OPEN_FAILED: the package cannot be opened or read.
+    public static let packageOpenFailed: Int32 = 1619
+    /// ERROR_INVALID_COMMAND_LINE: a missing or bad parameter.
+    public static let invalidCommandLine: Int32 = 1639
+    /// ERROR_SUCCESS_REBOOT_REQUIRED
+    public static let rebootRequired: Int32 = 3010
+
+    /// The codes an installer exits with.
+    public static let known: [Int32] = [success, userExit, failure, alreadyRunning, packageOpenFailed, invalidCommandLine, rebootRequired]
+
+    /// The Windows code a child installer ended with, from what its parent saw: the whole code
+    /// when the coordinator reported it, or only its low 8 bits (a standalone parent gets only
+    /// the POSIX status, 3010 → 194), mapped back to the installer code with those low bits.
+    public static func windowsCode(fromChildStatus code: Int32) -> Int32 {
+        if known.contains(code) || code < 0 || code > 255 { return code }
+        return known.first { $0 > 255 && $0 & 0xff == code } ?? code
+    }
+
+    /// `ERROR_SUCCESS_REBOOT_REQUIRED (3010)`, ...
+    public static func describe(_ code: Int32) -> String {
+        let names: [Int32: String] = [
+            0: "ERROR_SUCCESS", 1602: "ERROR_INSTALL_USEREXIT", 1603: "ERROR_INSTALL_FAILURE",
+            1618: "ERROR_INSTALL_ALREADY_RUNNING", 1619: "ERROR_INSTALL_PACKAGE_OPEN_FAILED",
+            1639: "ERROR_INVALID_COMMAND_LINE", 3010: "ERROR_SUCCESS_REBOOT_REQUIRED",
+        ]
+        return "\(names[code] ?? "ERROR_\(code)") (\(code))"
+    }
+}
+
+/// The answer to the files-in-use dialog when a file is hard-locked.
+public enum FilesInUseAnswer: String, Sendable, CaseIterable {
+    /// Wait and try again, until the file is free or the retry limit passes (then as `exit`).
+    case retry
+    /// Cancel: roll everything back and exit 1602.
+    case exit
+    /// Go on: queue the replacement for the next boot; a reboot is needed.
+    case ignore
+}
+
+/// How an in-use file was held when the installer met it.
+public enum FileLock: String, Sendable, Equatable {
+    /// Only by handles/images sharing delete: it was renamed aside and replaced at once.
+    case soft
+    /// By a handle not sharing delete (every in-use file on Windows 9x): replacement waits for a reboot.
+    case hard
+}
+
+/// A file that makes the installation need a reboot.
+public struct RebootCause: Sendable, Equatable {
+    public var file: WindowsPath
+    public var lock: FileLock
+    public init(file: WindowsPath, lock: FileLock) {
+        self.file = file
+        self.lock = lock
+    }
+}
+
+/// What to do about native images once the files are in place.
+public enum NativeImagePlan: Sendable, Equatable {
+    /// Nothing to regenerate.
+    case none
+    /// Run ngen at once for these assemblies (no reboot pending).
+    case now([String])
+    /// Scheduled for after the reboot through the patch's era (RunOnce entry or NetFxUpdate service).
+    case afterReboot(era: PatchEra, assemblies: [String], gac: [WindowsPath])
+}
+
+/// Settings of one installation.
+public struct InstallerOptions: Sendable, Equatable {
+    /// The files-in-use answer.
+    public var filesInUse: FilesInUseAnswer
+    /// How long `retry` keeps trying, in nanoseconds (default 5 s).
+    public var retryLimitNs: UInt64
+    /// The pause between two tries, in nanoseconds.
+    public var retryIntervalNs: UInt64
+    /// Overrides the patch's era when set.
+    public var era: PatchEra?
+
+    public init(
+        filesInUse: FilesInUseAnswer = .exit, retryLimitNs: UInt64 = 5_000_000_000,
+        retryIntervalNs: UInt64 = 100_000_000, era: PatchEra? = nil
+    ) {
+        self.filesInUse = filesInUse
+        self.retryLimitNs = retryLimitNs
+        self.retryIntervalNs = retryIntervalNs
+        self.era = era
+    }
+}
+
+/// How an installation ended.
+public struct InstallerOutcome: Sendable, Equatable {
+    /// 0, 3010, 1602, 1603 or 1618.
+    public var exitCode: Int32
+    /// The files that need the reboot (empty unless 3010, or GAC work deferred on Windows 9x).
+    public var rebootCauses: [RebootCause]
+    /// Native images to regenerate now, or what was scheduled.
+    public var nativeImages: NativeImagePlan
+    /// Why it failed, when it did.
+    public var failure: String?
+}
+
+/// Windows Installer applying one patch as a transaction on a machine.
+///
+/// Under the machine-wide `_MSIExecute` mutex (else 1618), for each file in order: the new
+/// payload is written beside the target (exclusively, as msiexec writes), the old file is backed
+/// up into `C:\Config.Msi`, then `MoveFileEx(temp → target, REPLACE_EXISTING)`. A target in use
+/// (open or loaded: ERROR_ACCESS_DENIED (5) or ERROR_SHARING_VIOLATION (32)) is renamed aside:
+/// that works when every holder shares delete (soft lock) — the new file is moved into the freed
+/// name, the aside copy queued for deletion at reboot, and a reboot is needed with this file as a
+/// cause. A rename refused with 32 is a hard lock: the files-in-use answer decides (retry, exit →
+/// 1602, ignore → replacement queued for the reboot). Any other failure rolls back (1603).
+///
+/// Rollback undoes each step in reverse: backups and aside copies go back to their names (the
+/// old files, byte for byte), temporary files are deleted, and queue entries this run added are
+/// taken out of the pending-rename queue. Every file operation is recorded with its real result.
+public final class InstallerTransaction {
+    public let patch: Patch
+    public let root: MachineRoot
+    public let options: InstallerOptions
+    private let host: any InstallerHost
+    private var undo: [Undo] = []
+    private var causes: [RebootCause] = []
+    private var backups: [WindowsPath] = []
+    private var store: (any PendingRenameStore)?
+
+    /// `C:\Config.Msi`, Windows Installer's rollback folder.
+    public static let rollbackDirectory = WindowsPath(components: ["Config.Msi"])
+
+    private enum Undo {
+        case removeTemporary(WindowsPath)
+        case removeBackup(WindowsPath)
+        case restoreBackup(backup: WindowsPath, target: WindowsPath)
+        case removeAdded(WindowsPath)
+        case restoreAside(aside: WindowsPath, target: WindowsPath)
+        case dequeue(PendingRename)
+    }
+
+    /// Why one step failed: the exit code it leads to and what happened.
+    private struct Stop: Error {
+        var code: Int32
+        var reason: String
+    }
+
+    public init(patch: Patch, root: MachineRoot, options: InstallerOptions = InstallerOptions(), host: any InstallerHost) {
+        self.patch = patch
+        self.root = root
+        self.options = options
+        self.host = host
+    }
+
+    /// Runs the installation. Holds `_MSIExecute` from start to end; the caller runs the native
+    /// image plan (`.now`) afterwards, when the mutex is free again.
+    public func run() -> InstallerOutcome {
+        let mutex: NamedMutex
+        do { mutex = try NamedMutex(NamedMutex.installer, machine: root) } catch {
+            return fail(InstallerExit.failure, "cannot open the installer mutex: \(error.message)")
+        }
+        let got = host.perform("mutex", [("name", NamedMutex.installer), ("action", "acquire")]) {
+            mutex.tryAcquire() ? "ok" : InstallerExit.describe(InstallerExit.alreadyRunning)
+        }
+        guard got == "ok" else {
+            return fail(InstallerExit.alreadyRunning, "another installation is running (\(NamedMutex.installer) is held)")
+        }
+        defer {
+            host.perform("mutex", [("name", NamedMutex.installer), ("action", "release")]) {
+                mutex.release()
+                return "ok"
+            }
+        }
+        do {
+            let outcome = try install()
+            return outcome
+        } catch let stop as Stop {
+            rollback()
+            return fail(stop.code, stop.reason)
+        } catch {
+            rollback()
+            return fail(InstallerExit.failure, "\(error)")
+        }
+    }
+
+    private func fail(_ code: Int32, _ reason: String) -> InstallerOutcome {
+        host.log("installer \(patch.id): \(InstallerExit.describe(code)): \(reason)")
+        return InstallerOutcome(exitCode: code, rebootCauses: [], nativeImages: .none, failure: reason)
+    }
+
+    private func install() throws -> InstallerOutcome {
+        let profile = try machineProfile(of: root)
+        store = try pendingRenameStore(for: root)
+        // Fusion installs into the GAC at once on NT; Windows 9x GAC installs wait for the reboot
+        // (Fusion cannot use pending renames).
+        var targets: [(path: WindowsPath, file: PatchFile)] = patch.files.map { ($0.path, $0) }
+        var deferredGac: [WindowsPath] = []
+        for source in patch.gac {
+            guard let file = patch.file(at: source) else {
+                throw Stop(code: InstallerExit.failure, reason: "the GAC install \(source) is not one of the patch's files")
+            }
+            if profile == .win9x {
+                deferredGac.append(source)
+            } else {
+                targets.append((PatchKeys.gacPath(for: source), PatchFile(path: PatchKeys.gacPath(for: source), version: file.version, size: file.size, adds: true)))
+            }
+        }
+        for (index, target) in targets.enumerated() {
+            try apply(target.file, to: target.path, index: index)
+        }
+        let rebootNeeded = !causes.isEmpty || !deferredGac.isEmpty
+        let catalog = try MachineCatalogKeys.read(from: Registry(machineDirectory: root.path))
+        let assemblies = catalog.nativeImagesToRegenerate(after: patch.ngen)
+        let era = options.era ?? patch.era
+        var plan = NativeImagePlan.none
+        if rebootNeeded {
+            if !assemblies.isEmpty || !deferredGac.isEmpty {
+                plan = .afterReboot(era: era, assemblies: assemblies, gac: deferredGac)
+            }
+        } else if !assemblies.isEmpty {
+            plan = .now(assemblies)
+        }
+        try recordInRegistry(plan: plan)
+        cleanUpBackups()
+        return InstallerOutcome(
+            exitCode: rebootNeeded ? InstallerExit.rebootRequired : InstallerExit.success,
+            rebootCauses: causes, nativeImages: plan, failure: nil)
+    }
+
+    // MARK: One file
+
+    private func apply(_ file: PatchFile, to target: WindowsPath, index: Int) throws {
+        let name = target.name ?? ""
+        let targetText = target.description
+        // Windows Installer's file versioning: a file already at this version or newer is kept.
+        if root.exists(target), let current = currentVersion(of: target), current >= file.version {
+            host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)]) { "ok" }
+            return
+        }
+        if let parent = target.parent, !root.isDirectory(parent) {
+            try step("create_directory", [("path", parent.description)]) { () throws(Win32Error) in try root.createDirectories(parent) }
+        }
+        // The new payload, written exclusively beside the target.
+        let bytes = file.bytes
+        var temporary: WindowsPath?
+        for n in 1...1000 {
+            let candidate = target.parent!.appending("\(name).~tmp\(n)")
+            let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
+                do throws(Win32Error) {
+                    try root.createFile(candidate, contents: bytes, share: .none)
+                    return "ok"
+                } catch { return error.description }
+            }
+            if result == "ok" {
+                temporary = candidate
+                break
+            }
+            if !result.hasPrefix(Win32Error.fileExists.description) {
+                throw Stop(code: InstallerExit.failure, reason: "writing \(candidate): \(result)")
+            }
+        }
+        guard let temporary else { throw Stop(code: InstallerExit.failure, reason: "no free temporary name beside \(target)") }
+        undo.append(.removeTemporary(temporary))
+
+        let existed = root.exists(target)
+        var backup: WindowsPath?
+        var waitedNs: UInt64 = 0
+        while true {
+            var inUse = false
+            if existed && backup == nil {
+                let path = Self.rollbackDirectory.appending("\(patch.id)-\(index + 1).rbf")
+                let error = attempt("backup", [("file", targetText), ("to", path.description)]) { () throws(Win32Error) in
+                    try root.createDirectories(Self.rollbackDirectory)
+                    if root.exists(path) { try root.removeFile(path) }  // a stale backup of an earlier, killed run
+                    try root.copyFile(target, to: path, failIfExists: true)
+                }
+                if let error {
+                    guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "backing up \(target): \(error.message)") }
+                    inUse = true
+                } else {
+                    backup = path
+                    backups.append(path)
+                    undo.append(.removeBackup(path))
+                }
+            }
+            if !inUse {
+                let error = attempt("replace", [("file", targetText), ("from", temporary.description)]) { () throws(Win32Error) in
+                    try root.moveFile(temporary, to: target, flags: [.replaceExisting])
+                }
+                guard let error else {
+                    if let backup {
+                        undo.append(.restoreBackup(backup: backup, target: target))
+                    } else {
+                        undo.append(.removeAdded(target))
+                    }
+                    return
+                }
+                guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "replacing \(target): \(error.message)") }
+            }
+            // In use: try to move it out of the way (works only if every holder shares delete).
+            var aside: WindowsPath?
+            let asideError = attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
+                aside = try root.renameAside(target)
+            }
+            if let aside {
+                host.log("installer \(patch.id): \(target) is in use (soft lock): renamed aside to \(aside)")
+                if let error = attempt("replace", [("file", targetText), ("from", temporary.description)], { () throws(Win32Error) in
+                    try root.moveFile(temporary, to: target)
+                }) {
+                    // Put the old file back before giving up.
+                    _ = attempt("rollback", [("action", "restore"), ("file", targetText), ("from", aside.description)]) { () throws(Win32Error) in
+                        try root.moveFile(aside, to: target)
+                    }
+                    throw Stop(code: InstallerExit.failure, reason: "moving the new \(name) into place: \(error.message)")
+                }
+                undo.append(.restoreAside(aside: aside, target: target))
+                try queue(PendingRename(source: aside, destination: nil, replaceExisting: false))
+                requireReboot(target, .soft)
+                return
+            }
+            guard let asideError, asideError.code == Win32Error.sharingViolation.code else {
+                throw Stop(code: InstallerExit.failure, reason: "renaming \(target) aside: \(asideError?.message ?? "failed")")
+            }
+            // Hard lock: the files-in-use answer.
+            switch options.filesInUse {
+            case .retry where waitedNs < options.retryLimitNs:
+                host.perform("sleep", [("duration_ns", String(options.retryIntervalNs)), ("reason", "files in use: \(name)")]) {
+                    host.sleep(nanoseconds: options.retryIntervalNs)
+                    return "ok"
+                }
+                waitedNs += options.retryIntervalNs
+                continue
+            case .retry, .exit:
+                throw Stop(code: InstallerExit.userExit, reason: "\(target) is in use (hard lock) and the answer was \(options.filesInUse.rawValue)")
+            case .ignore:
+                try queue(PendingRename(source: temporary, destination: target, replaceExisting: true))
+                requireReboot(target, .hard)
+                return
+            }
+        }
+    }
+
+    /// The version in the header of the file at `path`, read through a shared handle; nil when it
+    /// cannot be opened (held exclusively) or is not a simulated PE file.
+    private func currentVersion(of path: WindowsPath) -> FileVersion? {
+        guard let handle = try? root.open(path, access: .read, share: .all) else { return nil }
+        defer { handle.close() }
+        guard let head = try? handle.read(upTo: 512) else { return nil }
+        return FileContent.stamp(of: head)?.version
+    }
+
+    private func isInUse(_ error: Win32Error) -> Bool {
+        error.code == Win32Error.sharingViolation.code || error.code == Win32Error.accessDenied.code
+    }
+
+    private func requireReboot(_ file: WindowsPath, _ lock: FileLock) {
+        causes.append(RebootCause(file: file, lock: lock))
+        host.perform("reboot_required", [("file", file.description), ("lock", lock.rawValue)]) { "ok" }
+    }
+
+    private func queue(_ rename: PendingRename) throws {
+        var args: [(name: String, value: String)] = [("source", rename.source.description)]
+        args.append(("destination", rename.destination?.description ?? ""))
+        if rename.replaceExisting { args.append(("flags", "replace_existing")) }
+        let result = host.perform("queue_rename", args) {
+            do {
+                try root.moveFile(
+                    rename.source, to: rename.destination,
+                    flags: rename.replaceExisting ? [.delayUntilReboot, .replaceExisting] : [.delayUntilReboot],
+                    store: store)
+                return "ok"
+            } catch let error as Win32Error {
+                return error.description
+            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        }
+        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "queueing \(rename) for the reboot: \(result)") }
+        undo.append(.dequeue(rename))
+    }
+
+    /// Runs a WinFS operation, recording it; returns its error (nil on success).
+    private func attempt(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) -> Win32Error? {
+        var failure: Win32Error?
+        host.perform(op, args) {
+            do throws(Win32Error) {
+                try body()
+                return "ok"
+            } catch {
+                failure = error
+                return error.description
+            }
+        }
+        return failure
+    }
+
+    /// `attempt`, with any failure stopping the installation (1603).
+    private func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) throws {
+        if let error = attempt(op, args, body) {
+            throw Stop(code: InstallerExit.failure, reason: "\(op) \(args.first?.value ?? ""): \(error.message)")
+        }
+    }
+
+    // MARK: Registry
+
+    /// Records the patch as installed and schedules post-reboot work, in one registry transaction.
+    private func recordInRegistry(plan: NativeImagePlan) throws {
+        let registry = try Registry(machineDirectory: root.path)
+        let key = patch.recordKey
+        let result = host.perform("record", [("key", key.description)]) {
+            do {
+                try registry.transaction { registry in
+                    for value in patch.registry {
+                        if let data = value.data { try registry.setValue(value.key, value.name, data) } else { try registry.createKey(value.key) }
+                    }
+                    try registry.setValue(key, "Installed", .dword(1))
+                    if !patch.description.isEmpty { try registry.setValue(key, "Description", .string(patch.description)) }
+                    try registry.setValue(key, "Files", .multiString(patch.files.map { "\($0.path) \($0.version)" }))
+                    if case .afterReboot(let era, let assemblies, let gac) = plan {
+                        try NetFxUpdateSchedule.write(id: patch.id, era: era, assemblies: assemblies, gac: gac, registry: registry)
+                    }
+                }
+                return "ok"
+            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        }
+        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "recording the patch in the registry: \(result)") }
+        if case .afterReboot(let era, let assemblies, let gac) = plan {
+            host.perform("schedule", [("era", era.rawValue), ("assemblies", assemblies.joined(separator: ",")), ("gac", gac.map(\.description).joined(separator: ","))]) { "ok" }
+        }
+    }
+
+    private func cleanUpBackups() {
+        for backup in backups where root.exists(backup) {
+            _ = attempt("delete", [("path", backup.description)]) { () throws(Win32Error) in try root.deleteFile(backup) }
+        }
+    }
+
+    // MARK: Rollback
+
+    private func rollback() {
+        while let action = undo.popLast() {
+            switch action {
+            case .removeTemporary(let path), .removeBackup(let path), .removeAdded(let path):
+                guard root.exists(path) else { continue }
+                _ = attempt("rollback", [("action", "delete"), ("file", path.description)]) { () throws(Win32Error) in
+                    try root.deleteFile(path)
+                }
+            case .restoreBackup(let backup, let target):
+                _ = attempt("rollback", [("action", "restore"), ("file", target.description), ("from", backup.description)]) { () throws(Win32Error) in
+                    try root.moveFile(backup, to: target, flags: [.replaceExisting])
+                }
+            case .restoreAside(let aside, let target):
+                _ = attempt("rollback", [("action", "restore"), ("file", target.description), ("from", aside.description)]) { () throws(Win32Error) in
+                    try root.deleteFile(target)
+                    try root.moveFile(aside, to: target)
+                }
+            case .dequeue(let rename):
+                host.perform("rollback", [("action", "dequeue"), ("source", rename.source.description), ("destination", rename.destination?.description ?? "")]) {
+                    do {
+                        return try InstallerPendingQueue.remove(rename, root: root) ? "ok" : "ERROR_FILE_NOT_FOUND (2)"
+                    } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+                }
+            }
+        }
+    }
+}
+
+/// Writing post-reboot work in the two NetFxUpdate eras (the `netfxupdate` role reads it).
+public enum NetFxUpdateSchedule {
+    /// The RunOnce command line: `...\netfxupdate.exe /ngen:A,B` plus ` /gac:C:\x.dll,...`.
+    public static func runOnceCommand(assemblies: [String], gac: [WindowsPath]) -> String {
+        var line = PatchKeys.netFxUpdateProgram
+        if !assemblies.isEmpty { line += " /ngen:" + assemblies.joined(separator: ",") }
+        if !gac.isEmpty { line += " /gac:" + gac.map(\.description).joined(separator: ",") }
+        return line
+    }
+
+    /// The service's work items: `ngen <Assembly>`..., `gac <Windows path>`... (GAC first: the
+    /// native images are built from what the GAC holds).
+    public static func workItems(assemblies: [String], gac: [WindowsPath]) -> [String] {
+        gac.map { "gac \($0)" } + assemblies.map { "ngen \($0)" }
+    }
+
+    /// The service's `ImagePath`.
+    public static let serviceCommand = PatchKeys.netFxUpdateProgram + " /service"
+
+    /// Writes the work of patch `id` in `era` (inside the caller's registry transaction).
+    public static func write(id: String, era: PatchEra, assemblies: [String], gac: [WindowsPath], registry: Registry) throws {
+        switch era {
+        case .runonce:
+            try registry.setValue(PatchKeys.runOnce, PatchKeys.runOnceName(id: id), .string(runOnceCommand(assemblies: assemblies, gac: gac)))
+        case .service:
+            let key = PatchKeys.netFxUpdateService
+            try registry.setValue(key, "ImagePath", .string(serviceCommand))
+            try registry.setValue(key, "Start", .dword(BootServices.autoStart))
+            try registry.setValue(key, "Type", .dword(MachineCatalogKeys.serviceWin32OwnProcess))
+            try registry.appendMultiString(PatchKeys.netFxUpdateWork, PatchKeys.workValue, workItems(assemblies: assemblies, gac: gac))
+        }
+    }
+}
+
+extension AssemblyCatalog {
+    /// The assemblies whose native images must be regenerated after `changed` were serviced:
+    /// every assembly with a native image that is one of them or references one of them directly
+    /// or indirectly, in the order of `nativeImages.assemblies`; then the named assemblies the
+    /// catalog knows that have no image yet.
+    public func nativeImagesToRegenerate(after changed: [String]) -> [String] {
+        let names = Set(changed)
+        let withImages = nativeImages.assemblies.filter { name in
+            if names.contains(name) { return true }
+            guard let closure = try? closure(of: name) else { return false }
+            return closure.contains { names.contains($0.name) }
+        }
+        let others = changed.filter { name in !withImages.contains(name) && assembly(named: name) != nil }
+        return withImages + others
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Glibc
+import Machine
+import Registry
+import RigModel
+import Testing
+import WinFS
+
+/// A netfx11 machine in a scratch directory, with helpers to look at it.
+final class InstallerMachine {
+    let scratch = MachineScratch()
+    let path: String
+    let root: MachineRoot
+
+    init(profile: MachineProfile = .nt) throws {
+        path = scratch.path + "/machine"
+        let image = try MachineImageLoader.load(file: repositoryImage("netfx11.yaml"))
+        try MachineDirectory.create(at: path, image: image, profile: profile)
+        root = try MachineRoot(path: path)
+    }
+
+    func bytes(_ path: WindowsPath) throws -> [UInt8] { try root.readFile(path) }
+
+    func version(_ path: WindowsPath) throws -> FileVersion? { FileContent.stamp(of: try root.readFile(path))?.version }
+
+    func pending() throws -> [PendingRename] { try pendingRenameStore(for: root).pending() }
+
+    func registry() throws -> Registry { try Registry(machineDirectory: path) }
+
+    /// Every file of drive C with its bytes' hash (to compare a machine before and after).
+    func snapshot() throws -> [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for file in try MachineDirectory(opening: path).fileList() {
+            result[file.path.description] = ContentHash.hash(try root.readFile(file.path))
+        }
+        return result
+    }
+}
+
+/// Records what the transaction did; `onSleep` runs at each retry pause.
+final class RecordingHost: InstallerHost {
+    var events: [(op: String, args: [(name: String, value: String)], result: String)] = []
+    var lines: [String] = []
+    var sleeps = 0
+    var onSleep: ((Int) -> Void)?
+
+    @discardableResult
+    func perform(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) -> String {
+        let result = body()
+        events.append((op, args, result))
+        return result
+    }
+
+    func sleep(nanoseconds: UInt64) {
+        sleeps += 1
+        onSleep?(sleeps)
+    }
+
+    func log(_ line: String) { lines.append(line) }
+
+    /// Results of operation `op` on `file`, in order.
+    func results(_ op: String, file: WindowsPath? = nil) -> [String] {
+        events.filter { event in
+            event.op == op && (file == nil || event.args.contains { $0.name == "file" && $0.value == file!.description })
+        }.map(\.result)
+    }
+}
+
+/// The directory holding the built `rig` (beside the test bundle after `swift build --build-tests`).
+func builtRig() -> String {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = (exe as NSString).deletingLastPathComponent
+    while !dir.isEmpty && dir != "/" && !FileManager.default.isExecutableFile(atPath: dir + "/rig") {
+        dir = (dir as NSString).deletingLastPathComponent
+    }
+    return dir + "/rig"
+}
+
+/// Another process holding something of the machine until released: `rig fs open ... --hold`,
+/// or any command printing `held` once it holds.
+final class HoldingProcess {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("held") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                process.waitUntilExit()
+                throw MachineError("holder \(arguments) exited with \(process.terminationStatus) before holding")
+            }
+            seen.append(chunk)
+        }
+    }
+
+    /// `rig fs open MACHINE PATH --image --hold`: the file loaded as an image (shares delete).
+    static func image(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
+        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--image", "--hold"])
+    }
+
+    /// A document editor's handle: read|write, share read|write, no delete sharing (a hard lock).
+    static func editor(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
+        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--access", "read,write", "--share", "read,write", "--hold"])
+    }
+
+    /// A handle that shares everything (read, share read|write|delete): a soft lock.
+    static func sharingReader(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
+        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"])
+    }
+
+    /// Releases it (closes its input) and waits for it to exit.
+    func release() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+let framework = winPath("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322")
+let mscorwks = framework.appending("mscorwks.dll")
+let systemWeb = framework.appending("System.Web.dll")
+let aspnetIsapi = framework.appending("aspnet_isapi.dll")
+let mscoree = winPath("C:\\Windows\\System32\\mscoree.dll")
+
+/// The repository's `Rigs/patches/<name>`.
+func repositoryPatch(_ name: String) -> String {
+    repositoryImage("x").replacingOccurrences(of: "/Rigs/images/x", with: "/Rigs/patches/" + name)
+}
+
+/// The patch `Rigs/patches/<name>` as the loader reads it.
+func loadPatch(_ name: String) throws -> Patch { try PatchLoader.load(file: repositoryPatch(name)) }
+
+/// Runs `patch` on `machine` with `options`, through the staged package as the installer reads it.
+func install(
+    _ patch: Patch, on machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions(), host: RecordingHost = RecordingHost()
+) throws -> InstallerOutcome {
+    let path = try PatchPackage.stage(patch, root: machine.root)
+    let staged = try PatchPackage.read(path, root: machine.root)
+    #expect(staged == patch)
+    return InstallerTransaction(patch: staged, root: machine.root, options: options, host: host).run()
+}

@@ -1,0 +1,288 @@
+import Foundation
+import Glibc
+import Machine
+import Registry
+import RigModel
+import Testing
+import WinFS
+
+/// The installer transaction against real holders: `rig fs open --hold` processes holding files
+/// of the machine the way an application (loaded image), a reader sharing everything, or a
+/// document editor (no delete sharing) does.
+@Suite(.serialized) struct InstallerTransactionTests {
+    @Test func filesNotInUseAreReplacedAndNativeImagesRunAtOnce() throws {
+        let machine = try InstallerMachine()
+        let patch = try loadPatch("kb886903.yaml")
+        let host = RecordingHost()
+        let outcome = try install(patch, on: machine, host: host)
+        #expect(outcome.exitCode == 0)
+        #expect(outcome.rebootCauses.isEmpty)
+        for file in patch.files {
+            #expect(try machine.bytes(file.path) == file.bytes)
+        }
+        #expect(try machine.pending().isEmpty)
+        // System.Web has no dependents with images: only it is regenerated, at once.
+        #expect(outcome.nativeImages == .now(["System.Web"]))
+        let record = try machine.registry().value(patch.recordKey, "Installed")
+        #expect(record == .dword(1))
+        #expect(try machine.registry().value(PatchKeys.runOnce, PatchKeys.runOnceName(id: patch.id)) == nil)
+        // No temporary file or backup is left behind.
+        #expect(try machine.root.list(framework).allSatisfy { !$0.contains("~tmp") })
+        #expect(try machine.root.list(InstallerTransaction.rollbackDirectory).isEmpty)
+        #expect(host.results("mutex") == ["ok", "ok"])
+    }
+
+    @Test func loadedImageIsSoftLockedRenamedAsideAndDeletedAtReboot() throws {
+        let machine = try InstallerMachine()
+        let patch = try loadPatch("kb886903.yaml")
+        let oldBytes = try machine.bytes(mscorwks)
+        let app = try HoldingProcess.image(machine, mscorwks)
+        defer { app.release() }
+        let host = RecordingHost()
+        let outcome = try install(patch, on: machine, host: host)
+        #expect(outcome.exitCode == 3010)
+        #expect(outcome.rebootCauses == [RebootCause(file: mscorwks, lock: .soft)])
+        #expect(host.results("replace", file: mscorwks) == ["ERROR_ACCESS_DENIED (5)", "ok"])
+        #expect(host.results("rename_aside", file: mscorwks) == ["ok"])
+        // The new version stands at the path; the old one, aside, waits for deletion at reboot.
+        #expect(try machine.version(mscorwks) == FileVersion("1.1.4322.2037"))
+        let aside = framework.appending("mscorwks.dll.~1")
+        #expect(try machine.bytes(aside) == oldBytes)
+        #expect(try machine.pending() == [PendingRename(source: aside, destination: nil, replaceExisting: false)])
+        // A reboot is pending: native images wait for it, through a RunOnce entry.
+        #expect(outcome.nativeImages == .afterReboot(era: .runonce, assemblies: ["System.Web"], gac: []))
+        let command = try machine.registry().value(PatchKeys.runOnce, "NetFxUpdate_KB886903")
+        #expect(command == .string("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:System.Web"))
+    }
+
+    @Test func handleSharingDeleteIsASoftLockToo() throws {
+        let machine = try InstallerMachine()
+        let reader = try HoldingProcess.sharingReader(machine, systemWeb)
+        defer { reader.release() }
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine)
+        #expect(outcome.exitCode == 3010)
+        #expect(outcome.rebootCauses == [RebootCause(file: systemWeb, lock: .soft)])
+    }
+
+    @Test func hardLockWithExitRollsEverythingBack() throws {
+        let machine = try InstallerMachine()
+        let patch = try loadPatch("kb886903.yaml")  // System.Web, aspnet_isapi, mscorwks in that order
+        let before = try machine.snapshot()
+        let pendingBefore = try machine.pending()
+        // aspnet_isapi soft-locked (renamed aside, queued), then mscorwks hard-locked.
+        let app = try HoldingProcess.image(machine, aspnetIsapi)
+        let editor = try HoldingProcess.editor(machine, mscorwks)
+        defer {
+            app.release()
+            editor.release()
+        }
+        let host = RecordingHost()
+        let outcome = try install(patch, on: machine, InstallerOptions(filesInUse: .exit), host: host)
+        #expect(outcome.exitCode == 1602)
+        #expect(host.results("rename_aside", file: aspnetIsapi) == ["ok"])
+        #expect(host.results("rename_aside", file: mscorwks) == ["ERROR_SHARING_VIOLATION (32)"])
+        #expect(host.results("rollback").allSatisfy { $0 == "ok" })
+        #expect(host.events.contains { $0.op == "rollback" && $0.args.contains { $0.value == "dequeue" } })
+        // Every old file byte for byte, nothing else on the disk but the staged package.
+        var after = try machine.snapshot()
+        after[patch.packagePath.description] = nil
+        #expect(after == before)
+        #expect(try machine.pending() == pendingBefore)
+        #expect(try machine.registry().value(patch.recordKey, "Installed") == nil)
+    }
+
+    @Test func hardLockWithIgnoreQueuesTheReplacement() throws {
+        let machine = try InstallerMachine()
+        let oldBytes = try machine.bytes(mscorwks)
+        let editor = try HoldingProcess.editor(machine, mscorwks)
+        defer { editor.release() }
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .ignore))
+        #expect(outcome.exitCode == 3010)
+        #expect(outcome.rebootCauses == [RebootCause(file: mscorwks, lock: .hard)])
+        #expect(try machine.bytes(mscorwks) == oldBytes)
+        let temporary = framework.appending("mscorwks.dll.~tmp1")
+        #expect(try machine.pending() == [PendingRename(source: temporary, destination: mscorwks, replaceExisting: true)])
+        #expect(try machine.version(temporary) == FileVersion("1.1.4322.2037"))
+    }
+
+    @Test func retryWaitsUntilTheHolderLetsGo() throws {
+        let machine = try InstallerMachine()
+        let editor = try HoldingProcess.editor(machine, mscorwks)
+        let host = RecordingHost()
+        // The holder lets go during the second pause: the next try finds the file free.
+        host.onSleep = { count in if count == 2 { editor.release() } }
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .retry), host: host)
+        #expect(outcome.exitCode == 0)
+        #expect(host.sleeps == 2)
+        #expect(try machine.version(mscorwks) == FileVersion("1.1.4322.2037"))
+        #expect(try machine.pending().isEmpty)
+    }
+
+    @Test func retryGivesUpAtTheLimitAndRollsBack() throws {
+        let machine = try InstallerMachine()
+        let before = try machine.snapshot()
+        let editor = try HoldingProcess.editor(machine, mscorwks)
+        defer { editor.release() }
+        let host = RecordingHost()
+        let options = InstallerOptions(filesInUse: .retry, retryLimitNs: 300_000_000, retryIntervalNs: 100_000_000)
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, options, host: host)
+        #expect(outcome.exitCode == 1602)
+        #expect(host.sleeps == 3)
+        var after = try machine.snapshot()
+        after[Patch.packagePath(id: "KB886903").description] = nil
+        #expect(after == before)
+    }
+
+    @Test func failurePartWayRollsBackTo1603() throws {
+        let machine = try InstallerMachine()
+        // The second file's directory cannot be made: a file stands where it would go.
+        let blocker = winPath("C:\\Program Files")
+        try machine.root.writeFile(blocker, Array("not a directory".utf8))
+        let app = try HoldingProcess.image(machine, systemWeb)
+        defer { app.release() }
+        let before = try machine.snapshot()
+        let patch = Patch(
+            id: "Broken", era: .runonce, product: "Test",
+            files: [
+                PatchFile(path: systemWeb, version: FileVersion("1.1.4322.2037")!, size: 70000),
+                PatchFile(path: mscorwks, version: FileVersion("1.1.4322.2037")!, size: 70000),
+                PatchFile(path: winPath("C:\\Program Files\\App\\app.dll"), version: FileVersion("1.0.0.0")!, size: 4096, adds: true),
+            ])
+        let host = RecordingHost()
+        let outcome = try install(patch, on: machine, host: host)
+        #expect(outcome.exitCode == 1603)
+        #expect(host.results("create_directory") == ["ERROR_ALREADY_EXISTS (183)"])
+        var after = try machine.snapshot()
+        after[patch.packagePath.description] = nil
+        #expect(after == before)
+        #expect(try machine.pending().isEmpty)
+    }
+
+    @Test func secondInstallExits1618WhileAnotherProcessHoldsTheMutex() throws {
+        let machine = try InstallerMachine()
+        let before = try machine.snapshot()
+        _ = try NamedMutex(NamedMutex.installer, machine: machine.root)  // creates objects/_MSIExecute
+        // util-linux flock(1) takes the same flock(2) lock NamedMutex uses, in another process.
+        let other = try HoldingProcess("/usr/bin/flock", ["-n", machine.path + "/objects/_MSIExecute", "sh", "-c", "echo held; cat"])
+        let host = RecordingHost()
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, host: host)
+        #expect(outcome.exitCode == 1618)
+        #expect(host.results("mutex") == ["ERROR_INSTALL_ALREADY_RUNNING (1618)"])
+        var after = try machine.snapshot()
+        after[Patch.packagePath(id: "KB886903").description] = nil
+        #expect(after == before)
+        other.release()
+        #expect(try install(try loadPatch("kb886903.yaml"), on: machine).exitCode == 0)
+    }
+
+    @Test func reapplyingTheServicePackRerunsNativeImages() throws {
+        let machine = try InstallerMachine()
+        let patch = try loadPatch("netfx11-sp1.yaml")
+        let first = try install(patch, on: machine)
+        #expect(first.exitCode == 0)
+        let host = RecordingHost()
+        let again = try install(patch, on: machine, host: host)
+        #expect(again.exitCode == 0)
+        #expect(host.results("skip").count == patch.files.count + patch.gac.count)
+        #expect(host.results("replace").isEmpty)
+        #expect(again.nativeImages == .now(["mscorlib", "System", "System.Xml", "System.Web"]))
+        #expect(try machine.registry().value(patch.recordKey, "Installed") == .dword(1))
+        #expect(try machine.registry().value(winRegistryKey("HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v1.1.4322"), "SP") == .dword(1))
+        // On NT Fusion installs into the GAC at once.
+        #expect(try machine.version(PatchKeys.gacPath(for: systemWeb)) == FileVersion("1.1.4322.2032"))
+    }
+
+    @Test func serviceEraRegistersNetFxUpdateWithWork() throws {
+        let machine = try InstallerMachine()
+        let app = try HoldingProcess.image(machine, mscorwks)
+        defer { app.release() }
+        let outcome = try install(try loadPatch("netfx11-sp1-service.yaml"), on: machine)
+        #expect(outcome.exitCode == 3010)
+        let registry = try machine.registry()
+        #expect(try registry.value(PatchKeys.netFxUpdateService, "Start") == .dword(2))
+        #expect(try registry.value(PatchKeys.netFxUpdateService, "ImagePath") == .string(NetFxUpdateSchedule.serviceCommand))
+        #expect(try registry.value(PatchKeys.netFxUpdateWork, "Work") == .multiString(["ngen mscorlib", "ngen System", "ngen System.Xml", "ngen System.Web"]))
+        #expect(try registry.value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == nil)
+    }
+}
+
+func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(text) }
+
+/// The Windows 9x profile: every in-use file is hard-locked, and GAC installs wait for the reboot.
+@Suite(.serialized) struct InstallerWindows9xTests {
+    @Test func loadedImageCannotBeRenamedOn9xButCanOnNT() throws {
+        for profile in [MachineProfile.nt, .win9x] {
+            let machine = try InstallerMachine(profile: profile)
+            let app = try HoldingProcess.image(machine, mscoree)
+            defer { app.release() }
+            #expect(machine.root.hardLocksInUseFiles == (profile == .win9x))
+            do {
+                let aside = try machine.root.renameAside(mscoree)
+                #expect(profile == .nt)
+                try machine.root.moveFile(aside, to: mscoree)
+            } catch {
+                #expect(profile == .win9x)
+                #expect(error.code == 32)
+            }
+        }
+    }
+
+    @Test func inUseFileIsHardLockedOn9x() throws {
+        let machine = try InstallerMachine(profile: .win9x)
+        let before = try machine.snapshot()
+        let app = try HoldingProcess.image(machine, mscorwks)
+        defer { app.release() }
+        let host = RecordingHost()
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .exit), host: host)
+        #expect(outcome.exitCode == 1602)
+        #expect(host.results("rename_aside", file: mscorwks) == ["ERROR_SHARING_VIOLATION (32)"])
+        var after = try machine.snapshot()
+        after[Patch.packagePath(id: "KB886903").description] = nil
+        #expect(after == before)
+    }
+
+    @Test func ignoreOn9xQueuesInWininit() throws {
+        let machine = try InstallerMachine(profile: .win9x)
+        let app = try HoldingProcess.image(machine, mscorwks)
+        defer { app.release() }
+        let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .ignore))
+        #expect(outcome.exitCode == 3010)
+        #expect(outcome.rebootCauses == [RebootCause(file: mscorwks, lock: .hard)])
+        let ini = String(decoding: try machine.bytes(WininitPendingRenames.path), as: UTF8.self)
+        #expect(ini.contains("\(mscorwks)=\(framework.appending("mscorwks.dll.~tmp1"))"))
+    }
+
+    @Test func gacInstallsWaitForTheRebootOn9x() throws {
+        let machine = try InstallerMachine(profile: .win9x)
+        let outcome = try install(try loadPatch("netfx11-sp1.yaml"), on: machine)
+        // No file was in use, yet the GAC install needs the reboot.
+        #expect(outcome.exitCode == 3010)
+        #expect(outcome.rebootCauses.isEmpty)
+        #expect(!machine.root.exists(PatchKeys.gacPath(for: systemWeb)))
+        let command = try machine.registry().value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
+        #expect(command == .string(
+            "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
+    }
+
+    @Test func rollbackOn9xTakesItsWininitLineBack() throws {
+        let machine = try InstallerMachine(profile: .win9x)
+        let oldBytes = try machine.bytes(aspnetIsapi)
+        try machine.root.writeFile(winPath("C:\\Program Files"), Array("not a directory".utf8))
+        let app = try HoldingProcess.image(machine, aspnetIsapi)  // hard-locked on 9x
+        defer { app.release() }
+        let patch = Patch(
+            id: "Broken9x", era: .runonce, product: "Test",
+            files: [
+                PatchFile(path: aspnetIsapi, version: FileVersion("1.1.4322.2037")!, size: 70000),
+                PatchFile(path: winPath("C:\\Program Files\\App\\app.dll"), version: FileVersion("1.0.0.0")!, size: 4096, adds: true),
+            ])
+        let host = RecordingHost()
+        let outcome = try install(patch, on: machine, InstallerOptions(filesInUse: .ignore), host: host)
+        #expect(outcome.exitCode == 1603)
+        #expect(host.results("queue_rename") == ["ok"])
+        #expect(host.events.contains { $0.op == "rollback" && $0.args.contains { $0.value == "dequeue" } && $0.result == "ok" })
+        #expect(try machine.pending().isEmpty)
+        #expect(try machine.bytes(aspnetIsapi) == oldBytes)
+        #expect(!machine.root.exists(framework.appending("aspnet_isapi.dll.~tmp1")))
+    }
+}
