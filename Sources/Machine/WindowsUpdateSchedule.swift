@@ -76,6 +76,11 @@ public enum WindowsUpdateSchedule {
     }
 
     /// `delayNs` plus the jitter for `seed` (saturating).
+    /// How often Automatic Updates tries an install that found another one running (1618).
+    public static let maxAttempts = 600
+    /// How long it waits before trying again.
+    public static let retryIntervalNs: UInt64 = 50_000_000
+
     public static func startDelay(delayNs: UInt64, jitterNs: UInt64, seed: UInt64) -> UInt64 {
         let (sum, overflow) = delayNs.addingReportingOverflow(jitter(jitterNs, seed: seed))
         return overflow ? .max : sum

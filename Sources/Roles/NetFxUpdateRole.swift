@@ -86,11 +86,11 @@ public enum NetFxUpdateRole {
             var gacFailed = false
             for path in command.gacFiles where installInGAC(path) != nil { gacFailed = true }
             var code: Int32 = gacFailed ? 1 : 0
-            let assemblies = NgenPlan.withDependents(command.assemblies, catalog: catalog)
-            if !assemblies.isEmpty {
-                let outcome = runNgen(label: "ngen", assemblies)
-                switch outcome {
-                case .exited(let ngenCode): if ngenCode != 0 || code == 0 { code = ngenCode }
+            // NetFxUpdate ran ngen.exe once per assembly: each run loads the runtime engine anew.
+            for assembly in NgenPlan.withDependents(command.assemblies, catalog: catalog) {
+                switch runNgen(label: "ngen-\(assembly)", [assembly]) {
+                case .exited(0): break
+                case .exited(let ngenCode): if code == 0 { code = ngenCode }
                 case .failed: code = 1
                 }
             }
@@ -177,15 +177,16 @@ public enum NetFxUpdateRole {
             switch item {
             case .ngen(let assembly):
                 // The assembly and what depends on it, less what this pass already rebuilt.
-                let assemblies = NgenPlan.withDependents([assembly], catalog: catalog).filter { !built.contains($0) }
-                guard !assemblies.isEmpty else { return "ok" }
-                switch runNgen(label: "ngen\(children)", assemblies) {
-                case .exited(0):
-                    built.formUnion(assemblies)
-                    return "ok"
-                case .exited(let code): return "ngen exited \(code)"
-                case .failed(let why): return "ngen did not run: \(why)"
+                // One ngen.exe run per assembly, as NetFxUpdate did.
+                var failures: [String] = []
+                for name in NgenPlan.withDependents([assembly], catalog: catalog) where !built.contains(name) {
+                    switch runNgen(label: "ngen-\(name)", [name]) {
+                    case .exited(0): built.insert(name)
+                    case .exited(let code): failures.append("ngen \(name) exited \(code)")
+                    case .failed(let why): failures.append("ngen \(name) did not run: \(why)")
+                    }
                 }
+                return failures.isEmpty ? "ok" : failures.joined(separator: "; ")
             case .gac(let path):
                 let command = NetFxUpdateKeys.runOnceCommand(ngen: [], gac: [path])
                 let outcome = session.runChild(

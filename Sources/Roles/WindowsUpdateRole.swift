@@ -15,8 +15,10 @@ import Wire
 ///   `ignore`: a quiet install queues the replacement for the reboot); `retry_limit`, `era` —
 ///   passed on to the installer when given.
 ///
-/// Events: `sleep` (`delay_ns`, `jitter_ns`, `seed`, `duration_ns`); `hotfix` (`patch`, `code`)
-/// with `ok` once the installer ran, or why it could not run.
+/// Events: `sleep` (`delay_ns`, `jitter_ns`, `seed`, `duration_ns`); `hotfix` (`patch`, `attempt`,
+/// `code`) with `ok` once the installer ran, or why it could not run; when the installer found
+/// another installation running (1618) it sleeps and tries again (at most
+/// `WindowsUpdateSchedule.maxAttempts` times); `emit done` at the end.
 ///
 /// Exit code: the installer's; 1 when it could not run; 87 (ERROR_INVALID_PARAMETER) for bad
 /// parameters.
@@ -57,20 +59,30 @@ public enum WindowsUpdateRole {
         for name in ["retry_limit", "era"] {
             if let value = session.parameter(name) { parameters.append(Argument(name, value)) }
         }
+        // Automatic Updates tries again later when another installation holds Windows Installer
+        // (ERROR_INSTALL_ALREADY_RUNNING, 1618).
         var code: Int32 = 1
-        var args = [Argument("patch", patch)]
-        let start = MonotonicClock.now()
-        let result: String
-        switch session.runChild("hotfix", role: "installer", parameters: parameters) {
-        case .exited(let exit):
-            code = exit
-            args.append(Argument("code", String(exit)))
-            result = "ok"
-        case .failed(let why):
-            session.log("windowsupdate: the hotfix install did not run: \(why)")
-            result = "did not run: \(why)"
+        for attempt in 1...WindowsUpdateSchedule.maxAttempts {
+            var args = [Argument("patch", patch), Argument("attempt", String(attempt))]
+            let start = MonotonicClock.now()
+            let result: String
+            switch session.runChild("hotfix\(attempt == 1 ? "" : String(attempt))", role: "installer", parameters: parameters) {
+            case .exited(let exit):
+                code = exit
+                args.append(Argument("code", String(exit)))
+                result = "ok"
+            case .failed(let why):
+                session.log("windowsupdate: the hotfix install did not run: \(why)")
+                result = "did not run: \(why)"
+            }
+            session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "hotfix", args: args, result: result))
+            guard code == InstallerExit.alreadyRunning, attempt < WindowsUpdateSchedule.maxAttempts else { break }
+            session.perform("sleep", [Argument("duration_ns", String(WindowsUpdateSchedule.retryIntervalNs)), Argument("reason", "another installation is running")]) {
+                session.sleep(nanoseconds: WindowsUpdateSchedule.retryIntervalNs)
+                return "ok"
+            }
         }
-        session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "hotfix", args: args, result: result))
+        session.emit("done")
         return code
     }
 }
