@@ -233,7 +233,7 @@ public final class InstallerTransaction {
         }
         let rebootNeeded = !causes.isEmpty || !deferredGac.isEmpty
         let catalog = try MachineCatalogKeys.read(from: Registry(machineDirectory: root.path))
-        let assemblies = catalog.nativeImagesToRegenerate(after: patch.ngen)
+        let assemblies = catalog.nativeImagesToRegenerate(after: patch.ngen, changedFiles: targets.map(\.path))
         let era = options.era ?? patch.era
         var plan = NativeImagePlan.none
         if rebootNeeded {
@@ -263,30 +263,10 @@ public final class InstallerTransaction {
         if let parent = target.parent, !root.isDirectory(parent) {
             try step("create_directory", [("path", parent.description)]) { () throws(Win32Error) in try root.createDirectories(parent) }
         }
-        // The new payload, written exclusively beside the target.
         let bytes = file.bytes
-        var temporary: WindowsPath?
-        for n in 1...1000 {
-            let candidate = target.parent!.appending("\(name).~tmp\(n)")
-            let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
-                do throws(Win32Error) {
-                    try root.createFile(candidate, contents: bytes, share: .none)
-                    return "ok"
-                } catch { return error.description }
-            }
-            if result == "ok" {
-                temporary = candidate
-                break
-            }
-            if !result.hasPrefix(Win32Error.fileExists.description) {
-                throw Stop(code: InstallerExit.failure, reason: "writing \(candidate): \(result)")
-            }
-        }
-        guard let temporary else { throw Stop(code: InstallerExit.failure, reason: "no free temporary name beside \(target)") }
-        undo.append(.removeTemporary(temporary))
-
         let existed = root.exists(target)
         var backup: WindowsPath?
+        var temporary: WindowsPath?
         var waitedNs: UInt64 = 0
         while true {
             var inUse = false
@@ -307,8 +287,14 @@ public final class InstallerTransaction {
                 }
             }
             if !inUse {
-                let error = attempt("replace", [("file", targetText), ("from", temporary.description)]) { () throws(Win32Error) in
-                    try root.moveFile(temporary, to: target, flags: [.replaceExisting])
+                // Not in use: Windows Installer writes the new file in place, holding it exclusively
+                // (share none) while it writes, so a process loading it meanwhile gets a sharing
+                // violation. A loaded image or another handle makes the open fail: in use.
+                let error = attempt("replace", [("file", targetText), ("size", String(bytes.count))]) { () throws(Win32Error) in
+                    let handle = try root.open(
+                        target, access: .write, share: .none, disposition: existed ? .truncateExisting : .createNew)
+                    defer { handle.close() }
+                    try handle.write(bytes)
                 }
                 guard let error else {
                     if let backup {
@@ -316,10 +302,20 @@ public final class InstallerTransaction {
                     } else {
                         undo.append(.removeAdded(target))
                     }
+                    // A retry that found the file free no longer needs the payload beside it.
+                    if let temporary {
+                        _ = attempt("delete", [("path", temporary.description)]) { () throws(Win32Error) in try root.removeFile(temporary) }
+                    }
                     return
                 }
                 guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "replacing \(target): \(error.message)") }
             }
+            // In use: the new payload is written exclusively beside the target first.
+            if temporary == nil {
+                temporary = try writeTemporary(bytes, beside: target)
+                undo.append(.removeTemporary(temporary!))
+            }
+            let temporary = temporary!
             // In use: try to move it out of the way (works only if every holder shares delete).
             var aside: WindowsPath?
             let asideError = attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
@@ -361,6 +357,25 @@ public final class InstallerTransaction {
                 return
             }
         }
+    }
+
+    /// Writes `bytes` exclusively to a free `<name>.~tmpN` beside `target` and returns its path.
+    private func writeTemporary(_ bytes: [UInt8], beside target: WindowsPath) throws -> WindowsPath {
+        let name = target.name ?? ""
+        for n in 1...1000 {
+            let candidate = target.parent!.appending("\(name).~tmp\(n)")
+            let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
+                do throws(Win32Error) {
+                    try root.createFile(candidate, contents: bytes, share: .none)
+                    return "ok"
+                } catch { return error.description }
+            }
+            if result == "ok" { return candidate }
+            if !result.hasPrefix(Win32Error.fileExists.description) {
+                throw Stop(code: InstallerExit.failure, reason: "writing \(candidate): \(result)")
+            }
+        }
+        throw Stop(code: InstallerExit.failure, reason: "no free temporary name beside \(target)")
     }
 
     /// The version in the header of the file at `path`, read through a shared handle; nil when it
@@ -525,7 +540,12 @@ extension AssemblyCatalog {
     /// every assembly with a native image that is one of them or references one of them directly
     /// or indirectly, in the order of `nativeImages.assemblies`; then the named assemblies the
     /// catalog knows that have no image yet.
-    public func nativeImagesToRegenerate(after changed: [String]) -> [String] {
+    public func nativeImagesToRegenerate(after changed: [String], changedFiles: [WindowsPath] = []) -> [String] {
+        // Every native image records the runtime engine's hash: servicing mscorwks.dll
+        // invalidates them all, so all are regenerated.
+        if let runtime = nativeImages.runtime, changedFiles.contains(runtime) {
+            return nativeImages.assemblies + changed.filter { !nativeImages.assemblies.contains($0) && assembly(named: $0) != nil }
+        }
         let names = Set(changed)
         let withImages = nativeImages.assemblies.filter { name in
             if names.contains(name) { return true }
