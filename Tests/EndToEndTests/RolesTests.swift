@@ -351,6 +351,12 @@ import WinFS
         #expect(RegE2E.read(m + "/drive_c/Windows/assembly/GAC/Lib/1.0.0.5/Lib.dll").hasPrefix("PATCHRIG-PE Lib.dll 1.0.0.5"))
         #expect(run.stdout.contains("ngen assembly=mscorlib -> ok"))
         #expect(worker("netfxupdate", ["machine=\(m)", "arg1=/q"]).status == 87)
+        // The same work given as rig parameters.
+        let viaParameters = worker("netfxupdate", ["machine=\(m)", "mode=runonce", "work=ngen System.Xml"])
+        #expect(viaParameters.status == 0, "\(viaParameters)")
+        #expect(viaParameters.stdout.contains("ngen assembly=System.Web -> ok"))
+        #expect(worker("netfxupdate", ["machine=\(m)", "mode=service", "work=ngen System"]).status == 87)
+        #expect(worker("netfxupdate", ["machine=\(m)", "mode=later"]).status == 87)
     }
 
     // MARK: windowsupdate
