@@ -9,7 +9,7 @@ public enum Role {
         "installer": ["patch", "files_in_use", "retry_limit", "era"],
         "setup": ["patch", "packages", "mode", "files_in_use", "retry_limit", "era"],
         "ngen": ["assemblies", "action", "install_mutex"],
-        "netfxupdate": ["command", "mode"],
+        "netfxupdate": ["mode", "work", "command"],
         "app": ["load", "hold", "until", "run_for"],
         "windowsupdate": ["patch", "delay", "jitter", "files_in_use", "retry_limit", "era"],
     ]

@@ -19,7 +19,9 @@ import Wire
 ///   service exists only while needed). Failed items stay for the next boot.
 ///
 /// Parameters: `machine`; `command` (the whole command line, as the boot gives it) or `arg1`,
-/// `arg2`... (its arguments); `mode=service` is the same as `/service`.
+/// `arg2`... (its arguments); `mode` — `runonce` (default) or `service` (the same as
+/// `/service`); `work` (RunOnce era only) — comma list of work items in the `Work` syntax
+/// (`ngen System.Web, gac C:\Lib.dll`), added to the command line's.
 ///
 /// Events: `gac` (`path`, `destination`); `takeover` (`name`, `command`, `work`); `work`
 /// (`item`) with `ok` or why it failed; `service` (`name`, `action` remove|keep, `reason` when kept).
@@ -43,10 +45,26 @@ public enum NetFxUpdateRole {
                 index += 1
             }
         }
-        if session.parameter("mode") == "service" { arguments.append("/service") }
-        let command: NetFxUpdateCommand
-        do { command = try NetFxUpdateCommand(arguments: arguments) } catch {
+        switch session.parameter("mode") {
+        case nil, "runonce": break
+        case "service": arguments.append("/service")
+        case let other?:
+            session.log("netfxupdate: mode='\(other)': use runonce or service")
+            return 87
+        }
+        var command: NetFxUpdateCommand
+        do {
+            command = try NetFxUpdateCommand(arguments: arguments)
+            for text in NgenRole.list(session.parameter("work")) {
+                let item = try NetFxUpdateWorkItem(parsing: text)
+                if !command.work.contains(item) { command.work.append(item) }
+            }
+        } catch {
             session.log("netfxupdate: \(error)")
+            return 87
+        }
+        if command.service && session.parameter("work") != nil {
+            session.log("netfxupdate: the service reads its work from the registry; work= is for mode=runonce")
             return 87
         }
         if !command.ignored.isEmpty {

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
+import Machine
+import RigModel
 import Testing
+import WinFS
 
 /// The servicing roles (`app`, `ngen`, `netfxupdate`, `windowsupdate`) run as real `rig-worker`
 /// processes, standalone or started by `rig machine boot`, on machines made from
@@ -348,6 +351,12 @@ import Testing
         #expect(RegE2E.read(m + "/drive_c/Windows/assembly/GAC/Lib/1.0.0.5/Lib.dll").hasPrefix("PATCHRIG-PE Lib.dll 1.0.0.5"))
         #expect(run.stdout.contains("ngen assembly=mscorlib -> ok"))
         #expect(worker("netfxupdate", ["machine=\(m)", "arg1=/q"]).status == 87)
+        // The same work given as rig parameters.
+        let viaParameters = worker("netfxupdate", ["machine=\(m)", "mode=runonce", "work=ngen System.Xml"])
+        #expect(viaParameters.status == 0, "\(viaParameters)")
+        #expect(viaParameters.stdout.contains("ngen assembly=System.Web -> ok"))
+        #expect(worker("netfxupdate", ["machine=\(m)", "mode=service", "work=ngen System"]).status == 87)
+        #expect(worker("netfxupdate", ["machine=\(m)", "mode=later"]).status == 87)
     }
 
     // MARK: windowsupdate
@@ -376,5 +385,16 @@ import Testing
         let hotfix = try #require(first.stdout.split(separator: "\n").first { $0.contains(" hotfix patch=\(patch)") }, "\(first)")
         #expect(hotfix.contains("code=\(first.status) -> ok"), "\(first)")
         #expect(worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=soon"]).status == 87)
+    }
+
+    @Test func windowsUpdateInstallsAStagedHotfixThroughTheInstaller() throws {
+        let m = makeMachine()
+        try PatchPackage.stage(try PatchLoader.load(file: Paths.root + "/Rigs/patches/kb886903.yaml"), root: try MachineRoot(path: m))
+        let patch = "C:\\Windows\\Installer\\KB886903.msp"
+        let run = worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=5ms", "jitter=5ms", "seed=1"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("hotfix patch=\(patch) code=0 -> ok"), "\(run)")
+        #expect(run.stdout.contains("emit event=installed -> ok"), "\(run)")
+        #expect(RegE2E.read(m + "/" + Self.frameworkHost + "/mscorwks.dll").hasPrefix("PATCHRIG-PE mscorwks.dll 1.1.4322.2037"))
     }
 }
