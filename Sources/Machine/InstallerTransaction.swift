@@ -266,7 +266,6 @@ public final class InstallerTransaction {
         let bytes = file.bytes
         let existed = root.exists(target)
         var backup: WindowsPath?
-        var temporary: WindowsPath?
         var waitedNs: UInt64 = 0
         while true {
             var inUse = false
@@ -287,35 +286,18 @@ public final class InstallerTransaction {
                 }
             }
             if !inUse {
-                // Not in use: Windows Installer writes the new file in place, holding it exclusively
-                // (share none) while it writes, so a process loading it meanwhile gets a sharing
-                // violation. A loaded image or another handle makes the open fail: in use.
-                let error = attempt("replace", [("file", targetText), ("size", String(bytes.count))]) { () throws(Win32Error) in
-                    let handle = try root.open(
-                        target, access: .write, share: .none, disposition: existed ? .truncateExisting : .createNew)
-                    defer { handle.close() }
-                    try handle.write(bytes)
-                }
+                // Not in use: Windows Installer writes the new file in place (see `writeInPlace`).
+                let error = writeInPlace(bytes, to: target, replacing: existed)
                 guard let error else {
                     if let backup {
                         undo.append(.restoreBackup(backup: backup, target: target))
                     } else {
                         undo.append(.removeAdded(target))
                     }
-                    // A retry that found the file free no longer needs the payload beside it.
-                    if let temporary {
-                        _ = attempt("delete", [("path", temporary.description)]) { () throws(Win32Error) in try root.removeFile(temporary) }
-                    }
                     return
                 }
                 guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "replacing \(target): \(error.message)") }
             }
-            // In use: the new payload is written exclusively beside the target first.
-            if temporary == nil {
-                temporary = try writeTemporary(bytes, beside: target)
-                undo.append(.removeTemporary(temporary!))
-            }
-            let temporary = temporary!
             // In use: try to move it out of the way (works only if every holder shares delete).
             var aside: WindowsPath?
             let asideError = attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
@@ -323,14 +305,14 @@ public final class InstallerTransaction {
             }
             if let aside {
                 host.log("installer \(patch.id): \(target) is in use (soft lock): renamed aside to \(aside)")
-                if let error = attempt("replace", [("file", targetText), ("from", temporary.description)], { () throws(Win32Error) in
-                    try root.moveFile(temporary, to: target)
-                }) {
+                // The holders keep the old file under its new name; the new one is written at the
+                // freed path like any file.
+                if let error = writeInPlace(bytes, to: target, replacing: false) {
                     // Put the old file back before giving up.
                     _ = attempt("rollback", [("action", "restore"), ("file", targetText), ("from", aside.description)]) { () throws(Win32Error) in
-                        try root.moveFile(aside, to: target)
+                        try root.moveFile(aside, to: target, flags: [.replaceExisting])
                     }
-                    throw Stop(code: InstallerExit.failure, reason: "moving the new \(name) into place: \(error.message)")
+                    throw Stop(code: InstallerExit.failure, reason: "writing the new \(name) in place: \(error.message)")
                 }
                 undo.append(.restoreAside(aside: aside, target: target))
                 try queue(PendingRename(source: aside, destination: nil, replaceExisting: false))
@@ -352,11 +334,35 @@ public final class InstallerTransaction {
             case .retry, .exit:
                 throw Stop(code: InstallerExit.userExit, reason: "\(target) is in use (hard lock) and the answer was \(options.filesInUse.rawValue)")
             case .ignore:
+                // Hard-locked: the new payload is written beside the target and queued to replace
+                // it at the next boot.
+                let temporary = try writeTemporary(bytes, beside: target)
+                undo.append(.removeTemporary(temporary))
                 try queue(PendingRename(source: temporary, destination: target, replaceExisting: true))
                 requireReboot(target, .hard)
                 return
             }
         }
+    }
+
+    /// Writes `bytes` at `target` as Windows Installer writes a file: the file held exclusively
+    /// (share none) while it is written and then verified (the patch engine checks the hash of the
+    /// file it produced), so a process loading it meanwhile gets a sharing violation. A loaded
+    /// image or another handle makes the open fail: the file is in use. Returns the error.
+    private func writeInPlace(_ bytes: [UInt8], to target: WindowsPath, replacing: Bool) -> Win32Error? {
+        var corrupt = false
+        let error = attempt("replace", [("file", target.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
+            let handle = try root.open(
+                target, access: [.read, .write], share: .none, disposition: replacing ? .truncateExisting : .createNew)
+            defer { handle.close() }
+            try handle.write(bytes)
+            try handle.seek(to: 0)
+            corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
+        }
+        if error == nil && corrupt {
+            return Win32Error(1603, operation: "verify", path: target.description, reason: "the written file does not match")
+        }
+        return error
     }
 
     /// Writes `bytes` exclusively to a free `<name>.~tmpN` beside `target` and returns its path.
@@ -453,7 +459,8 @@ public final class InstallerTransaction {
                     if !patch.description.isEmpty { try registry.setValue(key, "Description", .string(patch.description)) }
                     try registry.setValue(key, "Files", .multiString(patch.files.map { "\($0.path) \($0.version)" }))
                     if case .afterReboot(let era, let assemblies, let gac) = plan {
-                        try NetFxUpdateSchedule.write(id: patch.id, era: era, assemblies: assemblies, gac: gac, registry: registry)
+                        try NetFxUpdateSchedule.write(
+                            id: patch.id, era: era, assemblies: assemblies, gac: gac, lock: patch.ngenLock, registry: registry)
                     }
                 }
                 return "ok"
@@ -504,10 +511,11 @@ public final class InstallerTransaction {
 /// Writing post-reboot work in the two NetFxUpdate eras (the `netfxupdate` role reads it).
 public enum NetFxUpdateSchedule {
     /// The RunOnce command line: `...\netfxupdate.exe /ngen:A,B` plus ` /gac:C:\x.dll,...`.
-    public static func runOnceCommand(assemblies: [String], gac: [WindowsPath]) -> String {
+    public static func runOnceCommand(assemblies: [String], gac: [WindowsPath], lock: Bool = false) -> String {
         var line = PatchKeys.netFxUpdateProgram
         if !assemblies.isEmpty { line += " /ngen:" + assemblies.joined(separator: ",") }
         if !gac.isEmpty { line += " /gac:" + gac.map(\.description).joined(separator: ",") }
+        if lock { line += " /lock" }
         return line
     }
 
@@ -521,10 +529,15 @@ public enum NetFxUpdateSchedule {
     public static let serviceCommand = PatchKeys.netFxUpdateProgram + " /service"
 
     /// Writes the work of patch `id` in `era` (inside the caller's registry transaction).
-    public static func write(id: String, era: PatchEra, assemblies: [String], gac: [WindowsPath], registry: Registry) throws {
+    /// `lock`: the pass holds the install mutex while it works (RunOnce era: `/lock`).
+    public static func write(
+        id: String, era: PatchEra, assemblies: [String], gac: [WindowsPath], lock: Bool = false, registry: Registry
+    ) throws {
         switch era {
         case .runonce:
-            try registry.setValue(PatchKeys.runOnce, PatchKeys.runOnceName(id: id), .string(runOnceCommand(assemblies: assemblies, gac: gac)))
+            try registry.setValue(
+                PatchKeys.runOnce, PatchKeys.runOnceName(id: id),
+                .string(runOnceCommand(assemblies: assemblies, gac: gac, lock: lock)))
         case .service:
             let key = PatchKeys.netFxUpdateService
             try registry.setValue(key, "ImagePath", .string(serviceCommand))

@@ -98,6 +98,9 @@ public enum NetFxUpdateWorkItem: Sendable, Hashable, CustomStringConvertible {
 public struct NetFxUpdateCommand: Sendable, Equatable {
     /// `/service` was given.
     public var service: Bool
+    /// `/lock`: hold the install mutex (`_MSIExecute`) for the whole pass, so no installation
+    /// overlaps it.
+    public var lock: Bool = false
     /// The work, in command-line order: ngen items, then GAC items as they appear.
     public var work: [NetFxUpdateWorkItem]
     /// Arguments that were not understood.
@@ -121,6 +124,8 @@ public struct NetFxUpdateCommand: Sendable, Equatable {
             switch name {
             case "service":
                 service = true
+            case "lock":
+                lock = true
             case "ngen":
                 guard !list.isEmpty else { throw NetFxUpdateError("'\(argument)': no assembly after /ngen:") }
                 for assembly in list where !work.contains(.ngen(assembly)) { work.append(.ngen(assembly)) }

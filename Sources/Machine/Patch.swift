@@ -25,6 +25,10 @@ public struct Patch: Sendable, Equatable {
     public var gac: [WindowsPath]
     /// Registry values set when the patch is installed (besides its record under `recordKey`).
     public var registry: [RegistryValueDefinition]
+    /// The post-reboot native-image pass it schedules holds the install mutex (`_MSIExecute`)
+    /// while it works, so no installation can overlap it (`ngen_lock: true`; `/lock` on the
+    /// NetFxUpdate command line) — the fix for the race of seed 000.
+    public var ngenLock: Bool = false
 
     public init(
         id: String, description: String = "", era: PatchEra = .runonce, product: String = "",

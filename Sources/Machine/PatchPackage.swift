@@ -36,6 +36,7 @@ public enum PatchPackage {
         lines.append(["id", patch.id])
         if !patch.description.isEmpty { lines.append(["description", clean(patch.description)]) }
         lines.append(["era", patch.era.rawValue])
+        if patch.ngenLock { lines.append(["ngen_lock"]) }
         if !patch.product.isEmpty { lines.append(["product", patch.product]) }
         for file in patch.files {
             lines.append(["file", file.adds ? "add" : "replace", file.version.description, String(file.size), file.path.description])
@@ -121,6 +122,8 @@ public enum PatchPackage {
                 }
                 patch.era = era
                 sawEra = true
+            case "ngen_lock":
+                patch.ngenLock = true
             case "product":
                 try need(2)
                 patch.product = fields[1]

@@ -75,12 +75,12 @@ public enum WindowsUpdateSchedule {
         return generator.upTo(jitterNs)
     }
 
-    /// `delayNs` plus the jitter for `seed` (saturating).
     /// How often Automatic Updates tries an install that found another one running (1618).
     public static let maxAttempts = 600
     /// How long it waits before trying again.
     public static let retryIntervalNs: UInt64 = 50_000_000
 
+    /// `delayNs` plus the jitter for `seed` (saturating).
     public static func startDelay(delayNs: UInt64, jitterNs: UInt64, seed: UInt64) -> UInt64 {
         let (sum, overflow) = delayNs.addingReportingOverflow(jitter(jitterNs, seed: seed))
         return overflow ? .max : sum

@@ -23,7 +23,7 @@ import Yams
 /// Every problem is reported with `file:line:column`, all of them in one `RigErrors`.
 public enum PatchLoader {
     /// The keys of a patch file's top level.
-    public static let topKeys = ["patch", "description", "era", "product", "files", "ngen", "gac", "registry"]
+    public static let topKeys = ["patch", "description", "era", "ngen_lock", "product", "files", "ngen", "gac", "registry"]
 
     /// Reads and decodes the patch file at `path`.
     public static func load(file path: String) throws(RigErrors) -> Patch {
@@ -123,6 +123,7 @@ private final class PatchDecoder {
                 reader.error(reader.unknownMessage("era", text, known: PatchEra.allCases.map(\.rawValue)), at: node)
             }
         }
+        if let node = top["ngen_lock"], let lock = reader.bool(node, what: "ngen_lock") { patch.ngenLock = lock }
         if let node = top["product"], let text = reader.string(node, what: "the product") {
             let parts = text.split(separator: "\\", omittingEmptySubsequences: false)
             if parts.contains(where: { $0.isEmpty || $0.contains("\t") }) {

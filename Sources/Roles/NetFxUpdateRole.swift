@@ -101,6 +101,25 @@ public enum NetFxUpdateRole {
         // MARK: RunOnce era
 
         func runOnce(_ command: NetFxUpdateCommand) -> Int32 {
+            var mutex: NamedMutex?
+            if command.lock {
+                // The fixed design: no installation may run while this pass works.
+                do { mutex = try NamedMutex(NamedMutex.installer, machine: root) } catch {
+                    session.log("netfxupdate: the install mutex: \(error)")
+                    return 1
+                }
+                session.perform("mutex", [Argument("name", NamedMutex.installer), Argument("action", "acquire")]) {
+                    mutex!.acquire(timeoutNs: .max) { session.sleep(nanoseconds: $0) } ? "ok" : "timed out"
+                }
+            }
+            defer {
+                if let mutex {
+                    session.perform("mutex", [Argument("name", NamedMutex.installer), Argument("action", "release")]) {
+                        mutex.release()
+                        return "ok"
+                    }
+                }
+            }
             var gacFailed = false
             for path in command.gacFiles where installInGAC(path) != nil { gacFailed = true }
             var code: Int32 = gacFailed ? 1 : 0

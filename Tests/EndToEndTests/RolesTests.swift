@@ -393,7 +393,7 @@ import WinFS
         let patch = "C:\\Windows\\Installer\\KB886903.msp"
         let run = worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=5ms", "jitter=5ms", "seed=1"])
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdout.contains("hotfix patch=\(patch) code=0 -> ok"), "\(run)")
+        #expect(run.stdout.contains("hotfix patch=\(patch) attempt=1 code=0 -> ok"), "\(run)")
         #expect(run.stdout.contains("emit event=installed -> ok"), "\(run)")
         #expect(RegE2E.read(m + "/" + Self.frameworkHost + "/mscorwks.dll").hasPrefix("PATCHRIG-PE mscorwks.dll 1.1.4322.2037"))
     }

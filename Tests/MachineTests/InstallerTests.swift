@@ -69,12 +69,12 @@ import WinFS
 
     @Test func hardLockWithExitRollsEverythingBack() throws {
         let machine = try InstallerMachine()
-        let patch = try loadPatch("kb886903.yaml")  // System.Web, aspnet_isapi, mscorwks in that order
+        let patch = try loadPatch("kb886903.yaml")  // mscorwks, System.Web, aspnet_isapi in that order
         let before = try machine.snapshot()
         let pendingBefore = try machine.pending()
-        // aspnet_isapi soft-locked (renamed aside, queued), then mscorwks hard-locked.
-        let app = try HoldingProcess.image(machine, aspnetIsapi)
-        let editor = try HoldingProcess.editor(machine, mscorwks)
+        // mscorwks soft-locked (renamed aside, queued), then aspnet_isapi hard-locked.
+        let app = try HoldingProcess.image(machine, mscorwks)
+        let editor = try HoldingProcess.editor(machine, aspnetIsapi)
         defer {
             app.release()
             editor.release()
@@ -82,8 +82,8 @@ import WinFS
         let host = RecordingHost()
         let outcome = try install(patch, on: machine, InstallerOptions(filesInUse: .exit), host: host)
         #expect(outcome.exitCode == 1602)
-        #expect(host.results("rename_aside", file: aspnetIsapi) == ["ok"])
-        #expect(host.results("rename_aside", file: mscorwks) == ["ERROR_SHARING_VIOLATION (32)"])
+        #expect(host.results("rename_aside", file: mscorwks) == ["ok"])
+        #expect(host.results("rename_aside", file: aspnetIsapi) == ["ERROR_SHARING_VIOLATION (32)"])
         #expect(host.results("rollback").allSatisfy { $0 == "ok" })
         #expect(host.events.contains { $0.op == "rollback" && $0.args.contains { $0.value == "dequeue" } })
         // Every old file byte for byte, nothing else on the disk but the staged package.

@@ -56,7 +56,7 @@ import WinFS
         let sp1 = try loadPatch("netfx11-sp1.yaml")
         #expect(sp1.id == "NDP1.1sp1-KB867460")
         #expect(sp1.files.map(\.version).allSatisfy { $0 == FileVersion("1.1.4322.2032") })
-        #expect(try loadPatch("kb886903.yaml").files.map(\.path.name) == ["System.Web.dll", "aspnet_isapi.dll", "mscorwks.dll"])
+        #expect(try loadPatch("kb886903.yaml").files.map(\.path.name) == ["mscorwks.dll", "System.Web.dll", "aspnet_isapi.dll"])
         #expect(try loadPatch("netfx20-mscoree.yaml").file(at: mscoree)?.version == FileVersion("2.0.50727.42"))
     }
 
