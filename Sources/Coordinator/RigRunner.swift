@@ -1,4 +1,5 @@
 import LibUV
+import Machine
 import Report
 import RigModel
 import Wire
@@ -85,7 +86,7 @@ public final class RigRunner {
         loop = try EventLoop()
         // Jitter is drawn up front, actors then steps in file order, so it depends on the seed
         // alone and not on the order in which real timing makes start conditions come true.
-        var random = SeededRandom(seed: options.seed)
+        var random = SplitMix64(seed: options.seed)
         for (i, actor) in rig.actors.enumerated() {
             actors.append(ActorState(actor: actor, index: i, jitterNs: random.upTo(actor.start.jitter.nanoseconds)))
         }
@@ -169,7 +170,7 @@ public final class RigRunner {
     /// The parameters every worker of a machine rig gets besides its own.
     private func machineParameters(for state: ActorState) -> [Argument] {
         guard let machine = options.machineDirectory else { return [] }
-        var random = SeededRandom(seed: options.seed ^ (UInt64(state.index + 1) &* 0x9E37_79B9_7F4A_7C15))
+        var random = SplitMix64(seed: options.seed ^ (UInt64(state.index + 1) &* 0x9E37_79B9_7F4A_7C15))
         return [Argument("machine", machine), Argument("seed", String(random.next()))]
     }
 

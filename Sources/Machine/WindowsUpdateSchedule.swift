@@ -1,6 +1,5 @@
-/// SplitMix64: a small generator whose whole sequence follows from its seed, so the seed a run
-/// gives a worker replays the same jitter. (The coordinator has the same generator; workers
-/// cannot import the coordinator, so the few lines live here too.)
+/// SplitMix64: a small generator whose whole sequence follows from its seed, so a seed given to
+/// `rig run --seed` replays the same start jitter (coordinator) and the same delays (workers).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
