@@ -93,20 +93,17 @@ public final class Registry {
     }
 
     private func write<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
-        try begin("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try end()
-            return result
-        } catch {
-            rollback()
-            throw error
-        }
+        try inTransaction("BEGIN IMMEDIATE", body)
     }
 
     /// A consistent snapshot for several reads.
     private func read<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
-        try begin("BEGIN")
+        try inTransaction("BEGIN", body)
+    }
+
+    /// Runs `body` between `statement` and the end of the transaction, rolled back if it throws.
+    private func inTransaction<T>(_ statement: String, _ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
+        try begin(statement)
         do {
             let result = try body()
             try end()

@@ -44,13 +44,7 @@ public enum MachineImageLoader {
 
     /// Reads and decodes the image file at `path`.
     public static func load(file path: String) throws(RigErrors) -> MachineImage {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RigErrors([RigError("cannot read the image file", at: SourcePosition(file: path, line: 1, column: 1))])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RigErrors([RigError("the image file is not UTF-8 text", at: SourcePosition(file: path, line: 1, column: 1))])
-        }
-        return try decode(text, file: path)
+        try decode(YAMLSupport.readText(file: path, what: "image file"), file: path)
     }
 
     /// Decodes image text; `file` is the name used in error positions (and the default image name).

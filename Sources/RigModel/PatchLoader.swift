@@ -32,13 +32,7 @@ public enum PatchLoader {
 
     /// Reads and decodes the patch file at `path`, keeping where each part was written.
     public static func loadDocument(file path: String) throws(RigErrors) -> PatchDocument {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RigErrors([RigError("cannot read the patch file", at: SourcePosition(file: path, line: 1, column: 1))])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RigErrors([RigError("the patch file is not UTF-8 text", at: SourcePosition(file: path, line: 1, column: 1))])
-        }
-        return try decodeDocument(text, file: path)
+        try decodeDocument(YAMLSupport.readText(file: path, what: "patch file"), file: path)
     }
 
     /// Decodes patch text; `file` is the name used in error positions.

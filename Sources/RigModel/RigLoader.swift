@@ -57,19 +57,7 @@ public enum RigLoader {
 
     /// Reads and validates the rig at `path`. Errors name `path` as given.
     public static func load(path: String) throws(RigErrors) -> Rig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason: String
-            if !FileManager.default.fileExists(atPath: path) {
-                reason = "no such file"
-            } else {
-                reason = "cannot be read as UTF-8 text"
-            }
-            throw RigErrors([RigError("cannot read the rig: \(reason)", at: SourcePosition(file: path, line: 1, column: 1))])
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: YAMLSupport.readText(file: path, what: "rig"), file: path)
     }
 
     /// Validates the rig written in `yaml`; `file` names it in errors and gives the default name.

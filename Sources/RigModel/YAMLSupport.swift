@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Small helpers for decoding YAML files (rigs, machine images) into typed models with
@@ -12,6 +13,19 @@ import Yams
 ///     }
 ///     if !reader.errors.isEmpty { throw RigErrors(reader.sortedErrors) }
 public enum YAMLSupport {
+    /// The text of the YAML file at `path` (a rig, an image, a patch: `what`), or an error at its
+    /// first line saying why it cannot be read.
+    public static func readText(file path: String, what: String) throws(RigErrors) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+            throw RigErrors([RigError("cannot read the \(what): \(reason)", at: SourcePosition(file: path, line: 1, column: 1))])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw RigErrors([RigError("the \(what) is not UTF-8 text", at: SourcePosition(file: path, line: 1, column: 1))])
+        }
+        return text
+    }
+
     /// Composes `text` into a node tree. Returns nil for an empty document (only comments or
     /// whitespace). Malformed YAML, several documents and duplicate keys become one `RigError` at
     /// the position the parser reported.
