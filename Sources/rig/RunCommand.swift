@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The rig file (YAML), e.g. Rigs/smoke.yaml.")
     var rig: String
 
-    @Option(help: "Seed for start jitter (default: the rig's `seed:`).")
+    @Option(help: "Seed for start jitter and the workers' seeded delays (default: the rig's `seed:`); a seed replays a run.")
     var seed: UInt64?
 
     @Option(help: "Write a Chrome Trace Event JSON file (opens in Perfetto).")
@@ -34,10 +34,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write JUnit XML, one test case per expectation.")
     var junit: String?
 
-    @Option(help: "Keep each worker's stdout and stderr in this directory (<actor>.stdout, .stderr).")
+    @Option(help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/).")
     var out: String?
 
-    @Flag(help: "Keep the run's working directory (worker logs) even when the run passes.")
+    @Flag(help: "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes.")
     var keep = false
 
     func run() throws {
