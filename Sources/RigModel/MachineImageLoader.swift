@@ -115,7 +115,7 @@ private final class ImageDecoder {
         }
         if let node = top["native_images"] { image.nativeImages = nativeImages(node, known: known, files: filePaths) }
         if let node = top["registry"], let list = reader.list(node, what: "registry") {
-            for item in list { image.registry += registryKey(item) }
+            for item in list { image.registry += reader.registryKey(item) }
         }
         if let node = top["services"], let list = reader.list(node, what: "services") {
             var seen: [String: Yams.Node] = [:]
@@ -222,57 +222,6 @@ private final class ImageDecoder {
             }
         }
         return set
-    }
-
-    func registryKey(_ node: Yams.Node) -> [RegistryValueDefinition] {
-        guard let map = reader.mapping(node, what: "a registry key", keys: ["key", "values"]),
-            let keyNode = reader.required("key", in: map, what: "a registry key"),
-            let text = reader.string(keyNode, what: "the key")
-        else { return [] }
-        let key: RegistryKeyPath
-        do { key = try RegistryKeyPath(text) } catch {
-            reader.error("\(error)", at: keyNode)
-            return []
-        }
-        guard let valuesNode = map["values"], !YAMLReader.isNull(valuesNode) else {
-            return [RegistryValueDefinition(key: key, name: "", data: nil)]
-        }
-        guard let values = reader.openMapping(valuesNode, what: "the values of \(key)") else { return [] }
-        if values.entries.isEmpty { return [RegistryValueDefinition(key: key, name: "", data: nil)] }
-        return values.entries.compactMap { entry in
-            let name = entry.key == "(Default)" ? "" : entry.key
-            guard let data = registryValue(entry.value, what: "value '\(entry.key)' of \(key)") else { return nil }
-            return RegistryValueDefinition(key: key, name: name, data: data)
-        }
-    }
-
-    func registryValue(_ node: Yams.Node, what: String) -> RegistryValue? {
-        if case .scalar = node {
-            return reader.string(node, what: what).map(RegistryValue.string)
-        }
-        guard let map = reader.mapping(node, what: what, keys: ["sz", "dword", "multi_sz"]) else { return nil }
-        guard map.entries.count == 1, let entry = map.entries.first else {
-            reader.error("\(what) must have exactly one of sz, dword, multi_sz", at: node)
-            return nil
-        }
-        switch entry.key {
-        case "sz":
-            return reader.string(entry.value, what: what).map(RegistryValue.string)
-        case "dword":
-            return reader.integer(entry.value, what: what, as: UInt32.self).map(RegistryValue.dword)
-        default:
-            guard let list = reader.list(entry.value, what: what) else { return nil }
-            var strings: [String] = []
-            for item in list {
-                // An empty string is meaningful in a REG_MULTI_SZ (PendingFileRenameOperations).
-                if case .scalar(let scalar) = item, scalar.string.isEmpty, scalar.style != .plain {
-                    strings.append("")
-                } else if let text = reader.string(item, what: "a string of \(what)") {
-                    strings.append(text)
-                }
-            }
-            return .multiString(strings)
-        }
     }
 
     func service(_ node: Yams.Node) -> ServiceDefinition? {

@@ -163,7 +163,7 @@ private final class PatchDecoder {
             }
         }
         if let node = top["registry"], let list = reader.list(node, what: "registry") {
-            for item in list { patch.registry += registryKey(item) }
+            for item in list { patch.registry += reader.registryKey(item) }
         }
         document.patch = patch
         return document
@@ -197,39 +197,4 @@ private final class PatchDecoder {
         return PatchFile(path: path, version: version, size: size, adds: adds)
     }
 
-    func registryKey(_ node: Yams.Node) -> [RegistryValueDefinition] {
-        guard let map = reader.mapping(node, what: "a registry key", keys: ["key", "values"]),
-            let keyNode = reader.required("key", in: map, what: "a registry key"),
-            let text = reader.string(keyNode, what: "the key")
-        else { return [] }
-        let key: RegistryKeyPath
-        do { key = try RegistryKeyPath(text) } catch {
-            reader.error("\(error)", at: keyNode)
-            return []
-        }
-        guard let valuesNode = map["values"], !YAMLReader.isNull(valuesNode),
-            let values = reader.openMapping(valuesNode, what: "the values of \(key)"), !values.entries.isEmpty
-        else { return [RegistryValueDefinition(key: key, name: "", data: nil)] }
-        return values.entries.compactMap { entry in
-            let name = entry.key == "(Default)" ? "" : entry.key
-            let what = "value '\(entry.key)' of \(key)"
-            if case .scalar = entry.value {
-                return reader.string(entry.value, what: what).map { RegistryValueDefinition(key: key, name: name, data: .string($0)) }
-            }
-            guard let typed = reader.mapping(entry.value, what: what, keys: ["sz", "dword", "multi_sz"]),
-                typed.entries.count == 1, let only = typed.entries.first
-            else {
-                reader.error("\(what) must have exactly one of sz, dword, multi_sz", at: entry.value)
-                return nil
-            }
-            switch only.key {
-            case "sz": return reader.string(only.value, what: what).map { RegistryValueDefinition(key: key, name: name, data: .string($0)) }
-            case "dword":
-                return reader.integer(only.value, what: what, as: UInt32.self).map { RegistryValueDefinition(key: key, name: name, data: .dword($0)) }
-            default:
-                guard let list = reader.list(only.value, what: what) else { return nil }
-                return RegistryValueDefinition(key: key, name: name, data: .multiString(list.compactMap { reader.string($0, what: "a string of \(what)") }))
-            }
-        }
-    }
 }

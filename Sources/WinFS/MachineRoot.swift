@@ -298,7 +298,7 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
 func writeAll(_ fd: Int32, _ bytes: [UInt8], path: WindowsPath) throws(Win32Error) {
     var offset = 0
     while offset < bytes.count {
-        let written = try checkedSize("WriteFile", path.description) {
+        let written = try checked("WriteFile", path.description) {
             bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
         }
         offset += written
@@ -310,7 +310,7 @@ func readAll(_ fd: Int32, path: WindowsPath) throws(Win32Error) -> [UInt8] {
     var result: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let count = try checkedSize("ReadFile", path.description) {
+        let count = try checked("ReadFile", path.description) {
             chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
         }
         if count == 0 { return result }

@@ -140,30 +140,14 @@ public struct Win32Error: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The one checked-call helper: runs `body` (a system call returning -1 and setting errno on
-/// failure) again on EINTR, and turns any other failure into a `Win32Error` naming the
-/// operation and the path. The context is only built on failure.
+/// failure; `Int32` or `Int`) again on EINTR, and turns any other failure into a `Win32Error`
+/// naming the operation and the path. The context is only built on failure.
 @inline(__always)
 @discardableResult
-func checked(
+func checked<Result: BinaryInteger>(
     _ operation: StaticString, _ path: @autoclosure () -> String? = nil,
-    _ body: () -> Int32
-) throws(Win32Error) -> Int32 {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let value = errno
-        if value == EINTR { continue }
-        throw Win32Error(errno: value, operation: "\(operation)", path: path())
-    }
-}
-
-/// `checked` for calls returning `Int` (read, write).
-@inline(__always)
-@discardableResult
-func checkedSize(
-    _ operation: StaticString, _ path: @autoclosure () -> String? = nil,
-    _ body: () -> Int
-) throws(Win32Error) -> Int {
+    _ body: () -> Result
+) throws(Win32Error) -> Result {
     while true {
         let result = body()
         if result >= 0 { return result }

@@ -51,7 +51,7 @@ public final class WinFile {
     public func read(upTo count: Int) throws(Win32Error) -> [UInt8] {
         let fd = try usable(.read, "ReadFile")
         var buffer = [UInt8](repeating: 0, count: max(count, 0))
-        let got = try checkedSize("ReadFile", path.description) {
+        let got = try checked("ReadFile", path.description) {
             buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
         }
         buffer.removeSubrange(got...)
@@ -74,7 +74,7 @@ public final class WinFile {
     public func seek(to offset: Int64) throws(Win32Error) {
         guard descriptor >= 0 else { throw Win32Error(6, operation: "SetFilePointer", path: path.description) }
         let fd = descriptor
-        _ = try checkedSize("SetFilePointer", path.description) { Int(lseek(fd, off_t(offset), SEEK_SET)) }
+        _ = try checked("SetFilePointer", path.description) { Int(lseek(fd, off_t(offset), SEEK_SET)) }
     }
 
     /// SetEndOfFile at `length` (needs write access).
