@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The registry of one simulated machine: `<machine>/registry.db`, a SQLite database shared by
 /// every process of the machine.
@@ -52,8 +55,20 @@ public final class Registry {
     }
 
     private func createSchema() throws(RegistryError) {
-        // journal_mode is persistent in the file and cannot change inside a transaction.
-        _ = try db.rows("PRAGMA journal_mode = WAL")
+        // journal_mode is persistent in the file and cannot change inside a transaction. Changing
+        // it takes the file exclusively and SQLite does not wait for that through the busy
+        // handler: when several processes open a new registry at once, the losers get
+        // SQLITE_BUSY here and try again (the winner has usually switched the file already).
+        var waitedMs: Int32 = 0
+        while true {
+            do {
+                _ = try db.rows("PRAGMA journal_mode = WAL")
+                break
+            } catch .sqlite(_, let code, _, _) where code & 0xff == 5 && waitedMs < Registry.busyTimeoutMilliseconds {
+                usleep(1000)
+                waitedMs += 1
+            }
+        }
         try write { () throws(RegistryError) in
             try db.execute(
                 """
