@@ -136,9 +136,11 @@ public struct MachineDirectory: Sendable {
                 if files.isDirectory(path) {
                     try walk(path)
                 } else {
-                    let bytes = try files.readFile(path)
-                    result.append(
-                        FileSummary(path: path, size: bytes.count, version: FileContent.stamp(of: bytes)?.version))
+                    // The version is in the header: the first bytes are enough (FileContent.firstLine
+                    // looks at 512), and the size comes from the inode.
+                    let header = try files.readFile(path, upTo: 512)
+                    let size = Int(try files.fileIdentity(path).size)
+                    result.append(FileSummary(path: path, size: size, version: FileContent.stamp(of: header)?.version))
                 }
             }
         }

@@ -214,29 +214,17 @@ public final class YAMLReader {
     /// (`unknown key 'timout' in the actor (did you mean 'timeout'?)`). Entries with bad keys are
     /// left out; the mapping is still returned so its other keys can be checked.
     public func mapping(_ node: Yams.Node, what: String, keys: [String]) -> YAMLMapping? {
-        guard case .mapping(let mapping) = node else {
-            error("\(what) must be a mapping, not \(Self.describe(node))", at: node)
-            return nil
-        }
-        var entries: [YAMLEntry] = []
-        for (keyNode, value) in mapping {
-            guard case .scalar(let scalar) = keyNode, !Self.isNull(keyNode) else {
-                error("a key in \(what) must be text, not \(Self.describe(keyNode))", at: keyNode)
-                continue
-            }
-            let key = scalar.string
-            if !keys.contains(key) {
-                error(unknownMessage("key", key, in: what, known: keys), at: keyNode)
-                continue
-            }
-            entries.append(YAMLEntry(key: key, keyNode: keyNode, value: value))
-        }
-        return YAMLMapping(node: node, entries: entries)
+        textKeyedMapping(node, what: what, allowed: keys)
     }
 
     /// A mapping whose keys are free (names chosen by the author, e.g. role parameters or the
     /// actors of `expect.exit`); each key must be text.
     public func openMapping(_ node: Yams.Node, what: String) -> YAMLMapping? {
+        textKeyedMapping(node, what: what, allowed: nil)
+    }
+
+    /// A mapping with text keys, each among `allowed` when it is given.
+    private func textKeyedMapping(_ node: Yams.Node, what: String, allowed: [String]?) -> YAMLMapping? {
         guard case .mapping(let mapping) = node else {
             error("\(what) must be a mapping, not \(Self.describe(node))", at: node)
             return nil
@@ -245,6 +233,10 @@ public final class YAMLReader {
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode, !Self.isNull(keyNode) else {
                 error("a key in \(what) must be text, not \(Self.describe(keyNode))", at: keyNode)
+                continue
+            }
+            if let allowed, !allowed.contains(scalar.string) {
+                error(unknownMessage("key", scalar.string, in: what, known: allowed), at: keyNode)
                 continue
             }
             entries.append(YAMLEntry(key: scalar.string, keyNode: keyNode, value: value))

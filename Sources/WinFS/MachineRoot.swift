@@ -207,9 +207,15 @@ public final class MachineRoot: Sendable {
 
     /// The whole content of the file at `path`.
     public func readFile(_ path: WindowsPath) throws(Win32Error) -> [UInt8] {
+        try readFile(path, upTo: .max)
+    }
+
+    /// The first `limit` bytes of the file at `path` (fewer if it is shorter): enough to read a
+    /// header without reading a whole file.
+    public func readFile(_ path: WindowsPath, upTo limit: Int) throws(Win32Error) -> [UInt8] {
         let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
         defer { close(fd) }
-        return try readAll(fd, path: path)
+        return try readAll(fd, path: path, limit: limit)
     }
 
     /// Whether `path` names something on the machine (a file or a directory). A path that would
@@ -306,14 +312,16 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8], path: WindowsPath) throws(Win32Erro
 }
 
 /// Reads from `fd` until end of file.
-func readAll(_ fd: Int32, path: WindowsPath) throws(Win32Error) -> [UInt8] {
+func readAll(_ fd: Int32, path: WindowsPath, limit: Int = .max) throws(Win32Error) -> [UInt8] {
     var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
+    var chunk = [UInt8](repeating: 0, count: min(65536, max(limit, 1)))
+    while result.count < limit {
+        let wanted = min(chunk.count, limit - result.count)
         let count = try checked("ReadFile", path.description) {
-            chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, wanted) }
         }
         if count == 0 { return result }
         result.append(contentsOf: chunk[0..<count])
     }
+    return result
 }
