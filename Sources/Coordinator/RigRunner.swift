@@ -286,9 +286,15 @@ public final class RigRunner {
             break
         case .startChild(let request):
             startChild(request, of: state)
-        case .task, .release, .unreachable, .stop, .ping, .childExited:
+        case .faultPoint(let point):
+            reachedFaultPoint(point, state)
+        case .task, .release, .unreachable, .stop, .ping, .childExited, .proceed:
             kill(state, because: "it broke the protocol: it sent \(message), which only the coordinator sends")
         }
+    }
+
+    func reachedFaultPoint(_ point: FaultPoint, _ state: ActorState) {
+        kill(state, because: "it stopped at fault point \(point), which no fault of the rig names")
     }
 
     func send(_ message: Message, to state: ActorState) {

@@ -17,6 +17,8 @@ final class PipeSession: WorkerSession {
     private var gotTask = false
     private var released: [String: String?] = [:]  // "actor.event" → nil when released, else reason
     private var children: [String: ChildOutcome] = [:]  // label → how it ended
+    private var operations = OperationCounter()
+    private var mayProceed = false
 
     init(role: String, fd: Int32, mainNs: UInt64) throws {
         self.role = role
@@ -55,7 +57,9 @@ final class PipeSession: WorkerSession {
                 try? pipe.send(.pong(n))
             case .childExited(let label, let pid, let code, let detail):
                 children[label] = pid == 0 || !detail.isEmpty ? .failed(detail) : .exited(code: code)
-            case .hello, .event, .await, .exit, .pong, .startChild:
+            case .proceed:
+                mayProceed = true
+            case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint:
                 log("control pipe: unexpected \(message) from the coordinator")
             }
         }
@@ -103,6 +107,18 @@ final class PipeSession: WorkerSession {
 
     func log(_ line: String) { writeLine(2, line) }
 
+    /// At the task's fault point, tells the coordinator and waits: it kills the process here, or
+    /// pauses it and then lets it go on.
+    func willPerform(_ op: String) {
+        guard let point = task.faultPoint, operations.count(op, against: point) else { return }
+        mayProceed = false
+        do { try pipe.send(.faultPoint(point)) } catch {
+            log("cannot report fault point \(point): \(error)")
+            return
+        }
+        while !mayProceed { pump() }
+    }
+
     /// Sends the exit report, lets the pipe drain, and exits.
     func finish(code: Int32, detail: String) -> Never {
         try? pipe.send(.exit(ExitReport(code: code, ns: MonotonicClock.now(), detail: detail)))
@@ -116,10 +132,19 @@ final class PipeSession: WorkerSession {
 final class StandaloneSession: WorkerSession {
     let role: String
     let task: Task
+    private var operations = OperationCounter()
 
-    init(role: String, parameters: [Argument]) {
+    init(role: String, parameters: [Argument], killAt: FaultPoint? = nil) {
         self.role = role
-        task = Task(actor: role, parameters: parameters)
+        task = Task(actor: role, parameters: parameters, faultPoint: killAt)
+    }
+
+    /// With no coordinator to inject the fault, the worker kills itself at its fault point
+    /// (`rig-worker ROLE --kill-at OP#N ...`): what it leaves behind is what a kill there leaves.
+    func willPerform(_ op: String) {
+        guard let point = task.faultPoint, operations.count(op, against: point) else { return }
+        writeLine(2, "rig-worker: killed at fault point \(point)")
+        raise(SIGKILL)
     }
 
     func record(_ event: Event) {

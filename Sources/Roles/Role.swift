@@ -22,6 +22,26 @@ public protocol WorkerSession: AnyObject {
     /// Starts a child process playing `role` with `parameters` and waits until it ends, keeping
     /// the loop alive. `label` names it among this process's children (`setup/msiexec`).
     func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome
+    /// Called just before each operation `perform` runs: where an injected fault stops the
+    /// worker (see `FaultPoint`). Sessions without faults do nothing.
+    func willPerform(_ op: String)
+}
+
+extension WorkerSession {
+    public func willPerform(_ op: String) {}
+}
+
+/// Counts a worker's operations to find the one a fault point names.
+struct OperationCounter {
+    private var counts: [String: UInt32] = [:]
+    private var total: UInt32 = 0
+
+    /// Counts `op` and says whether it is the operation `point` names.
+    mutating func count(_ op: String, against point: FaultPoint) -> Bool {
+        total += 1
+        counts[op, default: 0] += 1
+        return point.op == FaultPoint.anyOperation ? total == point.nth : op == point.op && counts[op] == point.nth
+    }
 }
 
 /// How a child process ended.
@@ -37,6 +57,7 @@ extension WorkerSession {
     /// `body` returns the result text (`ok`, `ERROR_SHARING_VIOLATION (32)`, ...).
     @discardableResult
     public func perform(_ op: String, _ args: [Argument] = [], _ body: () -> String) -> String {
+        willPerform(op)
         let start = MonotonicClock.now()
         let result = body()
         record(Event(startNs: start, endNs: MonotonicClock.now(), op: op, args: args, result: result))

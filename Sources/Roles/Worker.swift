@@ -8,10 +8,13 @@ import Glibc
 ///
 ///     rig-worker ROLE --ipc FD              spawned by the coordinator: speak the wire protocol on FD
 ///     rig-worker ROLE [NAME=VALUE ...]      standalone: the pairs are the role's parameters
+///     rig-worker ROLE --kill-at OP#N [NAME=VALUE ...]
+///                                           standalone, killed (SIGKILL) just before its Nth
+///                                           operation OP (`any#N`: its Nth operation)
 public enum Worker {
     public static let usage = """
         usage: rig-worker ROLE --ipc FD
-               rig-worker ROLE [NAME=VALUE ...]
+               rig-worker ROLE [--kill-at OP#N] [NAME=VALUE ...]
         roles: \(RoleTable.roles.keys.sorted().joined(separator: ", "))
         """
 
@@ -35,13 +38,22 @@ public enum Worker {
         }
 
         var parameters: [Argument] = []
-        for pair in args.dropFirst() {
+        var rest = args.dropFirst()
+        var killAt: FaultPoint?
+        if rest.first == "--kill-at" {
+            guard rest.count >= 2, let point = FaultPoint(rest[rest.startIndex + 1]) else {
+                usageError("--kill-at needs OP#N, e.g. replace#2 or any#5")
+            }
+            killAt = point
+            rest = rest.dropFirst(2)
+        }
+        for pair in rest {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
                 usageError("'\(pair)' is not NAME=VALUE")
             }
             parameters.append(Argument(String(pair[..<eq]), String(pair[pair.index(after: eq)...])))
         }
-        exit(role(StandaloneSession(role: roleName, parameters: parameters)))
+        exit(role(StandaloneSession(role: roleName, parameters: parameters, killAt: killAt)))
     }
 
     private static func usageError(_ message: String) -> Never {

@@ -1,6 +1,7 @@
 extension Message {
     private enum Tag: UInt8 {
         case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong, startChild, childExited
+        case faultPoint, proceed
     }
 
     /// The message's payload bytes (frame them with `Frame.encode`).
@@ -31,6 +32,11 @@ extension Message {
             w.u8(Tag.task.rawValue); w.string(t.actor); w.arguments(t.parameters)
             w.u32(UInt32(t.steps.count))
             for step in t.steps { w.string(step.op); w.arguments(step.args) }
+            if let point = t.faultPoint {
+                w.u8(1); w.string(point.op); w.u32(point.nth)
+            } else {
+                w.u8(0)
+            }
         case .event(let e):
             w.u8(Tag.event.rawValue); w.u64(e.startNs); w.u64(e.endNs); w.string(e.op)
             w.arguments(e.args); w.string(e.result)
@@ -52,6 +58,10 @@ extension Message {
             w.u8(Tag.startChild.rawValue); w.string(c.label); w.string(c.role); w.arguments(c.parameters)
         case .childExited(let label, let pid, let code, let detail):
             w.u8(Tag.childExited.rawValue); w.string(label); w.i32(pid); w.i32(code); w.string(detail)
+        case .faultPoint(let point):
+            w.u8(Tag.faultPoint.rawValue); w.string(point.op); w.u32(point.nth)
+        case .proceed:
+            w.u8(Tag.proceed.rawValue)
         }
     }
 
@@ -69,7 +79,13 @@ extension Message {
             let count = try r.count()
             var steps: [TaskStep] = []
             for _ in 0..<count { steps.append(TaskStep(op: try r.string(), args: try r.arguments())) }
-            self = .task(Task(actor: actor, parameters: parameters, steps: steps))
+            var faultPoint: FaultPoint?
+            switch try r.u8() {
+            case 0: break
+            case 1: faultPoint = FaultPoint(op: try r.string(), nth: try r.u32())
+            case let flag: throw .malformed("a fault point flag of \(flag)", offset: r.offset - 1)
+            }
+            self = .task(Task(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint))
         case .event:
             self = .event(
                 Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
@@ -92,6 +108,10 @@ extension Message {
             self = .startChild(ChildRequest(label: try r.string(), role: try r.string(), parameters: try r.arguments()))
         case .childExited:
             self = .childExited(label: try r.string(), pid: try r.i32(), code: try r.i32(), detail: try r.string())
+        case .faultPoint:
+            self = .faultPoint(FaultPoint(op: try r.string(), nth: try r.u32()))
+        case .proceed:
+            self = .proceed
         }
         guard r.atEnd else { throw .malformed("\(r.remaining) trailing bytes", offset: r.offset) }
     }

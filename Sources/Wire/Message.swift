@@ -14,6 +14,10 @@
 ///     worker       startChild(label, role, parameters)      start a child process (setup runs
 ///                                                            the installer, a service runs ngen)
 ///     coordinator  childExited(label, pid, code, detail)    ...it has ended (pid 0: never started)
+///     worker       faultPoint(op, nth)                       reached the operation its task's
+///                                                            fault point names; waits, not doing it
+///     coordinator  proceed                                   ...go on (after a pause); a kill needs
+///                                                            no answer
 ///     worker       exit(code, ns, detail)                    last, just before the process exits
 ///
 /// Timestamps are CLOCK_MONOTONIC nanoseconds taken in the process that did the work; every
@@ -34,6 +38,33 @@ public enum Message: Sendable, Equatable {
     case pong(UInt64)
     case startChild(ChildRequest)
     case childExited(label: String, pid: Int32, code: Int32, detail: String)
+    case faultPoint(FaultPoint)
+    case proceed
+}
+
+/// Where a rig injects a fault into a worker: just before its `nth` operation named `op` (`any`:
+/// its `nth` operation of any kind). The worker stops there and tells the coordinator, which
+/// kills or pauses it, so the fault lands at that exact point of the worker's work.
+public struct FaultPoint: Sendable, Equatable, CustomStringConvertible {
+    /// An operation name as workers report it (`replace`, `record`, ...), or `any`.
+    public var op: String
+    /// 1 for the first such operation.
+    public var nth: UInt32
+    public init(op: String, nth: UInt32) {
+        self.op = op
+        self.nth = nth
+    }
+    /// The operation name that matches every operation.
+    public static let anyOperation = "any"
+    /// `replace#2`, `any#5`.
+    public var description: String { "\(op)#\(nth)" }
+    /// Parses `replace#2`, `any#5` (nth ≥ 1).
+    public init?(_ text: String) {
+        guard let hash = text.lastIndex(of: "#"), hash != text.startIndex,
+            let nth = UInt32(text[text.index(after: hash)...]), nth >= 1
+        else { return nil }
+        self.init(op: String(text[..<hash]), nth: nth)
+    }
 }
 
 /// A worker's request for a child process: another `rig-worker` playing `role`. The coordinator
@@ -90,10 +121,13 @@ public struct Task: Sendable, Equatable {
     public var actor: String
     public var parameters: [Argument]
     public var steps: [TaskStep]
-    public init(actor: String, parameters: [Argument] = [], steps: [TaskStep] = []) {
+    /// Where the worker stops for an injected fault, if the rig injects one into it.
+    public var faultPoint: FaultPoint?
+    public init(actor: String, parameters: [Argument] = [], steps: [TaskStep] = [], faultPoint: FaultPoint? = nil) {
         self.actor = actor
         self.parameters = parameters
         self.steps = steps
+        self.faultPoint = faultPoint
     }
     public func parameter(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
 }
