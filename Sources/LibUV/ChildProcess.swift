@@ -86,6 +86,7 @@ public final class ChildProcess: Handle {
                     let callback = child.onExit
                     child.onExit = nil
                     callback?(status)
+                    child.delivered()
                 }
                 return uv_spawn(loop.raw, process, &options)
             }

@@ -7,6 +7,8 @@ import CLibUV
 public final class EventLoop {
     let raw: UnsafeMutablePointer<uv_loop_t>
     private var closed = false
+    /// Inside `runOnce`: a delivered callback makes the loop return instead of polling again.
+    private var runningOnce = false
 
     public init() throws(UVError) {
         raw = .allocate(capacity: 1)
@@ -16,6 +18,8 @@ public final class EventLoop {
             raw.deallocate()
             throw error
         }
+        // Unretained: the loop's handles reach their EventLoop through it (see `delivered`).
+        uv_loop_set_data(raw, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit { close() }
@@ -23,9 +27,27 @@ public final class EventLoop {
     /// Runs until there is nothing left to do or `stop()` is called.
     public func run() { uv_run(raw, UV_RUN_DEFAULT) }
 
-    /// Waits for and handles at least one event. Returns false when nothing is left to wait for.
+    /// Waits for and handles at least one event — a timer, a frame, a process exit, a signal —
+    /// and returns once one has been delivered, so `while !condition { runOnce() }` sees every
+    /// change its callbacks make. Returns false when nothing is left to wait for.
+    ///
+    /// `uv_run(UV_RUN_ONCE)` alone does not promise that: libuv 1.44 runs due timers at the top
+    /// of the iteration and then polls with the timeout of the *next* timer, which is infinite
+    /// when the one that fired was the last. A timer that came due while the loop was not
+    /// running (a role doing work between two waits) thus fired and then the loop slept in
+    /// `epoll_wait` forever, holding its caller's condition unseen. Each delivered callback
+    /// calls `uv_stop`, which makes libuv poll without blocking and end the iteration.
     @discardableResult
-    public func runOnce() -> Bool { uv_run(raw, UV_RUN_ONCE) != 0 }
+    public func runOnce() -> Bool {
+        runningOnce = true
+        defer { runningOnce = false }
+        return uv_run(raw, UV_RUN_ONCE) != 0
+    }
+
+    /// A handle's callback ran (see `runOnce`).
+    func delivered() {
+        if runningOnce { uv_stop(raw) }
+    }
 
     /// Handles what is ready without waiting.
     public func runNoWait() { uv_run(raw, UV_RUN_NOWAIT) }
@@ -97,6 +119,13 @@ public class Handle {
             object.free(handle)
             wrapper.release()
         }
+    }
+
+    /// Tells the handle's loop that one of its callbacks ran: `EventLoop.runOnce` then returns
+    /// without blocking again. Every trampoline calling user code calls it afterwards.
+    func delivered() {
+        guard let data = uv_loop_get_data(uv_handle_get_loop(rawHandle)) else { return }
+        Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().delivered()
     }
 
     /// Subclasses drop callbacks or buffers here (before `uv_close`).

@@ -62,6 +62,7 @@ public final class FramedPipe: Handle {
                 { stream, nread, buf in
                     guard let pipe = Handle.from(UnsafeMutableRawPointer(stream), as: FramedPipe.self) else { return }
                     pipe.didRead(nread, buf)
+                    pipe.delivered()
                 }), "uv_read_start")
     }
 

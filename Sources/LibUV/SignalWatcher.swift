@@ -19,7 +19,9 @@ public final class SignalWatcher: Handle {
         do {
             try check(
                 uv_signal_start(handle, { handle, signum in
-                    Handle.from(UnsafeMutableRawPointer(handle), as: SignalWatcher.self)?.callback?(signum)
+                    guard let watcher = Handle.from(UnsafeMutableRawPointer(handle), as: SignalWatcher.self) else { return }
+                    watcher.callback?(signum)
+                    watcher.delivered()
                 }, signal), "uv_signal_start(\(signal))")
         } catch {
             close()

@@ -28,7 +28,9 @@ public final class Timer: Handle {
         let repeatMs = (repeatNanoseconds + 999_999) / 1_000_000
         try check(
             uv_timer_start(timer, { timer in
-                Handle.from(UnsafeMutableRawPointer(timer), as: Timer.self)?.callback?()
+                guard let wrapper = Handle.from(UnsafeMutableRawPointer(timer), as: Timer.self) else { return }
+                wrapper.callback?()
+                wrapper.delivered()
             }, ms, repeatMs), "uv_timer_start")
     }
 

@@ -53,6 +53,70 @@ struct LibUVTests {
         loop.close()
     }
 
+    /// A worker waits through `runOnce` and then sleeps on a timer. When the timer is already due
+    /// as the loop starts (work was done between two waits), its callback must end `runOnce`:
+    /// libuv 1.44 ran it and then blocked in epoll_wait for the next event, which never came.
+    @Test func aTimerDueBeforeTheLoopRunsEndsRunOnce() throws {
+        let loop = try EventLoop()
+        // An open pipe to a quiet child keeps the loop alive with nothing to read.
+        let pipe = try FramedPipe(loop: loop)
+        var childStatus: TerminationStatus?
+        _ = try ChildProcess(loop: loop, executable: "/bin/sh", arguments: ["-c", "read x <&3"], controlPipe: pipe) {
+            childStatus = $0
+        }
+        try pipe.startReading { _ in }
+        var rescued = false
+        let guardTimer = try Timer(loop: loop)
+        try guardTimer.start(afterNanoseconds: 5_000_000_000) { rescued = true }
+        for round in 0..<200 {
+            var done = false
+            let timer = try Timer(loop: loop)
+            try timer.start(afterNanoseconds: 1_000_000) { done = true }
+            if round % 2 == 0 {
+                // Busy for longer than the timer: it is due before uv_run looks at it.
+                let until = MonotonicClock.now() + 3_000_000
+                while MonotonicClock.now() < until {}
+            }
+            while !done && !rescued { loop.runOnce() }
+            timer.close()
+            #expect(!rescued, "runOnce slept past a timer that had fired (round \(round))")
+            if rescued { break }
+        }
+        guardTimer.close()
+        pipe.close()
+        while childStatus == nil { loop.runOnce() }
+        loop.close()
+    }
+
+    /// Many timers and frames at once: every `runOnce` returns after delivering something, and
+    /// every timer and frame is seen exactly once.
+    @Test func manyTimersAndFramesAreAllDelivered() throws {
+        let loop = try EventLoop()
+        let pipe = try FramedPipe(loop: loop)
+        var childStatus: TerminationStatus?
+        _ = try ChildProcess(loop: loop, executable: "/bin/sh", arguments: ["-c", "cat <&3 >&3"], controlPipe: pipe) {
+            childStatus = $0
+        }
+        var frames = 0
+        try pipe.startReading { event in if case .frame = event { frames += 1 } }
+        var fired = 0
+        var timers: [Timer] = []
+        for i in 0..<300 {
+            let timer = try Timer(loop: loop)
+            try timer.start(afterNanoseconds: UInt64(i % 7) * 1_000_000) { fired += 1 }
+            timers.append(timer)
+            try pipe.send([UInt8(truncatingIfNeeded: i)])
+        }
+        let deadline = MonotonicClock.now() + 10_000_000_000
+        while (fired < 300 || frames < 300) && MonotonicClock.now() < deadline { loop.runOnce() }
+        #expect(fired == 300)
+        #expect(frames == 300)
+        for timer in timers { timer.close() }
+        pipe.close()
+        while childStatus == nil { loop.runOnce() }
+        loop.close()
+    }
+
     @Test func aSpawnFailureNamesTheExecutable() throws {
         let loop = try EventLoop()
         #expect(throws: UVError.self) {
