@@ -41,6 +41,19 @@ public final class RigRunner {
     var finishWatchers: [(pending: Set<Int>, then: () -> Void)] = []
     /// The signal that interrupted the run, if one did.
     public private(set) var interruptedBy: Int32?
+    /// The signals that interrupt a run (Ctrl-C, `kill`).
+    public static let interruptions = [SIGINT, SIGTERM]
+
+    /// Holds SIGINT and SIGTERM pending until `run()` has its watchers: call it first thing, so
+    /// a signal that arrives while the rig is loaded or the machine created aborts the run
+    /// with its outputs instead of ending the process.
+    public static func holdInterruptions() { blockSignals(interruptions) }
+
+    /// Undoes `holdInterruptions` for a process that runs no rig.
+    public static func releaseInterruptions() { unblockSignals(interruptions) }
+
+    /// A SIGINT or SIGTERM that arrived after `run()` returned (while outputs were written).
+    public static func pendingInterruption() -> Int32? { pendingSignal(among: interruptions) }
 
     enum Phase { case pending, scheduled, running, finished }
 
@@ -97,13 +110,11 @@ public final class RigRunner {
 
     /// Runs the rig to its end and returns what happened.
     public func run() -> RunHistory {
-        // Whoever started us may have blocked signals (some process launchers do): libuv must see
-        // SIGCHLD to reap workers, and SIGINT/SIGTERM must reach the watchers below.
-        unblockSignals([SIGCHLD, SIGINT, SIGTERM])
+        ignoreBrokenPipes()
         startNs = MonotonicClock.now()
         note("run", [Argument("rig", rig.name), Argument("seed", String(options.seed))])
         do {
-            for signal in [SIGINT, SIGTERM] {
+            for signal in Self.interruptions {
                 housekeeping.append(try SignalWatcher(loop: loop, signal: signal) { [unowned self] in self.interrupted($0) })
             }
             let runTimer = try Timer(loop: loop)
@@ -114,11 +125,19 @@ public final class RigRunner {
         } catch {
             problems.append("cannot set up the run: \(error)")
         }
+        // The watchers exist now: whoever started us may have blocked signals (some process
+        // launchers do; `rig run` blocks SIGINT and SIGTERM until here so that one arriving
+        // early is not lost). libuv must see SIGCHLD to reap workers; a pending SIGINT or
+        // SIGTERM is delivered to its watcher now and aborts the run before it starts.
+        unblockSignals([SIGCHLD] + Self.interruptions)
         for startable in startables {
             if case .at(let at, _) = startable.start { schedule(startable, afterNs: at.nanoseconds) }
         }
         finishIfDone()
         if !done { loop.run() }
+        // From here on the outputs are being made: a signal waits until they are written
+        // (`RunCommand` checks for it), since the watchers close with the loop.
+        blockSignals(Self.interruptions)
         let endNs = MonotonicClock.now()
         loop.close()
         var history = RunHistory(
@@ -297,9 +316,12 @@ public final class RigRunner {
         kill(state, because: "it stopped at fault point \(point), which no fault of the rig names")
     }
 
+    /// Sends `message` to a worker. A worker that is gone (killed, or its pipe ended) gets
+    /// nothing: its exit is what the run records, not the failed write.
     func send(_ message: Message, to state: ActorState) {
-        guard let pipe = state.pipe, pipe.isOpen else { return }
+        guard let pipe = state.pipe, pipe.isOpen, !state.pipeEnded else { return }
         do { try pipe.send(message) } catch {
+            if case .uv(let error) = error, error.isPeerGone { return }
             problems.append("cannot send to \(state.name): \(error)")
         }
     }

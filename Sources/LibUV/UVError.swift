@@ -13,6 +13,8 @@ public struct UVError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(operation): \(name) (\(message))" }
     /// The peer closed the stream.
     public var isEndOfFile: Bool { code == Int32(UV_EOF.rawValue) }
+    /// A write found the reader gone (EPIPE, ECONNRESET): the peer process has ended.
+    public var isPeerGone: Bool { code == Int32(UV_EPIPE.rawValue) || code == Int32(UV_ECONNRESET.rawValue) }
 }
 
 /// Every libuv return code goes through here: negative is an error naming `operation`.

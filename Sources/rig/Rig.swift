@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordinator
 import Glibc
 
 /// `rig`: the PatchRig coordinator and the machine tools.
@@ -16,8 +17,13 @@ struct RigCommand: ParsableCommand {
 
     /// Usage errors exit with status 2 (ArgumentParser's default would be 64).
     static func main() {
+        // A run's outputs are written even when it is interrupted at once: SIGINT and SIGTERM
+        // stay pending until `rig run` has its watchers (see `RigRunner.holdInterruptions`).
+        // Every other command keeps the default action.
+        RigRunner.holdInterruptions()
         do {
             var command = try parseAsRoot()
+            if !(command is RunCommand) { RigRunner.releaseInterruptions() }
             try command.run()
         } catch {
             let code = exitCode(for: error)

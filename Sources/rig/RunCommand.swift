@@ -41,6 +41,10 @@ struct RunCommand: ParsableCommand {
     var keep = false
 
     func run() throws {
+        // SIGINT/SIGTERM wait (pending) until the run's watchers exist, and again while the
+        // outputs are written: an interrupted run always ends with its outputs and 130/143.
+        // (`rig` holds them from its first instruction; this covers a caller that did not.)
+        RigRunner.holdInterruptions()
         var loaded: Rig
         do { loaded = try RigLoader.load(path: rig) } catch {
             printError(error.description)
@@ -84,7 +88,9 @@ struct RunCommand: ParsableCommand {
                 try? FileManager.default.removeItem(atPath: logDirectory)
             }
         }
-        if let signal = runner.interruptedBy { throw ExitCode(128 + signal) }
+        if let signal = runner.interruptedBy ?? RigRunner.pendingInterruption() {
+            throw ExitCode(128 + signal)
+        }
         if !verdict.passed { throw ExitCode(1) }
     }
 

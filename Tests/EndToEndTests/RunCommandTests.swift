@@ -141,4 +141,46 @@ struct OrphanTests {
         #expect(results["passed"] as? Bool == false)
         #expect((results["problems"] as? [String])?.contains { $0.contains("interrupted by SIGINT") } == true)
     }
+
+    /// SIGINT and SIGTERM at moments spread over a run in which one actor waits on another: the
+    /// coordinator kills the workers and then tells the waiter its event will never come, a
+    /// write to a killed process. Every run must end 130/143 with all its outputs written
+    /// (before, about half died of SIGPIPE with status 141 and no outputs).
+    @Test func interruptedRunsAlwaysWriteTheirOutputs() throws {
+        let rig = try temporaryFile("interrupted.yaml", """
+            rig: interrupted
+            actors:
+              - name: slow
+                role: script
+                steps: [{sleep: 10s}, {emit: go}]
+              - name: waiter
+                role: script
+                steps: [{wait: slow.go}]
+              - name: later
+                role: script
+                start: {after: slow.go}
+                steps: [{wait: waiter.never}]
+            """)
+        var random = SystemRandomNumberGenerator()
+        for (trial, signal) in (Array(repeating: SIGINT, count: 8) + Array(repeating: SIGTERM, count: 8)).enumerated() {
+            let dir = temporaryDirectory()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Paths.rig)
+            process.arguments = ["run", rig, "--json", dir + "/r.json", "--trace", dir + "/t.json", "--junit", dir + "/j.xml"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // From 30 ms on (before that the process may not have reached its first instruction).
+            usleep(UInt32.random(in: 30_000...300_000, using: &random))
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+            #expect(status == 128 + signal, "trial \(trial): status \(status)")
+            let results = try? readJSON(dir + "/r.json")
+            #expect(results?["passed"] as? Bool == false, "trial \(trial): no results record")
+            #expect(FileManager.default.fileExists(atPath: dir + "/t.json"), "trial \(trial): no trace")
+            #expect(FileManager.default.fileExists(atPath: dir + "/j.xml"), "trial \(trial): no JUnit")
+            #expect(livePids(named: "rig-worker").filter { parent(of: $0) == process.processIdentifier }.isEmpty)
+        }
+    }
 }
