@@ -23,6 +23,7 @@ public final class RigRunner {
     let loop: EventLoop
     var actors: [ActorState] = []
     var steps: [StepState] = []
+    var faults: [FaultState] = []
     /// "owner.event" → when it was emitted. Owners are actors and machine steps.
     var emitted: [String: UInt64] = [:]
     /// "owner.event" → the actors waiting for it.
@@ -83,6 +84,9 @@ public final class RigRunner {
         var pipe: FramedPipe?
         var helloSeen = false
         var pipeEnded = false
+        /// The coordinator killed it (a timeout, a reboot, a fault, the end of the run): a
+        /// signal death it did not cause is a problem of the run.
+        var killedByCoordinator = false
         /// For processes started by a worker or by a boot: called once it is over.
         var onOver: ((ActorState) -> Void)?
         init(actor: Actor, index: Int, jitterNs: UInt64) {
@@ -105,6 +109,11 @@ public final class RigRunner {
         }
         for step in rig.machine?.steps ?? [] {
             steps.append(StepState(step: step, jitterNs: random.upTo(step.start.jitter.nanoseconds)))
+        }
+        for fault in rig.faults {
+            var jitter = RigDuration.zero
+            if case .time(let start) = fault.trigger { jitter = start.jitter }
+            faults.append(FaultState(fault: fault, jitterNs: random.upTo(jitter.nanoseconds)))
         }
     }
 
@@ -130,7 +139,11 @@ public final class RigRunner {
         // early is not lost). libuv must see SIGCHLD to reap workers; a pending SIGINT or
         // SIGTERM is delivered to its watcher now and aborts the run before it starts.
         unblockSignals([SIGCHLD] + Self.interruptions)
-        for startable in startables {
+        for fault in faults {
+            // A fault at an operation waits in its process's task, not on a timer.
+            if case .operation = fault.fault.trigger { fault.phase = .scheduled }
+        }
+        for startable in triggerables where startable.phase == .pending {
             if case .at(let at, _) = startable.start { schedule(startable, afterNs: at.nanoseconds) }
         }
         finishIfDone()
@@ -143,6 +156,7 @@ public final class RigRunner {
         var history = RunHistory(
             rig: rig, seed: options.seed, startNs: startNs, endNs: endNs, coordinatorPid: getpid(),
             actors: actors.map(\.record), coordinatorEvents: coordinatorEvents, problems: problems)
+        history.faults = faults.map(\.record)
         if let machine = options.machineDirectory {
             do { history.machine = try MachineSnapshotReader.read(machine) } catch {
                 history.problems.append("cannot read the machine at the end of the run: \(error)")
@@ -151,7 +165,10 @@ public final class RigRunner {
         return history
     }
 
+    /// What the run waits for: it ends when every actor and step is over.
     var startables: [Startable] { actors + steps }
+    /// What starts on a time or after an event or an exit: actors, steps and time faults.
+    var triggerables: [Startable] { actors + steps + faults }
 
     // MARK: Starting actors and steps
 
@@ -183,6 +200,8 @@ public final class RigRunner {
             }
         } else if let step = startable as? StepState {
             take(step)
+        } else if let fault = startable as? FaultState {
+            trigger(fault)
         }
     }
 
@@ -258,7 +277,8 @@ public final class RigRunner {
             finishIfOver(state)
         case .error(let message):
             state.pipeEnded = true
-            kill(state, because: "its control pipe failed: \(message)")
+            if state.record.failure == nil { state.record.failure = "it broke the protocol: \(message)" }
+            kill(state, because: nil)
         case .frame(let payload):
             let message: Message
             do { message = try Message(decoding: payload) } catch {
@@ -284,15 +304,23 @@ public final class RigRunner {
             }
             var work = task(for: state.actor)
             work.parameters += machineParameters(for: state)
+            work.faultPoint = faultPoint(for: state)
             send(.task(work), to: state)
         case .event(let event):
+            guard state.record.events.count < rig.maxEvents else {
+                return kill(state, because: "it reported more than \(rig.maxEvents) events (the rig's max_events)")
+            }
             state.record.events.append(event)
             if event.op == "emit", let name = event.argument("event") {
                 emit(owner: state.name, event: name, ns: event.endNs)
             }
         case .await(let owner, let event):
             let key = "\(owner).\(event)"
-            if let ns = emitted[key] {
+            if owner == state.name {
+                send(.unreachable(actor: owner, event: event, reason: "a process cannot wait on itself"), to: state)
+            } else if !triggerables.contains(where: { $0.name == owner && !($0 is FaultState) }) {
+                send(.unreachable(actor: owner, event: event, reason: "no actor or machine step is named \(owner)"), to: state)
+            } else if let ns = emitted[key] {
                 send(.release(actor: owner, event: event, ns: ns), to: state)
             } else if let reason = neverComing(owner: owner, event: event) {
                 send(.unreachable(actor: owner, event: event, reason: reason), to: state)
@@ -310,10 +338,6 @@ public final class RigRunner {
         case .task, .release, .unreachable, .stop, .ping, .childExited, .proceed:
             kill(state, because: "it broke the protocol: it sent \(message), which only the coordinator sends")
         }
-    }
-
-    func reachedFaultPoint(_ point: FaultPoint, _ state: ActorState) {
-        kill(state, because: "it stopped at fault point \(point), which no fault of the rig names")
     }
 
     /// Sends `message` to a worker. A worker that is gone (killed, or its pipe ended) gets
@@ -356,7 +380,7 @@ public final class RigRunner {
             send(.release(actor: owner, event: event, ns: ns), to: actors[index])
             note("release", [Argument("actor", actors[index].name), Argument("event", key)])
         }
-        for other in startables where other.phase == .pending {
+        for other in triggerables where other.phase == .pending {
             if case .afterEvent(owner, event, let delay, _) = other.start {
                 schedule(other, afterNs: delay.nanoseconds)
             }
@@ -378,6 +402,10 @@ public final class RigRunner {
         case .signaled(let signal): state.record.termination = .signaled(signal: signal)
         }
         note("exit", [Argument("actor", state.name), Argument("status", status.description)])
+        if case .signaled(let signal) = status, !state.killedByCoordinator, state.record.failure == nil {
+            // Nothing the rig asked for killed it: something outside the run did, or it crashed.
+            state.record.failure = "killed by signal \(signal), which the rig did not inject"
+        }
         if !state.pipeEnded {
             // Frames still in the pipe are read first; a descendant that kept the pipe's other
             // end open must not hold the run, so the pipe is closed after a short grace.
@@ -395,7 +423,22 @@ public final class RigRunner {
 
     private func finishIfOver(_ state: ActorState) {
         guard state.phase == .running, state.pipeEnded, state.record.termination != nil else { return }
+        if let broken = protocolBreach(state), state.record.failure == nil {
+            state.record.failure = "it broke the protocol: \(broken)"
+        }
         finished(state)
+    }
+
+    /// How a worker that exited by itself broke the protocol, if it did: every worker says
+    /// hello first and reports its exit code last, and that code's low byte is its status.
+    private func protocolBreach(_ state: ActorState) -> String? {
+        guard case .exited(let status)? = state.record.termination, !state.killedByCoordinator else { return nil }
+        guard state.helloSeen else { return "it exited (status \(status)) without saying hello" }
+        guard let report = state.record.exitReport else { return "it exited (status \(status)) without an exit report" }
+        guard report.code & 0xff == status else {
+            return "its exit report says \(report.code), but its process status was \(status)"
+        }
+        return nil
     }
 
     /// The actor could not be run at all; the report lists `reason` as its failure.
@@ -409,6 +452,7 @@ public final class RigRunner {
             state.record.failure = "\(reason); killed (pid \(state.record.pid.map(String.init) ?? "-"))"
         }
         note("kill", [Argument("actor", state.name), Argument("reason", reason ?? "stopped")])
+        state.killedByCoordinator = true
         state.process?.signalGroup(SIGKILL)
         state.process?.kill(SIGKILL)
         state.pipe?.stopReading()
@@ -444,7 +488,7 @@ public final class RigRunner {
             waiters[key] = nil
             for index in indices { send(.unreachable(actor: name, event: event, reason: reason), to: actors[index]) }
         }
-        for other in startables where other.phase == .pending {
+        for other in triggerables where other.phase == .pending {
             switch other.start {
             case .afterExit(name, let delay, _) where ran:
                 schedule(other, afterNs: delay.nanoseconds)
@@ -459,7 +503,9 @@ public final class RigRunner {
     }
 
     func neverStarted(_ startable: Startable, _ reason: String) {
-        if let actor = startable as? ActorState {
+        if let fault = startable as? FaultState {
+            missed(fault, reason)
+        } else if let actor = startable as? ActorState {
             actor.record.failure = "never started: \(reason)"
             finished(actor)
         } else if let step = startable as? StepState, step.phase != .finished {
@@ -473,6 +519,7 @@ public final class RigRunner {
     func finishIfDone() {
         guard !done, startables.allSatisfy({ $0.phase == .finished }) else { return }
         done = true
+        closeFaults()
         note("end")
         // No process outlives its run: whatever a worker started is in its group.
         for state in actors { state.process?.signalGroup(SIGKILL) }

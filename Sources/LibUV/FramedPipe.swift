@@ -77,7 +77,12 @@ public final class FramedPipe: Handle {
         if nread < 0 {
             let error = UVError("read", code: Int32(nread))
             stopReading()
-            onRead?(error.isEndOfFile ? .end : .error(error.description))
+            if error.isEndOfFile && decoder.pendingByteCount > 0 {
+                // The peer ended in the middle of a frame: what it sent last never arrived whole.
+                onRead?(.error("truncated frame: the pipe ended after \(decoder.pendingByteCount) bytes of an unfinished frame"))
+            } else {
+                onRead?(error.isEndOfFile ? .end : .error(error.description))
+            }
             return
         }
         guard nread > 0, let base = buf?.pointee.base else { return }

@@ -92,12 +92,17 @@ extension ActorRecord {
     /// `timed out after 5s (killed by signal 9)`, `never started`, `never started: <why>`,
     /// `still running when the run ended`.
     public var outcome: String {
-        guard pid != nil else { return failure.map { "never started: \($0)" } ?? "never started" }
+        guard pid != nil else {
+            guard let failure else { return "never started" }
+            return failure.hasPrefix("never started") ? failure : "never started: \(failure)"
+        }
         let seen: String
         switch termination {
         case .exited(let status)?:
             let code = exitCode ?? status
             seen = code == status ? "exited with code \(code)" : "exited with code \(code) (process status \(status))"
+        case .signaled(let signal)? where !faults.isEmpty:
+            seen = "killed by signal \(signal) (fault: \(faults.joined(separator: "; ")))"
         case .signaled(let signal)?:
             seen = "killed by signal \(signal)"
         case nil:

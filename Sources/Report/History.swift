@@ -19,6 +19,8 @@ public struct RunHistory: Sendable {
     public var problems: [String]
     /// The machine as it stood when the run ended (rigs with a `machine:`).
     public var machine: MachineSnapshot?
+    /// The rig's faults and what became of each, in rig order.
+    public var faults: [FaultRecord] = []
 
     public init(
         rig: Rig, seed: UInt64, startNs: UInt64, endNs: UInt64, coordinatorPid: Int32,
@@ -35,6 +37,26 @@ public struct RunHistory: Sendable {
     }
 
     public func actor(named name: String) -> ActorRecord? { actors.first { $0.name == name } }
+}
+
+/// One of the rig's faults (`faults:`) and what became of it.
+public struct FaultRecord: Sendable, Equatable {
+    /// Its name (`fault1`, ...) and how it reads (`kill installer before its replace #2`).
+    public var name: String
+    public var text: String
+    /// The process it targets.
+    public var process: String
+    /// Whether it was carried out; `detail` says what it did, or why not.
+    public var injected = false
+    public var detail = ""
+    /// When it was injected (CLOCK_MONOTONIC ns), and into which pid.
+    public var ns: UInt64?
+    public var pid: Int32?
+    public init(name: String, text: String, process: String) {
+        self.name = name
+        self.text = text
+        self.process = process
+    }
 }
 
 /// How a process ended, as the kernel reported it. A non-zero exit is a result, not an error.
@@ -69,6 +91,9 @@ public struct ActorRecord: Sendable {
     public var stderrPath: String?
     /// Why the coordinator ended it or gave up on it (timeout, malformed frame, spawn failure).
     public var failure: String?
+    /// The rig's faults injected into it (`kill installer before its replace #2`), in order:
+    /// a process a fault killed ended as the rig asked, not unexpectedly.
+    public var faults: [String] = []
 
     public init(name: String, role: String) {
         self.name = name

@@ -10,6 +10,18 @@ public enum ResultsWriter {
         record(history, verdict: Checks.verdict(history)).rendered(indent: 2) + "\n"
     }
 
+    static func fault(_ fault: FaultRecord) -> JSONText {
+        .object([
+            ("name", .string(fault.name)),
+            ("text", .string(fault.text)),
+            ("process", .string(fault.process)),
+            ("injected", .bool(fault.injected)),
+            ("ns", .int(fault.ns)),
+            ("pid", .int(fault.pid)),
+            ("detail", .string(fault.detail)),
+        ])
+    }
+
     static func record(_ history: RunHistory, verdict: RunVerdict) -> JSONText {
         let actors: [JSONText] = history.actors.map { actor in
             var signal: Int32?
@@ -43,6 +55,7 @@ public enum ResultsWriter {
             ("ended_ns", .int(history.endNs)),
             ("actors", .array(actors)),
             ("machine", history.machine.map(machine) ?? .null),
+            ("faults", .array(history.faults.map(fault))),
             ("expectations", .array(expectations)),
             ("problems", .array(verdict.problems.map { .string($0) })),
         ])

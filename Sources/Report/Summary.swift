@@ -19,6 +19,7 @@ public enum SummaryWriter {
             lines.append("\(result.passed ? "PASS" : "FAIL")  \(result.text): \(result.detail)")
         }
         lines += machineLines(history.machine)
+        for fault in history.faults { lines.append("FAULT  \(fault.text): \(fault.detail)") }
         for problem in verdict.problems { lines.append("PROBLEM  \(problem)") }
         var counts: [String] = []
         let total = verdict.expectations.count

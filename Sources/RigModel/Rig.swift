@@ -73,12 +73,19 @@ public struct Rig: Sendable {
     public var expectations: [Expectation]
     /// The simulated machine the actors work on (`machine:`); nil for a rig of scripts only.
     public var machine: MachineSpec?
+    /// Faults injected into the run's processes (`faults:`), in the order written.
+    public var faults: [Fault]
+    /// The most events one process may report (`max_events:`); one reporting more is killed.
+    public var maxEvents: Int
 
     public init(
         name: String, description: String = "", seed: UInt64 = 1, timeout: RigDuration = .seconds(60),
-        file: String, actors: [Actor], expectations: [Expectation], machine: MachineSpec? = nil
+        file: String, actors: [Actor], expectations: [Expectation], machine: MachineSpec? = nil,
+        faults: [Fault] = [], maxEvents: Int = RigLoader.defaultMaxEvents
     ) {
         self.machine = machine
+        self.faults = faults
+        self.maxEvents = maxEvents
         self.name = name
         self.description = description
         self.seed = seed

@@ -18,7 +18,7 @@ import Yams
 /// silently ignored and a rig written for a later version is refused clearly by an older one.
 public enum RigLoader {
     /// Keys of the top-level mapping.
-    public static let rigKeys = ["rig", "description", "seed", "timeout", "machine", "actors", "expect"]
+    public static let rigKeys = ["rig", "description", "seed", "timeout", "max_events", "machine", "actors", "faults", "expect"]
     /// Keys of an actor.
     public static let actorKeys = ["name", "role", "start", "timeout", "params", "steps"]
     /// Keys of a `start:` mapping.
@@ -194,6 +194,11 @@ final class RigDecoder {
         var timeout = RigLoader.defaultRigTimeout
         if let node = top["timeout"], let value = positiveDuration(node, what: "the rig's timeout") { timeout = value }
 
+        var maxEvents = RigLoader.defaultMaxEvents
+        if let node = top["max_events"], let value = reader.int(node, what: "'max_events'", in: 1...Int(Int32.max)) {
+            maxEvents = value
+        }
+
         var actors: [Actor] = []
         var actorAt: [Int: Int] = [:]  // place in `actors:` → index in `actors`
         var nameNodes: [String: Yams.Node] = [:]
@@ -237,6 +242,9 @@ final class RigDecoder {
         var expectations: [Expectation] = []
         if let entry = top.entry("expect") { expectations = decodeExpect(entry.value, hasMachine: top.has("machine")) }
 
+        var faults: [Fault] = []
+        if let node = top["faults"] { faults = decodeFaults(node) }
+
         checkReferences(actorNames: actors.map(\.name), nameNodes: nameNodes)
         var starters = actors.map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: false) }
         starters += (machine?.steps ?? []).map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: true) }
@@ -244,7 +252,7 @@ final class RigDecoder {
 
         return Rig(
             name: name, description: description, seed: seed, timeout: timeout, file: file, actors: actors,
-            expectations: expectations, machine: machine)
+            expectations: expectations, machine: machine, faults: faults, maxEvents: maxEvents)
     }
 
     // MARK: - Actors
@@ -487,7 +495,8 @@ final class RigDecoder {
                 reader.error("\(noun) '\(from)' cannot \(verb)", at: reference.node)
                 continue
             }
-            let isExpect = reference.context.hasPrefix("expect.")
+            // `expect` and `faults` name processes, which may be ones another started.
+            let isExpect = reference.context.hasPrefix("expect.") || reference.context == "faults"
             var target = reference.to
             if isExpect, let slash = target.firstIndex(of: "/") {
                 let labels = target[target.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
