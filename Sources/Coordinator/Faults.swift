@@ -31,12 +31,14 @@ extension RigRunner {
     /// The fault point to put in the task of a process about to get its task, if a fault at an
     /// operation targets it (the first process of that name only).
     func faultPoint(for state: ActorState) -> FaultPoint? {
-        guard let fault = faults.first(where: { $0.fault.process == state.name && $0.phase == .scheduled && $0.target == nil }),
-            case .operation(let op, let nth) = fault.fault.trigger
-        else { return nil }
-        fault.target = state.index
-        return FaultPoint(op: op, nth: nth)
+        for fault in faults where fault.fault.process == state.name && fault.phase == .scheduled && fault.target == nil {
+            guard case .operation(let op, let nth) = fault.fault.trigger else { continue }
+            fault.target = state.index
+            return FaultPoint(op: op, nth: nth)
+        }
+        return nil
     }
+
 
     /// A worker stopped at its fault point: carry the fault out there.
     func reachedFaultPoint(_ point: FaultPoint, _ state: ActorState) {

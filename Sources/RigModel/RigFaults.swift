@@ -89,8 +89,9 @@ extension RigDecoder {
                 reader.error("\(what) needs an action: 'kill: PROCESS' or 'pause: PROCESS'", at: item)
                 continue
             }
-            for extra in actions.dropFirst() {
+            if let extra = actions.dropFirst().first {
                 reader.error("\(what) has more than one action ('\(actionEntry.key)' and '\(extra.key)')", at: extra.keyNode)
+                continue
             }
             var valid = true
             var name = "fault\(index + 1)"

@@ -7,8 +7,13 @@ import Testing
 struct RigRunnerTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
 
-    func run(_ actors: [Actor], timeout: RigDuration = .seconds(20), seed: UInt64 = 1) throws -> RunHistory {
-        let rig = Rig(name: "test", timeout: timeout, file: "test.yaml", actors: actors, expectations: [])
+    func run(
+        _ actors: [Actor], timeout: RigDuration = .seconds(20), seed: UInt64 = 1, faults: [Fault] = [],
+        maxEvents: Int = RigLoader.defaultMaxEvents
+    ) throws -> RunHistory {
+        let rig = Rig(
+            name: "test", timeout: timeout, file: "test.yaml", actors: actors, expectations: [], faults: faults,
+            maxEvents: maxEvents)
         let options = RunOptions(seed: seed, workerExecutable: BuiltBinaries.worker, logDirectory: temporaryDirectory())
         return try RigRunner(rig: rig, options: options).run()
     }
@@ -50,5 +55,90 @@ struct RigRunnerTests {
         let slow = try #require(history.actor(named: "slow"))
         #expect(slow.termination == .signaled(signal: 9))
         #expect(slow.failure?.contains("timed out") == true)
+    }
+
+    /// The sleep-after-wait hang: a gate emits, several waiters wait for it and then sleep 1 ms.
+    /// Before the event loop fix, a waiter hung in epoll_wait until its timeout in about one run
+    /// in six with two actors, and in every run with more.
+    @Test func sleepingAfterAWaitNeverHangs() throws {
+        var actors = [Actor(name: "gate", role: "script", steps: [Step(.emit("go"), at: here)], position: here)]
+        for i in 0..<6 {
+            actors.append(
+                Actor(
+                    name: "w\(i)", role: "script", timeout: .seconds(5),
+                    steps: [Step(.wait(actor: "gate", event: "go"), at: here), Step(.sleep(.milliseconds(1)), at: here)],
+                    position: here))
+        }
+        for seed in 1...5 {
+            let history = try run(actors, seed: UInt64(seed))
+            #expect(history.problems == [], "seed \(seed)")
+            for i in 0..<6 { #expect(history.actor(named: "w\(i)")?.exitCode == 0, "seed \(seed): w\(i)") }
+        }
+    }
+
+    @Test func anAwaitOnNobodyOrOnItselfIsAnsweredAtOnce() throws {
+        // The loader refuses such rigs; a rig built in code (or a role's own wait) reaches the
+        // coordinator, which must answer at once rather than leave the worker to its timeout.
+        let history = try run([
+            Actor(name: "a", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "ghost", event: "go"), at: here)], position: here),
+            Actor(name: "b", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "b", event: "go"), at: here)], position: here),
+        ])
+        let a = try #require(history.actor(named: "a")), b = try #require(history.actor(named: "b"))
+        #expect(a.exitCode == 1)
+        #expect(b.exitCode == 1)
+        #expect(a.events.first { $0.op == "wait" }?.result == "unreachable: no actor or machine step is named ghost")
+        #expect(b.events.first { $0.op == "wait" }?.result == "unreachable: a process cannot wait on itself")
+        #expect(history.endNs - history.startNs < 5_000_000_000)
+    }
+
+    @Test func aWorkerReportingMoreThanMaxEventsIsKilled() throws {
+        let emits = (0..<20).map { Step(.emit("e\($0)"), at: here) } + [Step(.sleep(.seconds(10)), at: here)]
+        let history = try run([Actor(name: "chatty", role: "script", steps: emits, position: here)], maxEvents: 5)
+        let chatty = try #require(history.actor(named: "chatty"))
+        #expect(chatty.events.count == 5)
+        #expect(chatty.termination == .signaled(signal: 9))
+        #expect(chatty.failure?.hasPrefix("it reported more than 5 events (the rig's max_events)") == true)
+    }
+
+    @Test func aKillFaultAtAnOperationLandsJustBeforeIt() throws {
+        let steps = [Step(.emit("one"), at: here), Step(.emit("two"), at: here), Step(.emit("three"), at: here)]
+        let history = try run(
+            [Actor(name: "a", role: "script", steps: steps, position: here)],
+            faults: [Fault(name: "f", action: .kill, process: "a", trigger: .operation(op: "emit", nth: 2), position: here)])
+        let a = try #require(history.actor(named: "a"))
+        #expect(a.events.map { $0.argument("event") } == ["one"], "killed before its second emit")
+        #expect(a.termination == .signaled(signal: 9))
+        #expect(a.failure == nil, "a process a fault killed ended as the rig asked")
+        #expect(a.outcome == "killed by signal 9 (fault: kill a before its emit #2)")
+        #expect(history.faults.map(\.injected) == [true])
+        #expect(history.problems == [])
+    }
+
+    @Test func aPauseFaultStopsTheProcessForItsDuration() throws {
+        let history = try run(
+            [Actor(name: "a", role: "script", steps: [Step(.emit("one"), at: here), Step(.emit("two"), at: here)], position: here)],
+            faults: [
+                Fault(name: "p", action: .pause(.milliseconds(300)), process: "a", trigger: .operation(op: "emit", nth: 2), position: here)
+            ])
+        let a = try #require(history.actor(named: "a"))
+        #expect(a.exitCode == 0)
+        let one = try #require(a.events.first { $0.argument("event") == "one" })
+        let two = try #require(a.events.first { $0.argument("event") == "two" })
+        #expect(two.startNs - one.endNs >= 300_000_000)
+        #expect(history.faults.first?.detail == "stopped a for 300ms")
+    }
+
+    @Test func aFaultWhoseProcessIsNotRunningIsNotInjected() throws {
+        let history = try run(
+            [Actor(name: "a", role: "script", steps: [Step(.exit(0), at: here)], position: here)],
+            faults: [
+                Fault(name: "late", action: .kill, process: "a", trigger: .time(.at(.seconds(30), jitter: .zero)), position: here),
+                Fault(name: "never", action: .kill, process: "a", trigger: .operation(op: "load", nth: 1), position: here),
+            ])
+        #expect(history.endNs - history.startNs < 10_000_000_000, "a pending fault does not hold the run open")
+        #expect(history.faults.map(\.injected) == [false, false])
+        #expect(history.faults[0].detail == "not injected: its time never came before the run ended")
+        #expect(history.faults[1].detail == "not injected: a never reached its load #1")
+        #expect(history.actor(named: "a")?.exitCode == 0)
     }
 }
