@@ -218,8 +218,10 @@ public final class RigRunner {
         let logBase = options.logDirectory + "/" + state.name.replacingSlashes
         state.record.stdoutPath = logBase + ".stdout"
         state.record.stderrPath = logBase + ".stderr"
-        let out = open(logBase + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        let err = open(logBase + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // O_NOFOLLOW: a symlink planted at a log's name (in an --out directory) must not make
+        // the coordinator truncate a file outside it.
+        let out = open(logBase + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let err = open(logBase + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         defer {
             if out >= 0 { close(out) }
             if err >= 0 { close(err) }

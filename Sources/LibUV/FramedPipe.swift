@@ -7,8 +7,8 @@ import Wire
 /// makes it a socket pair with the child; the worker opens its end by descriptor. Writes copy
 /// their bytes; each write's memory is freed in its completion callback.
 public final class FramedPipe: Handle {
-    /// What reading delivers: a whole frame, the peer's end of stream, or an error (a read error,
-    /// an oversized frame). After end or error, no more reads are delivered.
+    /// What reading delivers: a whole frame, the peer's end of stream (EOF, or ECONNRESET when it
+    /// died with frames unread), or an error (a read error, an oversized or truncated frame). After end or error, no more reads are delivered.
     public enum ReadEvent {
         case frame([UInt8])
         case end
@@ -77,11 +77,13 @@ public final class FramedPipe: Handle {
         if nread < 0 {
             let error = UVError("read", code: Int32(nread))
             stopReading()
-            if error.isEndOfFile && decoder.pendingByteCount > 0 {
+            // ECONNRESET: the peer died with our frames unread in its socket; its end, as EOF is.
+            let ended = error.isEndOfFile || error.isPeerGone
+            if ended && decoder.pendingByteCount > 0 {
                 // The peer ended in the middle of a frame: what it sent last never arrived whole.
                 onRead?(.error("truncated frame: the pipe ended after \(decoder.pendingByteCount) bytes of an unfinished frame"))
             } else {
-                onRead?(error.isEndOfFile ? .end : .error(error.description))
+                onRead?(ended ? .end : .error(error.description))
             }
             return
         }

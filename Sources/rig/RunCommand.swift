@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/).")
     var out: String?
 
-    @Flag(help: "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes.")
+    @Flag(help: "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes; a failed run keeps its worker logs but not its machine without it.")
     var keep = false
 
     func run() throws {
@@ -64,6 +64,10 @@ struct RunCommand: ParsableCommand {
         var history = runner.run()
         let verdict = Checks.verdict(history)
         let keepLogs = out != nil || keep || !verdict.passed
+        if out == nil && !keep, let machine {
+            // A failed run keeps what explains it (the worker logs), not a 20 MB machine copy.
+            try? FileManager.default.removeItem(atPath: machine)
+        }
         if !keepLogs {
             // The logs go with the temporary directory: the record must not point at them.
             for i in history.actors.indices {
@@ -83,7 +87,8 @@ struct RunCommand: ParsableCommand {
         }
         if out == nil {
             if keepLogs {
-                print("worker logs kept in \(logDirectory)")
+                RunDirectories.markKept(logDirectory)
+                print("worker logs kept in \(logDirectory)\(keep ? "" : " (the machine is not kept without --keep)")")
             } else {
                 try? FileManager.default.removeItem(atPath: logDirectory)
             }
@@ -114,9 +119,9 @@ struct RunCommand: ParsableCommand {
             }
             return out
         }
-        var template = Array((NSTemporaryDirectory() + "patchrig-run-XXXXXX").utf8CString)
-        guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
-        return String(cString: path)
+        RunDirectories.removeStale()
+        guard let path = RunDirectories.make() else { throw ValidationError("cannot create a temporary directory") }
+        return path
     }
 
     /// A fresh machine for this run, in the run's directory, from the rig's image.
@@ -174,6 +179,43 @@ struct RunCommand: ParsableCommand {
                 print("--- \(actor.name) (\(actor.role)) \(URL(fileURLWithPath: path).lastPathComponent), last lines:")
                 print(tail.joined(separator: "\n"), terminator: text.hasSuffix("\n") ? "" : "\n")
             }
+        }
+    }
+}
+
+/// The temporary directories of runs without `--out` (`$TMPDIR/patchrig-run-<pid>-XXXXXX`). A
+/// run removes its own unless it keeps it (then it leaves a `.kept` mark); a coordinator that was
+/// killed cannot, so each run first removes the unmarked directories of coordinators that are
+/// no longer alive.
+enum RunDirectories {
+    static let prefix = "patchrig-run-"
+    static let keptMark = ".kept"
+
+    /// A new directory named after this process.
+    static func make() -> String? {
+        var template = Array((NSTemporaryDirectory() + prefix + "\(getpid())-XXXXXX").utf8CString)
+        guard let path = mkdtemp(&template) else { return nil }
+        return String(cString: path)
+    }
+
+    /// Marks a directory the run keeps on purpose (a failed run's logs, `--keep`).
+    static func markKept(_ directory: String) {
+        FileManager.default.createFile(atPath: directory + "/" + keptMark, contents: Data())
+    }
+
+    /// Removes the unmarked directories of coordinators that have died.
+    static func removeStale() {
+        let temporary = NSTemporaryDirectory()
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+            let path = temporary + "/" + name
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            guard kill(pid, 0) != 0 && errno == ESRCH, !fm.fileExists(atPath: path + "/" + keptMark) else { continue }
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() else { continue }
+            try? fm.removeItem(atPath: path)
         }
     }
 }

@@ -183,4 +183,86 @@ struct OrphanTests {
             #expect(livePids(named: "rig-worker").filter { parent(of: $0) == process.processIdentifier }.isEmpty)
         }
     }
+
+    /// The command line of a live process, its arguments split.
+    static func commandLine(_ pid: Int32) -> [String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Seed 000's serialized rig with its post-reboot pass SIGKILLed from outside: the run must
+    /// not pass quietly (it did: nothing looked at how the pass ended).
+    @Test func aPassKilledFromOutsideIsAProblem() throws {
+        let dir = temporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.rig)
+        process.arguments = ["run", "Rigs/sp1-hotfix-race-serialized.yaml", "--json", dir + "/r.json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: Paths.root)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var victim: Int32?
+        for _ in 0..<3000 where victim == nil && process.isRunning {
+            usleep(2_000)
+            victim = livePids(named: "rig-worker").first { Self.commandLine($0).dropFirst().first == "netfxupdate" }
+        }
+        let pid = try #require(victim, "the post-reboot pass never ran")
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let results = try readJSON(dir + "/r.json")
+        let problems = try #require(results["problems"] as? [String])
+        #expect(problems.contains { $0.contains("killed by signal 9, which the rig did not inject") }, "\(problems)")
+    }
+
+    @Test func aKilledCoordinatorsDirectoryIsRemovedByTheNextRun() throws {
+        let rig = try temporaryFile("sleeper.yaml", "actors: [{name: a, role: script, steps: [{sleep: 30s}]}]\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.rig)
+        process.arguments = ["run", rig]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let mine = "patchrig-run-\(process.processIdentifier)-"
+        var left: [String] = []
+        for _ in 0..<500 where left.isEmpty {
+            usleep(10_000)
+            left = (try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())).filter { $0.hasPrefix(mine) }
+        }
+        #expect(left.count == 1)
+        usleep(200_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "/" + left[0]))
+        #expect(try execute(Paths.rig, ["run", "Rigs/smoke.yaml"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "/" + left[0]), "the next run removes it")
+    }
+
+    @Test func aFailedRunKeepsItsLogsButNotItsMachine() throws {
+        let rig = try temporaryFile("fails.yaml", """
+            machine:
+            actors: [{name: a, role: script, steps: [{exit: 4}]}]
+            expect: {exit: {a: 0}}
+            """)
+        let outcome = try execute(Paths.rig, ["run", rig])
+        #expect(outcome.status == 1)
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.hasPrefix("worker logs kept in ") })
+        let kept = String(line.dropFirst("worker logs kept in ".count).prefix { $0 != " " })
+        #expect(FileManager.default.fileExists(atPath: kept + "/a.stderr"))
+        #expect(!FileManager.default.fileExists(atPath: kept + "/machine"))
+        try? FileManager.default.removeItem(atPath: kept)
+    }
+
+    @Test func aSymlinkPlantedInTheOutputDirectoryIsNotFollowed() throws {
+        let dir = temporaryDirectory()
+        let outside = dir + "/outside.txt"
+        try "precious\n".write(toFile: outside, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/out/a.stdout", withDestinationPath: outside)
+        let rig = try temporaryFile("one.yaml", "actors: [{name: a, role: script}]\n")
+        let outcome = try execute(Paths.rig, ["run", rig, "--out", dir + "/out"])
+        #expect(outcome.status == 1, "the actor cannot start: \(outcome.stdout)")
+        #expect(outcome.stdout.contains("cannot create its log files"))
+        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "precious\n")
+    }
 }
