@@ -52,6 +52,13 @@ extension RigRunner {
     /// A time trigger came: the fault hits the process of that name running now, if any.
     func trigger(_ fault: FaultState) {
         guard fault.phase == .scheduled else { return }
+        if fault.fault.process == Fault.machineTarget, case .powerLoss(let logon) = fault.fault.action {
+            fault.phase = .running
+            fault.record.injected = true
+            fault.record.ns = MonotonicClock.now()
+            note("fault", [Argument("fault", fault.name), Argument("action", fault.fault.text)])
+            return losePower(fault, logon: logon)
+        }
         guard let state = actors.last(where: { $0.name == fault.fault.process && $0.phase == .running }), state.process != nil else {
             missed(fault, "\(fault.fault.process) was not running")
             return
@@ -89,10 +96,12 @@ extension RigRunner {
                 fault.record.detail = "could not time the pause: \(error)"
                 faultDone(fault)
             }
+        case .powerLoss(let logon):
+            losePower(fault, logon: logon)
         }
     }
 
-    private func faultDone(_ fault: FaultState) {
+    func faultDone(_ fault: FaultState) {
         fault.phase = .finished
         fault.closeTimers()
     }

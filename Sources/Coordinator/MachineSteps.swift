@@ -1,6 +1,7 @@
 import LibUV
 import Machine
 import Registry
+import WinFS
 import RigModel
 import Wire
 #if canImport(Glibc)
@@ -31,6 +32,10 @@ extension RigRunner {
         switch step.step.kind {
         case .reboot(let logon):
             shutDown(for: step) { [unowned self] in
+                // An orderly shutdown writes the cache to disk: nothing written is lost.
+                if let machine = self.options.machineDirectory, let root = try? MachineRoot(path: machine) {
+                    WriteCache.flushAll(machine: root)
+                }
                 self.emit(owner: step.name, event: "down", ns: MonotonicClock.now())
                 self.boot(step) {
                     self.logOn(logon, step: step) { self.stepDone(step) }
@@ -39,6 +44,51 @@ extension RigRunner {
         case .logon(let who):
             logOn(who, step: step) { [unowned self] in self.stepDone(step) }
         }
+    }
+
+    /// A power loss (a fault): every process of the machine is killed at once, machine steps in
+    /// progress stop where they are, the writes not yet on disk are lost (`WriteCache`), then
+    /// the machine boots as in a reboot named after the fault, and `logon` logs on.
+    func losePower(_ fault: FaultState, logon: Logon) {
+        let lossNs = fault.record.ns ?? MonotonicClock.now()
+        let step = StepState(
+            step: MachineStep(
+                name: fault.name, kind: .reboot(logon: logon), start: .at(.zero, jitter: .zero), position: fault.fault.position),
+            jitterNs: 0)
+        step.phase = .running
+        let cut = steps.filter { $0.phase == .running }
+        for other in cut {
+            other.phase = .finished
+            other.closeTimers()
+        }
+        steps.append(step)
+        // Nothing that was waiting for a process of the machine to end goes on: the machine is off.
+        finishWatchers = []
+        machineDown = true
+        let running = actors.filter { $0.phase == .running }
+        for state in running {
+            state.onOver = nil
+            state.record.faults.append(fault.fault.text)
+            kill(state, because: nil)
+        }
+        for other in cut {
+            note("cut_short", [Argument("step", other.name), Argument("by", fault.name)])
+            ownerIsOver(other.name, ran: true)
+        }
+        let boot = { [unowned self] in
+            var detail = "killed \(running.count) process\(running.count == 1 ? "" : "es")"
+            if let machine = self.options.machineDirectory, let root = try? MachineRoot(path: machine) {
+                let damaged = WriteCache.losePower(machine: root, atNs: lossNs)
+                detail += damaged.isEmpty ? "; no unflushed writes lost" : "; unflushed writes lost in \(damaged.joined(separator: ", "))"
+            }
+            fault.record.detail = detail
+            self.faultDone(fault)
+            self.emit(owner: step.name, event: "down", ns: MonotonicClock.now())
+            self.boot(step) {
+                self.logOn(logon, step: step) { self.stepDone(step) }
+            }
+        }
+        if running.isEmpty { boot() } else { finishWatchers.append((Set(running.map(\.index)), boot)) }
     }
 
     private func stepDone(_ step: StepState) {

@@ -243,7 +243,9 @@ final class RigDecoder {
         if let entry = top.entry("expect") { expectations = decodeExpect(entry.value, hasMachine: top.has("machine")) }
 
         var faults: [Fault] = []
-        if let node = top["faults"] { faults = decodeFaults(node) }
+        if let node = top["faults"] {
+            faults = decodeFaults(node, hasMachine: top.has("machine"), actorNames: Set(nameNodes.keys))
+        }
 
         checkReferences(actorNames: actors.map(\.name), nameNodes: nameNodes)
         var starters = actors.map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: false) }

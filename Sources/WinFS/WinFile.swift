@@ -16,8 +16,11 @@ public final class WinFile {
     public let created: Bool
     /// The POSIX descriptor, -1 once closed.
     public private(set) var descriptor: Int32
+    /// The machine it was opened on, whose `WriteCache` notes what it writes.
+    private let root: MachineRoot
 
-    init(path: WindowsPath, access: Access, share: ShareMode, created: Bool, descriptor: Int32) {
+    init(root: MachineRoot, path: WindowsPath, access: Access, share: ShareMode, created: Bool, descriptor: Int32) {
+        self.root = root
         self.path = path
         self.access = access
         self.share = share
@@ -64,9 +67,11 @@ public final class WinFile {
         return try readAll(fd, path: path)
     }
 
-    /// WriteFile: writes all of `bytes` at the current position.
+    /// WriteFile: writes all of `bytes` at the current position. Until the file is flushed (or
+    /// the lazy writer's interval has passed), a power loss takes them away (see `WriteCache`).
     public func write(_ bytes: [UInt8]) throws(Win32Error) {
         let fd = try usable(.write, "WriteFile")
+        WriteCache.noteWrite(machine: root.descriptor, fd: fd, offset: Int64(lseek(fd, 0, SEEK_CUR)), length: bytes.count)
         try writeAll(fd, bytes, path: path)
     }
 
@@ -87,6 +92,7 @@ public final class WinFile {
     public func flush() throws(Win32Error) {
         let fd = try usable(.write, "FlushFileBuffers")
         try checked("FlushFileBuffers", path.description) { fsync(fd) }
+        WriteCache.noteFlush(machine: root.descriptor, fd: fd)
     }
 
     /// The file's identity and size now (GetFileInformationByHandle).
@@ -149,6 +155,6 @@ extension MachineRoot {
             Glibc.close(descriptor)
             throw error
         }
-        return WinFile(path: path, access: access, share: share, created: created, descriptor: descriptor)
+        return WinFile(root: self, path: path, access: access, share: share, created: created, descriptor: descriptor)
     }
 }
