@@ -71,7 +71,8 @@ extension RigRunner {
         fault.record.injected = true
         fault.record.ns = MonotonicClock.now()
         fault.record.pid = state.record.pid
-        state.record.faults.append(fault.fault.text)
+        // A power loss marks every process it kills, this one among them.
+        if case .powerLoss = fault.fault.action {} else { state.record.faults.append(fault.fault.text) }
         note("fault", [Argument("fault", fault.name), Argument("actor", state.name), Argument("action", fault.fault.text)])
         switch fault.fault.action {
         case .kill:

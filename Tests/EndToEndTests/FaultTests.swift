@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// Faults a rig injects, end to end through `rig run`: the guarantees that must hold at every
+/// point a fault can land, tried at each of them.
+@Suite(.serialized)
+struct FaultTests {
+    /// A rig on the netfx11 image whose reboot has two pending renames to apply: two editors
+    /// hard-lock mscoree.dll and msvcr71.dll, so the installer queues both for the boot.
+    func bootRig(faults: String = "") throws -> String {
+        try temporaryFile("boot.yaml", """
+            rig: boot-power-loss
+            machine:
+              image: \(Paths.root)/Rigs/images/netfx11.yaml
+              steps:
+                - reboot: {after_exit: installer}
+            actors:
+              - name: editor
+                role: app
+                params: {hold: 'C:\\Windows\\System32\\mscoree.dll', until: reboot1.down}
+              - name: editor2
+                role: app
+                params: {hold: 'C:\\Windows\\System32\\msvcr71.dll', until: reboot1.down}
+              - name: installer
+                role: installer
+                start: {after: editor2.loaded}
+                params: {patch: \(Paths.root)/Rigs/patches/netfx20-mscoree-crt.yaml, files_in_use: ignore}
+            \(faults)
+            """)
+    }
+
+    func run(_ rig: String) throws -> [String: Any] {
+        let dir = temporaryDirectory()
+        let outcome = try execute(Paths.rig, ["run", rig, "--json", dir + "/r.json"])
+        #expect(outcome.status == 0 || outcome.status == 1, "\(outcome.stdout)\n\(outcome.stderr)")
+        return try readJSON(dir + "/r.json")
+    }
+
+    /// The machine part of a results record, as comparable text.
+    func machine(_ results: [String: Any]) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: results["machine"] ?? NSNull(), options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Power lost at each operation of Session Manager, then the boot that follows: the machine
+    /// ends as after an uninterrupted boot (renames are applied once, in order, none lost).
+    @Test func aBootCutByAPowerLossAtAnyStepEndsLikeAnUninterruptedOne() throws {
+        let clean = try run(try bootRig())
+        #expect(clean["passed"] as? Bool == true)
+        let expected = try machine(clean)
+        #expect(expected.contains("2.0.50727.42"), "the boot applied the renames: \(expected)")
+        let actors = try #require(clean["actors"] as? [[String: Any]])
+        let smssOperations = try #require(actors.first { $0["name"] as? String == "reboot1/smss" }?["events"] as? Int)
+        #expect(smssOperations >= 3)
+        for k in 1...smssOperations {
+            let results = try run(
+                try bootRig(faults: "faults: [{name: crash, power_loss: reboot1/smss, op: any, nth: \(k)}]"))
+            let fault = try #require((results["faults"] as? [[String: Any]])?.first)
+            #expect(fault["injected"] as? Bool == true, "operation \(k): \(fault)")
+            let after = try #require(results["actors"] as? [[String: Any]])
+            #expect(after.first { $0["name"] as? String == "crash/smss" }?["exit_code"] as? Int == 0, "operation \(k)")
+            #expect(try machine(results) == expected, "power lost before Session Manager's operation \(k)")
+            #expect(results["problems"] as? [String] == [], "operation \(k)")
+        }
+    }
+
+    /// Written data not flushed is lost with the power; what was flushed, or written more than
+    /// the lazy writer's second before, is not. The installer does not flush: a power loss just
+    /// after it wrote leaves zeros where its files' bytes were.
+    @Test func aPowerLossLosesWhatWasNotFlushed() throws {
+        let rig = try temporaryFile("lost.yaml", """
+            rig: lost
+            machine:
+              image: \(Paths.root)/Rigs/images/netfx11.yaml
+            actors:
+              - name: installer
+                role: installer
+                params: {patch: \(Paths.root)/Rigs/patches/kb886903.yaml}
+              - name: later
+                role: script
+                start: {after: crash.booted}
+            faults:
+              - {name: crash, power_loss: installer, op: record}
+            expect:
+              exit: {later: 0}
+            """)
+        let results = try run(rig)
+        let fault = try #require((results["faults"] as? [[String: Any]])?.first)
+        #expect(fault["injected"] as? Bool == true)
+        let detail = try #require(fault["detail"] as? String)
+        #expect(detail.hasPrefix("killed 1 process; unflushed writes lost in "), "\(detail)")
+        #expect(detail.contains("mscorwks.dll"))
+        let outcome = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "installer" }?["outcome"] as? String)
+        #expect(outcome == "killed by signal 9 (fault: power loss at installer before its record #1)")
+        #expect(results["passed"] as? Bool == true, "the boot after it ran and `later` started after crash.booted")
+    }
+
+    @Test func aPowerLossByTimeBootsTheMachine() throws {
+        let rig = try temporaryFile("timed.yaml", """
+            rig: timed
+            machine:
+            actors:
+              - name: sleeper
+                role: script
+                steps: [{sleep: 10s}]
+              - name: after
+                role: script
+                start: {after: blackout.booted}
+            faults:
+              - {name: blackout, power_loss: machine, at: 200ms, logon: admin}
+            expect:
+              exit: {after: 0}
+            """)
+        let results = try run(rig)
+        #expect(results["passed"] as? Bool == true, "\(results)")
+        let sleeper = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "sleeper" })
+        #expect(sleeper["outcome"] as? String == "killed by signal 9 (fault: power loss at 200ms)")
+    }
+}
