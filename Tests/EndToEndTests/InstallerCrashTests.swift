@@ -126,7 +126,8 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
                     return nil
                 }
             } else {
-                #expect(old[file.path] == nil, "\(context): \(file.path) is missing")
+                let hadIt = old[file.path] != nil
+                #expect(!hadIt, "\(context): \(file.path) is missing")
                 sides.append(.old)
             }
         }
@@ -265,6 +266,31 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         // Applied again: now really at version, skipped.
         let again = try installer(machine, x)
         #expect(again.stdout.contains("skip file=\(a)"), "\(again.stdout)")
+    }
+
+    @Test func machineShowFlagsAFileCutShortAndNotAWholeOne() throws {
+        let (template, x, _) = try template()
+        // Random access to a version's bytes agrees with the whole file.
+        let whole = x.files[0].bytes
+        #expect(FileContent.bytes(name: "a.dll", version: x.files[0].version, offset: 5, count: 3000) == Array(whole[5..<3005]))
+        let machine = try copy(template)
+        let killed = try installer(machine, x, killAt: "write#1")  // a.dll: truncated, half written
+        #expect(killed.stderr.contains("killed at fault point"))
+        let shown = try execute(Paths.rig, ["machine", "show", machine])
+        let line = try #require(shown.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") })
+        #expect(line.contains("DAMAGED: 2000 bytes; a.dll 2.0.0.0 has 4000"), "\(shown.stdout)")
+        #expect(shown.stdout.components(separatedBy: "DAMAGED").count == 2, "\(shown.stdout)")
+        // The right size but a tail never written is caught by the content check.
+        let root = try MachineRoot(path: machine)
+        var zeroTail = whole
+        for i in (whole.count - 10)..<whole.count { zeroTail[i] = 0 }
+        try root.writeFile(c, zeroTail)
+        let json = try execute(Paths.rig, ["machine", "show", machine, "--json"])
+        #expect(json.stdout.contains("its last 64 bytes are not those of a.dll 2.0.0.0"), "\(json.stdout)")
+        // Recovered by the next installer: nothing flagged for the patch's files.
+        _ = try installer(machine, x)
+        let after = try execute(Paths.rig, ["machine", "show", machine])
+        #expect(!after.stdout.contains("C:\\App\\a.dll ") || !after.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") }!.contains("DAMAGED"))
     }
 
     @Test func ngenKilledAtEachOperationNeverLeavesAnImageReportedFresh() throws {
