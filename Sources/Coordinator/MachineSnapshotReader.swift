@@ -12,8 +12,14 @@ enum MachineSnapshotReader {
                 (StartupEntry.key(hive: $0.hive, kind: $0.kind).description, $0.name, $0.command)
             }
         }
+        let files = try machine.fileList()
+        // Cheap: the inode's size against the packages' sizes, and the last bytes only.
+        let integrity = FileIntegrity(root: machine.files)
+        let damaged = files.compactMap { file in
+            integrity.damage(of: file.path, size: file.size).map { (file.path.description, $0) }
+        }
         return MachineSnapshot(
-            files: try machine.fileList().map { ($0.path.description, $0.version?.description) },
+            files: files.map { ($0.path.description, $0.version?.description) },
             nativeImages: try machine.nativeImageStatus().map { report in
                 var reasons: [String] = []
                 if case .stale(let why) = report.status { reasons = why }
@@ -22,6 +28,7 @@ enum MachineSnapshotReader {
             pendingRenames: try machine.pendingRenames().map(\.description),
             services: try machine.services().map { ($0.name, $0.command) },
             run: entries(.run),
-            runOnce: entries(.runOnce))
+            runOnce: entries(.runOnce),
+            damaged: damaged)
     }
 }

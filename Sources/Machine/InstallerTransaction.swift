@@ -137,30 +137,30 @@ public struct InstallerOutcome: Sendable, Equatable {
 /// cause. A rename refused with 32 is a hard lock: the files-in-use answer decides (retry, exit →
 /// 1602, ignore → replacement queued for the reboot). Any other failure rolls back (1603).
 ///
+/// Crash consistency (Windows Installer's rollback script): every change is recorded in the
+/// rollback script (`InstallerRollbackScript`) BEFORE it is made, and the installation commits by
+/// recording the patch in the same registry transaction that marks the script committed. So a
+/// process killed anywhere leaves a script from which `InstallerRecovery` — run by the next
+/// installer after it takes `_MSIExecute`, or by the boot — restores every file to its old bytes,
+/// or, once committed, only deletes the backups. A failure rolls back through the same undo.
 /// Rollback undoes each step in reverse: backups and aside copies go back to their names (the
-/// old files, byte for byte), temporary files are deleted, and queue entries this run added are
-/// taken out of the pending-rename queue. Every file operation is recorded with its real result.
+/// old files, byte for byte), temporary and added files are deleted, and queue entries this run
+/// added are taken out of the pending-rename queue. Every file operation is recorded with its
+/// real result.
 public final class InstallerTransaction {
     public let patch: Patch
     public let root: MachineRoot
     public let options: InstallerOptions
     private let host: any InstallerHost
-    private var undo: [Undo] = []
     private var causes: [RebootCause] = []
-    private var backups: [WindowsPath] = []
     private var store: (any PendingRenameStore)?
+    /// The registry the rollback script and the record are written to (open while installing).
+    private var registry: Registry?
+    /// The steps recorded in the rollback script, in order.
+    private var steps: [RollbackStep] = []
 
     /// `C:\Config.Msi`, Windows Installer's rollback folder.
     public static let rollbackDirectory = WindowsPath(components: ["Config.Msi"])
-
-    private enum Undo {
-        case removeTemporary(WindowsPath)
-        case removeBackup(WindowsPath)
-        case restoreBackup(backup: WindowsPath, target: WindowsPath)
-        case removeAdded(WindowsPath)
-        case restoreAside(aside: WindowsPath, target: WindowsPath)
-        case dequeue(PendingRename)
-    }
 
     /// Why one step failed: the exit code it leads to and what happened.
     private struct Stop: Error {
@@ -194,6 +194,19 @@ public final class InstallerTransaction {
                 return "ok"
             }
         }
+        // A crashed installation (of any patch) is rolled back first, under the mutex.
+        do {
+            if let recovered = try InstallerRecovery(root: root, host: host).recover() {
+                guard recovered.failures.isEmpty else {
+                    return fail(
+                        InstallerExit.failure,
+                        "the interrupted installation of \(recovered.patch) could not be rolled back: \(recovered.failures.joined(separator: "; "))")
+                }
+                host.log("installer \(patch.id): \(recovered.committed ? "finished" : "rolled back") the interrupted installation of \(recovered.patch)")
+            }
+        } catch {
+            return fail(InstallerExit.failure, "recovering an interrupted installation: \(error)")
+        }
         do {
             let outcome = try install()
             return outcome
@@ -214,6 +227,15 @@ public final class InstallerTransaction {
     private func install() throws -> InstallerOutcome {
         let profile = try machineProfile(of: root)
         store = try pendingRenameStore(for: root)
+        let registry = try Registry(machineDirectory: root.path)
+        self.registry = registry
+        let begun = host.perform("script", [("action", "begin"), ("patch", patch.id)]) {
+            do {
+                try InstallerRollbackScript.begin(patch: patch.id, registry: registry)
+                return "ok"
+            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        }
+        guard begun == "ok" else { throw Stop(code: InstallerExit.failure, reason: "starting the rollback script: \(begun)") }
         // Fusion installs into the GAC at once on NT; Windows 9x GAC installs wait for the reboot
         // (Fusion cannot use pending renames).
         var targets: [(path: WindowsPath, file: PatchFile)] = patch.files.map { ($0.path, $0) }
@@ -232,7 +254,7 @@ public final class InstallerTransaction {
             try apply(target.file, to: target.path, index: index)
         }
         let rebootNeeded = !causes.isEmpty || !deferredGac.isEmpty
-        let catalog = try MachineCatalogKeys.read(from: Registry(machineDirectory: root.path))
+        let catalog = try MachineCatalogKeys.read(from: registry)
         let assemblies = catalog.nativeImagesToRegenerate(after: patch.ngen, changedFiles: targets.map(\.path))
         let era = options.era ?? patch.era
         var plan = NativeImagePlan.none
@@ -244,7 +266,10 @@ public final class InstallerTransaction {
             plan = .now(assemblies)
         }
         try recordInRegistry(plan: plan)
-        cleanUpBackups()
+        // Committed: from here on a crash is finished, not rolled back.
+        let recovery = InstallerRecovery(root: root, host: host)
+        let failures = recovery.finish(steps)
+        if failures.isEmpty { try? recovery.end(registry: registry) }
         return InstallerOutcome(
             exitCode: rebootNeeded ? InstallerExit.rebootRequired : InstallerExit.success,
             rebootCauses: causes, nativeImages: plan, failure: nil)
@@ -256,14 +281,22 @@ public final class InstallerTransaction {
         let name = target.name ?? ""
         let targetText = target.description
         // Windows Installer's file versioning: a file already at this version or newer is kept.
+        let bytes = file.bytes
+        // Windows Installer's file versioning: a file already at this version or newer is kept —
+        // but "at this version" means its bytes are this version's, not only its header (a file
+        // cut short by a crash carries the new header over the wrong bytes).
         if root.exists(target), let current = currentVersion(of: target), current >= file.version {
-            host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)]) { "ok" }
-            return
+            let damage = current == file.version ? contentMismatch(of: target, expected: bytes) : nil
+            guard let damage else {
+                host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)]) { "ok" }
+                return
+            }
+            host.perform("damaged", [("file", targetText), ("version", current.description), ("reason", damage)]) { "ok" }
+            host.log("installer \(patch.id): \(target) says \(current) but \(damage): replacing it")
         }
         if let parent = target.parent, !root.isDirectory(parent) {
             try step("create_directory", [("path", parent.description)]) { () throws(Win32Error) in try root.createDirectories(parent) }
         }
-        let bytes = file.bytes
         let existed = root.exists(target)
         var backup: WindowsPath?
         var waitedNs: UInt64 = 0
@@ -271,6 +304,7 @@ public final class InstallerTransaction {
             var inUse = false
             if existed && backup == nil {
                 let path = Self.rollbackDirectory.appending("\(patch.id)-\(index + 1).rbf")
+                try record(.backup(target: target, backup: path))
                 let error = attempt("backup", [("file", targetText), ("to", path.description)]) { () throws(Win32Error) in
                     try root.createDirectories(Self.rollbackDirectory)
                     if root.exists(path) { try root.removeFile(path) }  // a stale backup of an earlier, killed run
@@ -281,40 +315,33 @@ public final class InstallerTransaction {
                     inUse = true
                 } else {
                     backup = path
-                    backups.append(path)
-                    undo.append(.removeBackup(path))
                 }
             }
             if !inUse {
                 // Not in use: Windows Installer writes the new file in place (see `writeInPlace`).
+                // The backup is complete: from here on the target may change.
+                try record(backup.map { .replace(target: target, backup: $0) } ?? .add(target))
                 let error = writeInPlace(bytes, to: target, replacing: existed)
-                guard let error else {
-                    if let backup {
-                        undo.append(.restoreBackup(backup: backup, target: target))
-                    } else {
-                        undo.append(.removeAdded(target))
-                    }
-                    return
-                }
+                guard let error else { return }
                 guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "replacing \(target): \(error.message)") }
             }
             // In use: try to move it out of the way (works only if every holder shares delete).
+            // The aside name is chosen (and recorded) before the rename, so a crash right after
+            // it leaves a script that names where the old file went.
+            let asidePath = freeName(beside: target, suffix: ".~")
+            try record(.aside(target: target, aside: asidePath))
             var aside: WindowsPath?
             let asideError = attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
-                aside = try root.renameAside(target)
+                try root.moveFile(target, to: asidePath)
+                aside = asidePath
             }
             if let aside {
                 host.log("installer \(patch.id): \(target) is in use (soft lock): renamed aside to \(aside)")
                 // The holders keep the old file under its new name; the new one is written at the
-                // freed path like any file.
+                // freed path like any file (rollback moves the aside copy back over it).
                 if let error = writeInPlace(bytes, to: target, replacing: false) {
-                    // Put the old file back before giving up.
-                    _ = attempt("rollback", [("action", "restore"), ("file", targetText), ("from", aside.description)]) { () throws(Win32Error) in
-                        try root.moveFile(aside, to: target, flags: [.replaceExisting])
-                    }
                     throw Stop(code: InstallerExit.failure, reason: "writing the new \(name) in place: \(error.message)")
                 }
-                undo.append(.restoreAside(aside: aside, target: target))
                 try queue(PendingRename(source: aside, destination: nil, replaceExisting: false))
                 requireReboot(target, .soft)
                 return
@@ -337,7 +364,6 @@ public final class InstallerTransaction {
                 // Hard-locked: the new payload is written beside the target and queued to replace
                 // it at the next boot.
                 let temporary = try writeTemporary(bytes, beside: target)
-                undo.append(.removeTemporary(temporary))
                 try queue(PendingRename(source: temporary, destination: target, replaceExisting: true))
                 requireReboot(target, .hard)
                 return
@@ -349,27 +375,56 @@ public final class InstallerTransaction {
     /// (share none) while it is written and then verified (the patch engine checks the hash of the
     /// file it produced), so a process loading it meanwhile gets a sharing violation. A loaded
     /// image or another handle makes the open fail: the file is in use. Returns the error.
+    ///
+    /// Three operations on one handle: `replace` (open — truncating an existing file — and write
+    /// the first half, header included), `write` (the rest), `verify` (read back, compare hashes).
+    /// A crash between them leaves a file with the new header over too few bytes, as a real crash
+    /// mid-copy does; the rollback script restores the old one.
     private func writeInPlace(_ bytes: [UInt8], to target: WindowsPath, replacing: Bool) -> Win32Error? {
-        var corrupt = false
+        var opened: WinFile?
+        let half = bytes.count / 2
         let error = attempt("replace", [("file", target.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
             let handle = try root.open(
                 target, access: [.read, .write], share: .none, disposition: replacing ? .truncateExisting : .createNew)
-            defer { handle.close() }
-            try handle.write(bytes)
+            opened = handle
+            try handle.write(Array(bytes[..<half]))
+        }
+        guard let handle = opened else { return error }
+        defer { handle.close() }
+        if let error { return error }
+        if let error = attempt("write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))], { () throws(Win32Error) in
+            try handle.write(Array(bytes[half...]))
+        }) {
+            return error
+        }
+        var corrupt = false
+        if let error = attempt("verify", [("file", target.description)], { () throws(Win32Error) in
             try handle.seek(to: 0)
             corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
+        }) {
+            return error
         }
-        if error == nil && corrupt {
+        if corrupt {
             return Win32Error(1603, operation: "verify", path: target.description, reason: "the written file does not match")
         }
-        return error
+        return nil
+    }
+
+    /// `<name><suffix>N` beside `target` for the first N from 1 that is free.
+    private func freeName(beside target: WindowsPath, suffix: String) -> WindowsPath {
+        let name = target.name ?? ""
+        var n = 1
+        while root.exists(target.parent!.appending("\(name)\(suffix)\(n)")) { n += 1 }
+        return target.parent!.appending("\(name)\(suffix)\(n)")
     }
 
     /// Writes `bytes` exclusively to a free `<name>.~tmpN` beside `target` and returns its path.
     private func writeTemporary(_ bytes: [UInt8], beside target: WindowsPath) throws -> WindowsPath {
-        let name = target.name ?? ""
-        for n in 1...1000 {
-            let candidate = target.parent!.appending("\(name).~tmp\(n)")
+        for _ in 1...1000 {
+            // Recorded before it is created; the name is free (nobody else installs meanwhile:
+            // this process holds _MSIExecute), so the undo never deletes another's file.
+            let candidate = freeName(beside: target, suffix: ".~tmp")
+            try record(.temporary(candidate))
             let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
                 do throws(Win32Error) {
                     try root.createFile(candidate, contents: bytes, share: .none)
@@ -382,6 +437,18 @@ public final class InstallerTransaction {
             }
         }
         throw Stop(code: InstallerExit.failure, reason: "no free temporary name beside \(target)")
+    }
+
+    /// Why the file at `path` is not `expected` byte for byte (its size, then its hash); nil when
+    /// it is. Read through a shared handle.
+    private func contentMismatch(of path: WindowsPath, expected: [UInt8]) -> String? {
+        guard let handle = try? root.open(path, access: .read, share: .all) else { return "it cannot be read" }
+        defer { handle.close() }
+        guard let size = try? handle.identity().size else { return "it cannot be read" }
+        if size != Int64(expected.count) { return "its size is \(size), not \(expected.count)" }
+        guard let bytes = try? handle.readToEnd() else { return "it cannot be read" }
+        if ContentHash.hash(bytes) != ContentHash.hash(expected) { return "its bytes are not that version's" }
+        return nil
     }
 
     /// The version in the header of the file at `path`, read through a shared handle; nil when it
@@ -406,6 +473,7 @@ public final class InstallerTransaction {
         var args: [(name: String, value: String)] = [("source", rename.source.description)]
         args.append(("destination", rename.destination?.description ?? ""))
         if rename.replaceExisting { args.append(("flags", "replace_existing")) }
+        try record(.queue(rename))
         let result = host.perform("queue_rename", args) {
             do {
                 try root.moveFile(
@@ -418,7 +486,19 @@ public final class InstallerTransaction {
             } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
         }
         guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "queueing \(rename) for the reboot: \(result)") }
-        undo.append(.dequeue(rename))
+    }
+
+    /// Appends `step` to the rollback script before the change it undoes is made (write-ahead).
+    private func record(_ step: RollbackStep) throws {
+        guard let registry else { throw Stop(code: InstallerExit.failure, reason: "no rollback script") }
+        let result = host.perform("script", [("record", step.description)]) {
+            do {
+                try InstallerRollbackScript.record(step, registry: registry)
+                return "ok"
+            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        }
+        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "recording '\(step)' in the rollback script: \(result)") }
+        steps.append(step)
     }
 
     /// Runs a WinFS operation, recording it; returns its error (nil on success).
@@ -447,7 +527,7 @@ public final class InstallerTransaction {
 
     /// Records the patch as installed and schedules post-reboot work, in one registry transaction.
     private func recordInRegistry(plan: NativeImagePlan) throws {
-        let registry = try Registry(machineDirectory: root.path)
+        guard let registry else { throw Stop(code: InstallerExit.failure, reason: "the registry is not open") }
         let key = patch.recordKey
         let result = host.perform("record", [("key", key.description)]) {
             do {
@@ -462,6 +542,8 @@ public final class InstallerTransaction {
                         try NetFxUpdateSchedule.write(
                             id: patch.id, era: era, assemblies: assemblies, gac: gac, lock: patch.ngenLock, registry: registry)
                     }
+                    // The commit point: in the same transaction as the record and the schedule.
+                    try InstallerRollbackScript.commit(registry: registry)
                 }
                 return "ok"
             } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
@@ -472,38 +554,18 @@ public final class InstallerTransaction {
         }
     }
 
-    private func cleanUpBackups() {
-        for backup in backups where root.exists(backup) {
-            _ = attempt("delete", [("path", backup.description)]) { () throws(Win32Error) in try root.deleteFile(backup) }
-        }
-    }
-
     // MARK: Rollback
 
+    /// Undoes what the script records (the same undo as a recovery after a crash) and removes
+    /// the script; a failed undo keeps it for the next run.
     private func rollback() {
-        while let action = undo.popLast() {
-            switch action {
-            case .removeTemporary(let path), .removeBackup(let path), .removeAdded(let path):
-                guard root.exists(path) else { continue }
-                _ = attempt("rollback", [("action", "delete"), ("file", path.description)]) { () throws(Win32Error) in
-                    try root.deleteFile(path)
-                }
-            case .restoreBackup(let backup, let target):
-                _ = attempt("rollback", [("action", "restore"), ("file", target.description), ("from", backup.description)]) { () throws(Win32Error) in
-                    try root.moveFile(backup, to: target, flags: [.replaceExisting])
-                }
-            case .restoreAside(let aside, let target):
-                _ = attempt("rollback", [("action", "restore"), ("file", target.description), ("from", aside.description)]) { () throws(Win32Error) in
-                    try root.deleteFile(target)
-                    try root.moveFile(aside, to: target)
-                }
-            case .dequeue(let rename):
-                host.perform("rollback", [("action", "dequeue"), ("source", rename.source.description), ("destination", rename.destination?.description ?? "")]) {
-                    do {
-                        return try InstallerPendingQueue.remove(rename, root: root) ? "ok" : "ERROR_FILE_NOT_FOUND (2)"
-                    } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
-                }
-            }
+        guard let registry else { return }
+        let recovery = InstallerRecovery(root: root, host: host)
+        let failures = recovery.rollBack(steps)
+        if failures.isEmpty {
+            try? recovery.end(registry: registry)
+        } else {
+            host.log("installer \(patch.id): rollback incomplete, kept for the next run: \(failures.joined(separator: "; "))")
         }
     }
 }

@@ -213,6 +213,18 @@ public enum NativeImages {
     public static func build(
         _ assembly: String, catalog: AssemblyCatalog, files: some MachineFiles
     ) throws -> NativeImage {
+        let image = try compile(assembly, catalog: catalog, files: files)
+        let path = catalog.nativeImages.imagePath(for: assembly)
+        if let parent = path.parent { try files.createDirectories(parent) }
+        try files.writeFile(path, image.bytes)
+        return image
+    }
+
+    /// Compiles `assembly` without writing it: reads its file, the files of everything it
+    /// references and the runtime engine, and returns the image to write.
+    public static func compile(
+        _ assembly: String, catalog: AssemblyCatalog, files: some MachineFiles
+    ) throws -> NativeImage {
         let definition = try catalog.closure(of: assembly)[0]
         var inputs: [NativeImageInput] = []
         var assemblySize = 0
@@ -224,13 +236,50 @@ public enum NativeImages {
             if path == definition.file { assemblySize = bytes.count }
             inputs.append(NativeImageInput(path: path, bytes: bytes))
         }
-        let image = NativeImage(
+        return NativeImage(
             assembly: assembly, version: definition.version, inputs: inputs,
             size: NativeImage.size(forAssemblyOfSize: assemblySize))
-        let path = catalog.nativeImages.imagePath(for: assembly)
-        if let parent = path.parent { try files.createDirectories(parent) }
-        try files.writeFile(path, image.bytes)
-        return image
+    }
+
+    /// Where an image is written before it is renamed into place: `<image>.~ngen`.
+    public static func temporaryPath(for path: WindowsPath) -> WindowsPath {
+        path.parent!.appending((path.name ?? "") + ".~ngen")
+    }
+
+    /// Writes `image` to `path` so that a process killed at any point never leaves a partial
+    /// image under `path`: the bytes go to `temporaryPath(for:)` (write, share none,
+    /// CREATE_ALWAYS) in two steps, then MoveFileEx(REPLACE_EXISTING) puts it in place — an
+    /// atomic rename, so `path` holds the old image or the whole new one. `step` runs each of the
+    /// three steps (`write_image`, `write`, `commit_image`) as an operation of the caller with
+    /// its arguments; it returns the step's error, if any, which ends the write.
+    public static func write(
+        _ image: NativeImage, to path: WindowsPath, root: MachineRoot,
+        step: (_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) -> Win32Error?
+    ) -> Win32Error? {
+        let temporary = temporaryPath(for: path)
+        let bytes = image.bytes
+        let half = bytes.count / 2
+        var handle: WinFile?
+        defer { handle?.close() }
+        if let error = step("write_image", [("path", temporary.description), ("size", String(bytes.count))], { () throws(Win32Error) in
+            if let parent = path.parent { try root.createDirectories(parent) }
+            let file = try root.open(temporary, access: .write, share: .none, disposition: .createAlways)
+            handle = file
+            try file.write(Array(bytes[..<half]))
+        }) {
+            return error
+        }
+        guard let file = handle else { return Win32Error.invalidHandle }
+        if let error = step("write", [("path", temporary.description), ("offset", String(half))], { () throws(Win32Error) in
+            try file.write(Array(bytes[half...]))
+        }) {
+            return error
+        }
+        file.close()
+        handle = nil
+        return step("commit_image", [("path", path.description), ("from", temporary.description)], { () throws(Win32Error) in
+            try root.moveFile(temporary, to: path, flags: [.replaceExisting])
+        })
     }
 
     /// The status of `assembly`'s native image against the files on disk now.

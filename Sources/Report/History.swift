@@ -146,13 +146,18 @@ public struct MachineSnapshot: Sendable, Equatable {
     /// Run and RunOnce values (HKLM and HKCU): key (`HKLM\...\RunOnce`), name, command line.
     public var run: [(key: String, name: String, commandLine: String)]
     public var runOnce: [(key: String, name: String, commandLine: String)]
+    /// Files whose size or bytes do not match the version their header carries (a write cut
+    /// short): Windows path and why. Empty when every versioned file is whole.
+    public var damaged: [(path: String, reason: String)]
 
     public init(
         files: [(path: String, version: String?)] = [], nativeImages: [(assembly: String, status: String, reasons: [String])] = [],
         pendingRenames: [String] = [], services: [(name: String, commandLine: String)] = [],
         run: [(key: String, name: String, commandLine: String)] = [],
-        runOnce: [(key: String, name: String, commandLine: String)] = []
+        runOnce: [(key: String, name: String, commandLine: String)] = [],
+        damaged: [(path: String, reason: String)] = []
     ) {
+        self.damaged = damaged
         self.files = files
         self.nativeImages = nativeImages
         self.pendingRenames = pendingRenames
@@ -167,6 +172,7 @@ public struct MachineSnapshot: Sendable, Equatable {
             && a.pendingRenames == b.pendingRenames
             && a.services.elementsEqual(b.services, by: { $0 == $1 })
             && a.run.elementsEqual(b.run, by: { $0 == $1 }) && a.runOnce.elementsEqual(b.runOnce, by: { $0 == $1 })
+            && a.damaged.elementsEqual(b.damaged, by: { $0 == $1 })
     }
 }
 

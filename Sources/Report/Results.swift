@@ -63,7 +63,7 @@ public enum ResultsWriter {
 
     /// The machine as it stood at the end of the run: files and their versions (null: no
     /// version stamp), native images with their status and why, pending renames, services, and
-    /// Run/RunOnce entries.
+    /// Run/RunOnce entries; files whose size or bytes do not match their version (`damaged`).
     static func machine(_ snapshot: MachineSnapshot) -> JSONText {
         func startup(_ entries: [(key: String, name: String, commandLine: String)]) -> JSONText {
             .array(entries.map { .object([("key", .string($0.key)), ("name", .string($0.name)), ("command_line", .string($0.commandLine))]) })
@@ -84,6 +84,7 @@ public enum ResultsWriter {
             ),
             ("run", startup(snapshot.run)),
             ("runonce", startup(snapshot.runOnce)),
+            ("damaged", .object(snapshot.damaged.map { ($0.path, JSONText.string($0.reason)) })),
         ])
     }
 }

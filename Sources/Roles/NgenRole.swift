@@ -20,7 +20,9 @@ import Wire
 ///   the whole run (serializes a post-reboot ngen pass against installs); `none` (default).
 ///
 /// Events: `mutex` (`name`) when holding it; `load` (`path`, `version`) for the engine; one
-/// `ngen` (`assembly`) per image with `ok` or why it failed.
+/// `ngen` (`assembly`) per image with `ok` (compiled: its inputs read) or why it failed, then
+/// `write_image`, `write` and `commit_image` as the image is written beside its place and renamed
+/// in (`NativeImages.write`).
 ///
 /// Exit code: 0 when every image was built, 1 otherwise (or when the machine or its catalog
 /// cannot be read), 87 (ERROR_INVALID_PARAMETER) for bad parameters.
@@ -91,18 +93,39 @@ public enum NgenRole {
 
         var code: Int32 = 0
         for name in names {
+            var compiled: NativeImage?
             session.perform("ngen", [Argument("assembly", name)]) {
                 if let loadFailure {
                     code = 1
                     return "failed to load \(runtimePath.name ?? "mscorwks.dll"): \(loadFailure)"
                 }
                 do {
-                    try NativeImages.build(name, catalog: catalog, files: files)
+                    compiled = try NativeImages.compile(name, catalog: catalog, files: files)
                     return "ok"
                 } catch {
                     code = 1
                     return describe(error, detailed: true)
                 }
+            }
+            guard let compiled else { continue }
+            // Written beside its place and renamed in: a kill mid-write never leaves a partial
+            // image where the runtime (and the status check) looks.
+            let failure = NativeImages.write(compiled, to: catalog.nativeImages.imagePath(for: name), root: root) { op, args, body in
+                var failure: Win32Error?
+                session.perform(op, args.map { Argument($0.name, $0.value) }) {
+                    do throws(Win32Error) {
+                        try body()
+                        return "ok"
+                    } catch {
+                        failure = error
+                        return error.description
+                    }
+                }
+                return failure
+            }
+            if let failure {
+                session.log("ngen \(name): writing the native image: \(failure.message)")
+                code = 1
             }
         }
         withExtendedLifetime(runtime) {}

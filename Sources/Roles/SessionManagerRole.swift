@@ -5,7 +5,8 @@ import Wire
 
 /// The `smss` role: Session Manager at boot. Applies the machine's pending renames
 /// (PendingFileRenameOperations, or `wininit.ini [rename]` on the Windows 9x profile) in queued
-/// order, one event per entry; see `SessionManager.applyPendingRenames`.
+/// order, one event per entry; see `SessionManager.applyPendingRenames`. Before that it rolls back
+/// an installation that was interrupted (see `InstallerRecovery`).
 ///
 /// Parameters: `machine` (the machine directory). `stopAfterStep=K` (for tests and debugging)
 /// makes the process stop itself with SIGSTOP right after reporting its K-th event, like a
@@ -22,6 +23,16 @@ public enum SessionManagerRole {
         let stopAfter = session.parameter("stopAfterStep").flatMap { Int($0) }
         do {
             let root = try MachineRoot(path: machine)
+            // An installation the machine went down in the middle of is rolled back from its
+            // rollback script before the pending renames are applied. Windows finds a suspended
+            // installation (the Installer\InProgress key) when the installer service next runs;
+            // here the boot does it first thing, because the renames that installation queued
+            // (deleting the old file it renamed aside, putting in a new file it could not
+            // replace) must be taken out of the queue before Session Manager applies them:
+            // applied first, they would delete the very bytes the rollback restores.
+            if let line = try InstallerRecovery.recoverAtBoot(root: root, host: SessionInstallerHost(session)) {
+                session.log("smss: \(line)")
+            }
             let queue = try pendingRenameQueue(for: root)
             let reporter = SessionReporter(session: session, stopAfterStep: stopAfter)
             try SessionManager.applyPendingRenames(files: BootFiles(root: root), queue: queue, reporter: reporter)

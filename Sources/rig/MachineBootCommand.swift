@@ -11,7 +11,8 @@ struct MachineBootCommand: ParsableCommand {
         commandName: "boot",
         abstract: "Boot a machine: Session Manager, auto-start services, then Run/RunOnce at logon.",
         discussion: """
-            Every process is a real `rig-worker`: first `rig-worker smss` applies the pending \
+            Every process is a real `rig-worker`: first `rig-worker smss` rolls back an installation \
+            the machine went down in the middle of (its rollback script), then applies the pending \
             renames (PendingFileRenameOperations, or wininit.ini [rename] on win9x) in queued \
             order, logging and skipping failed ones; then services with Start=2 under \
             HKLM\\SYSTEM\\CurrentControlSet\\Services start (no logon needed); then, at logon, \

@@ -70,7 +70,13 @@ struct MachineCreateCommand: ParsableCommand {
 struct MachineShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a machine: files and versions, native images, pending renames, startup entries, services.")
+        abstract: "Show a machine: files and versions, native images, pending renames, startup entries, services.",
+        discussion: """
+            A file whose size or bytes do not match the version in its header (a write cut short) \
+            is flagged `DAMAGED: why` (JSON: `damaged`, absent when whole): its size is checked \
+            against the sizes the staged packages give that version, its last bytes against that \
+            version's bytes.
+            """)
 
     @Argument(help: "The machine directory.")
     var directory: String
@@ -109,6 +115,9 @@ struct MachineShowSummary: Encodable {
         var size: Int
         /// Nil for a file without a version header (native images, data files).
         var version: String?
+        /// Why its size or bytes do not match its version (a write cut short); nil when they do
+        /// (see `FileIntegrity`).
+        var damaged: String?
     }
     struct NativeImageEntry: Encodable {
         var assembly: String
@@ -143,7 +152,10 @@ struct MachineShowSummary: Encodable {
     init(_ machine: MachineDirectory) throws {
         self.machine = machine.path
         profile = try machine.profile().rawValue
-        files = try machine.fileList().map { File(path: $0.path.description, size: $0.size, version: $0.version?.description) }
+        let integrity = FileIntegrity(root: machine.files)
+        files = try machine.fileList().map {
+            File(path: $0.path.description, size: $0.size, version: $0.version?.description, damaged: integrity.damage(of: $0.path, size: $0.size))
+        }
         native_images = try machine.nativeImageStatus().map { report in
             var reasons: [String] = []
             if case .stale(let why) = report.status { reasons = why }
@@ -165,7 +177,8 @@ struct MachineShowSummary: Encodable {
         let width = files.map(\.path.count).max() ?? 0
         for file in files {
             out += "  \(file.path.padding(toLength: width, withPad: " ", startingAt: 0))  "
-                + "\((file.version ?? "-").padding(toLength: 14, withPad: " ", startingAt: 0)) \(file.size) bytes\n"
+                + "\((file.version ?? "-").padding(toLength: 14, withPad: " ", startingAt: 0)) \(file.size) bytes"
+                + (file.damaged.map { "  DAMAGED: \($0)" } ?? "") + "\n"
         }
         out += "\nnative images (\(native_images.count)):\n"
         let nameWidth = native_images.map(\.assembly.count).max() ?? 0
