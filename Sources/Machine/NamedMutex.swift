@@ -22,9 +22,36 @@ public final class NamedMutex {
             throw Win32Error(123, operation: "open mutex", path: name, reason: "not a usable mutex name")
         }
         self.name = name
-        _ = mkdirat(root.descriptor, "objects", 0o755)
-        let fd = openat(root.descriptor, "objects/" + name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Win32Error(errno: errno, operation: "open mutex", path: name) }
+        // `objects` is opened without following a link (a link planted there would put the mutex
+        // outside the machine), then the mutex file beneath that descriptor.
+        let objects = "objects"
+        var directory = openat(root.descriptor, objects, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if directory < 0 && errno == ENOENT {
+            if mkdirat(root.descriptor, objects, 0o755) == 0 || errno == EEXIST {
+                directory = openat(root.descriptor, objects, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+        }
+        guard directory >= 0 else {
+            let value = errno
+            if value == ELOOP || value == ENOTDIR {
+                throw Win32Error(
+                    123, operation: "open mutex", path: root.path + "/" + objects,
+                    reason: "'objects' of the machine must be a directory inside it, not a symbolic link or a file",
+                    posixErrno: value)
+            }
+            throw Win32Error(errno: value, operation: "open mutex", path: root.path + "/" + objects)
+        }
+        defer { close(directory) }
+        let fd = openat(directory, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let value = errno
+            if value == ELOOP {
+                throw Win32Error(
+                    123, operation: "open mutex", path: name,
+                    reason: "the mutex file is a symbolic link", posixErrno: value)
+            }
+            throw Win32Error(errno: value, operation: "open mutex", path: name)
+        }
         self.fd = fd
     }
 

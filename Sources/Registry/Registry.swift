@@ -44,6 +44,7 @@ public final class Registry {
     /// A file that is not a registry database fails here with an error naming the file.
     public init(databasePath: String) throws(RegistryError) {
         path = databasePath
+        try Registry.checkNotLinked(databasePath)
         db = try SQLiteConnection(path: databasePath)
         try db.setBusyTimeout(milliseconds: Registry.busyTimeoutMilliseconds)
         // Reading the schema is the first access to the file: a corrupt file fails here.
@@ -51,6 +52,30 @@ public final class Registry {
         try db.execute("PRAGMA synchronous = OFF")
         if existing.first?.first?.integer == 0 {
             try createSchema()
+        }
+    }
+
+    /// The files SQLite keeps beside the database (WAL mode uses `-wal` and `-shm`; `-journal`
+    /// is the rollback journal of a database not yet in WAL mode).
+    public static let companionSuffixes = ["-wal", "-shm", "-journal"]
+
+    /// Throws (SQLITE_CANTOPEN_SYMLINK, naming the file) when the database or one of the files
+    /// SQLite keeps beside it is a symbolic link, or is not a regular file: SQLite follows links
+    /// to all of them, so a link planted in a machine directory would make the registry read and
+    /// write outside it. Missing files are fine (SQLite creates them).
+    static func checkNotLinked(_ databasePath: String) throws(RegistryError) {
+        for file in [databasePath] + companionSuffixes.map({ databasePath + $0 }) {
+            var info = stat()
+            guard lstat(file, &info) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            guard kind != S_IFREG else { continue }
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            throw .sqlite(
+                call: "open", code: 1550,  // SQLITE_CANTOPEN_SYMLINK
+                message: kind == S_IFLNK
+                    ? "'\(name)' is a symbolic link; the registry's files must be real files in the machine directory"
+                    : "'\(name)' is not a regular file",
+                file: databasePath)
         }
     }
 
@@ -173,6 +198,9 @@ public final class Registry {
 
     /// The row id of `key`, creating it and any missing parent (inside a write transaction).
     private func createdKeyID(_ key: RegistryKeyPath) throws(RegistryError) -> Int64 {
+        for name in key.components {
+            if let reason = RegistryKeyPath.keyNameProblem(name) { throw .invalidKey(key.description, reason: reason) }
+        }
         var id: Int64 = 0
         for name in [key.root.rawValue] + key.components {
             let rows = try db.rows("SELECT id FROM registry_keys WHERE parent = ? AND name = ?", [.integer(id), .text(name)])
@@ -267,7 +295,9 @@ public final class Registry {
     }
 
     private func store(_ key: RegistryKeyPath, _ id: Int64, _ name: String, _ value: RegistryValue) throws(RegistryError) {
-        guard !name.utf8.contains(0) else { throw .invalidData(key: key.description, name: name, reason: "the name contains a NUL byte") }
+        if let reason = RegistryKeyPath.valueNameProblem(name) {
+            throw .invalidData(key: key.description, name: name, reason: reason)
+        }
         if let strings = value.strings, strings.contains(where: { $0.utf8.contains(0) }) {
             throw .invalidData(key: key.description, name: name, reason: "a string contains a NUL byte")
         }

@@ -68,12 +68,63 @@ public struct RegistryKeyPath: Sendable, Hashable, CustomStringConvertible {
         }
         var components: [String] = []
         for piece in pieces.dropFirst() {
-            guard !piece.isEmpty else { throw .invalidKey(text, reason: "has an empty key name") }
-            guard !piece.utf8.contains(0) else { throw .invalidKey(text, reason: "contains a NUL byte") }
+            if let reason = RegistryKeyPath.keyNameProblem(piece) { throw .invalidKey(text, reason: reason) }
             components.append(String(piece))
         }
         self.root = root
         self.components = components
+    }
+
+    /// The longest key name Windows allows, in UTF-16 code units.
+    public static let maxKeyNameLength = 255
+    /// The longest value name Windows allows, in UTF-16 code units.
+    public static let maxValueNameLength = 16_383
+
+    /// Why `name` cannot be the name of one key (one component of a path), nil when it can.
+    /// Windows allows any printable character but `\` in a key name, up to 255 characters; a
+    /// control character (TAB, a line break, NUL...) is refused here, as it cannot be written in
+    /// a patch package, a `reg query` listing or a rig. The registry enforces this on every key
+    /// it creates; rig, image and patch loaders check it up front.
+    public static func keyNameProblem(_ name: some StringProtocol) -> String? {
+        if name.isEmpty { return "has an empty key name" }
+        if name.utf8.contains(0) { return "contains a NUL byte" }
+        if name.contains("\\") { return "the key name '\(name)' contains '\\'" }
+        if let bad = name.unicodeScalars.first(where: isControl) {
+            return "the key name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
+        }
+        if name.utf16.count > maxKeyNameLength {
+            return "the key name is \(name.utf16.count) characters long (at most \(maxKeyNameLength))"
+        }
+        return nil
+    }
+
+    /// Why `name` cannot be a value name, nil when it can (`""` is the default value). Windows
+    /// allows any character in a value name, up to 16,383 characters; control characters are
+    /// refused here for the same reason as in key names.
+    public static func valueNameProblem(_ name: some StringProtocol) -> String? {
+        if name.utf8.contains(0) { return "the name contains a NUL byte" }
+        if let bad = name.unicodeScalars.first(where: isControl) {
+            return "the value name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
+        }
+        if name.utf16.count > maxValueNameLength {
+            return "the value name is \(name.utf16.count) characters long (at most \(maxValueNameLength))"
+        }
+        return nil
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || scalar.value == 0x7f }
+
+    /// `TAB (U+0009)`
+    private static func describe(_ scalar: Unicode.Scalar) -> String {
+        let names: [UInt32: String] = [0x09: "TAB", 0x0a: "LF", 0x0d: "CR", 0x00: "NUL", 0x7f: "DEL"]
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return names[scalar.value].map { "\($0) (\(code))" } ?? code
+    }
+
+    /// `name` with control characters shown as `\t`, `\n`, `\u{..}`, so a message stays on one line.
+    private static func printable(_ name: some StringProtocol) -> String {
+        String(name).unicodeScalars.map { isControl($0) ? $0.escaped(asASCII: true) : String($0) }.joined()
     }
 
     /// `HKLM\SYSTEM\CurrentControlSet`

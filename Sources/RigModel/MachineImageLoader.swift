@@ -190,6 +190,11 @@ private final class ImageDecoder {
                 if let reference = reader.string(item, what: "a reference") { references.append((reference, item)) }
             }
         }
+        // The catalog keeps each assembly as a key under HKLM\SOFTWARE\PatchRig\Assemblies.
+        if let name, let reason = RegistryKeyPath.keyNameProblem(name) {
+            reader.error("assembly name: \(reason)", at: map["name"]!)
+            return nil
+        }
         guard let name, let file, let version else { return nil }
         return (AssemblyDefinition(name: name, file: file, version: version, references: references.map(\.name)), references)
     }
@@ -242,6 +247,11 @@ private final class ImageDecoder {
             reader.error("a service name cannot contain '\\' or '/'", at: map["name"]!)
             return nil
         }
+        // The service is a key under HKLM\SYSTEM\CurrentControlSet\Services.
+        if let name, let reason = RegistryKeyPath.keyNameProblem(name) {
+            reader.error("service name: \(reason)", at: map["name"]!)
+            return nil
+        }
         guard let name, let command else { return nil }
         return ServiceDefinition(name: name, command: command, start: start)
     }
@@ -268,6 +278,11 @@ private final class ImageDecoder {
         let name = reader.required("name", in: map, what: "a startup entry").flatMap { reader.string($0, what: "the entry name") }
         let command = reader.required("command", in: map, what: "a startup entry").flatMap {
             reader.string($0, what: "the entry command")
+        }
+        // The entry is a value of the Run or RunOnce key.
+        if let name, let reason = RegistryKeyPath.valueNameProblem(name) {
+            reader.error("startup entry name: \(reason)", at: map["name"]!)
+            return nil
         }
         guard let kind, let name, let command else { return nil }
         return StartupEntry(hive: hive, kind: kind, name: name, command: command)

@@ -120,8 +120,8 @@ private final class PatchDecoder {
         if let node = top["ngen_lock"], let lock = reader.bool(node, what: "ngen_lock") { patch.ngenLock = lock }
         if let node = top["product"], let text = reader.string(node, what: "the product") {
             let parts = text.split(separator: "\\", omittingEmptySubsequences: false)
-            if parts.contains(where: { $0.isEmpty || $0.contains("\t") }) {
-                reader.error("the product must be key names separated by '\\' (e.g. .NETFramework\\1.1), not '\(text)'", at: node)
+            if let reason = parts.lazy.compactMap({ RegistryKeyPath.keyNameProblem($0) }).first {
+                reader.error("the product must be key names separated by '\\' (e.g. .NETFramework\\1.1): \(reason)", at: node)
             } else {
                 patch.product = text
             }

@@ -31,6 +31,11 @@ extension YAMLReader {
         if values.entries.isEmpty { return [RegistryValueDefinition(key: key, name: "", data: nil)] }
         return values.entries.compactMap { entry in
             let name = entry.key == "(Default)" ? "" : entry.key
+            // The rule the registry enforces when the value is set (RegistryKeyPath.valueNameProblem).
+            if let reason = RegistryKeyPath.valueNameProblem(name) {
+                error("value of \(key): \(reason)", at: entry.keyNode)
+                return nil
+            }
             guard let data = registryValue(entry.value, what: "value '\(entry.key)' of \(key)") else { return nil }
             return RegistryValueDefinition(key: key, name: name, data: data)
         }

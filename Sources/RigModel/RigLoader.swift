@@ -169,6 +169,8 @@ final class RigDecoder {
     var references: [Reference] = []
     var steps: [StepInfo] = []
     var parameterUses: [ParameterUse] = []
+    /// Each actor's parameters, for `checkParameterCombination` once the whole rig is read.
+    var combinations: [(role: String, label: String, parameters: [Parameter], node: Yams.Node)] = []
     /// Actors whose role needs a machine: the role's node, to point at when there is none.
     var machineRoleNodes: [(actor: String, role: String, node: Yams.Node)] = []
     /// Errors found in other files (the image, patches), kept apart so they follow the rig's.
@@ -238,6 +240,11 @@ final class RigDecoder {
         }
 
         checkParameters(&actors, at: actorAt)
+        // Parameter combinations a role refuses at run time; not for a rig whose machine roles
+        // cannot run at all for want of a machine (reported above).
+        if top.has("machine") {
+            for c in combinations { checkParameterCombination(role: c.role, label: c.label, c.parameters, at: c.node) }
+        }
 
         var expectations: [Expectation] = []
         if let entry = top.entry("expect") { expectations = decodeExpect(entry.value, hasMachine: top.has("machine")) }
@@ -328,6 +335,12 @@ final class RigDecoder {
                 }
                 parameters.append(Parameter(name: entry.key, value: value, position: reader.position(of: entry.keyNode)))
             }
+        }
+
+        // Checked once the rig is read (see `decode`); an actor whose role takes no steps but has
+        // some is reported for that alone.
+        if let role, let roleNode = m["role"], role == "script" || !m.has("steps") {
+            combinations.append((role, label, parameters, m["params"] ?? roleNode))
         }
 
         var steps: [Step] = []

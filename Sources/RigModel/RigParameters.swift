@@ -33,6 +33,7 @@ extension RigLoader {
     /// replaces exist, assemblies are in the image's catalog; nil when the rig's image could not
     /// be loaded: then only the patch itself is checked). Its errors are at the patch's positions.
     static func validatePatch(path: String, image: MachineImage?, at position: SourcePosition) -> [RigError] {
+        // A binary, non-UTF-8 or huge file is refused by the patch loader, at the patch file.
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             return [RigError("no patch file \(path)", at: position)]
@@ -144,6 +145,70 @@ extension RigDecoder {
             }
         }
         return resolved
+    }
+
+    /// Checks the combinations of parameters each role refuses when it starts (exit 1639
+    /// ERROR_INVALID_COMMAND_LINE or 87 ERROR_INVALID_PARAMETER), so a rig that would fail that
+    /// way is refused before anything runs: `installer` and `windowsupdate` need `patch`;
+    /// `setup` needs `patch`, or with `mode: bootstrapper` `packages` (and not `patch`);
+    /// `netfxupdate` needs work (`work`, or a `command` with `/ngen:` or `/gac:`) unless it is
+    /// the service, which takes no `work`, and its `command` and `work` must parse. A missing
+    /// parameter is reported at `node` (the actor's `params`, else its role).
+    func checkParameterCombination(role: String, label: String, _ parameters: [Parameter], at node: Yams.Node) {
+        func given(_ name: String) -> Parameter? { parameters.first { $0.name == name } }
+        func missing(_ message: String) { reader.error("\(label) (role '\(role)') \(message)", at: node) }
+        switch role {
+        case "installer", "windowsupdate":
+            if given("patch") == nil { missing("needs parameter 'patch', the patch file it installs") }
+        case "setup":
+            if given("mode")?.value == "bootstrapper" {
+                if given("packages") == nil {
+                    missing("with mode: bootstrapper needs parameter 'packages', the patch files it chains in order")
+                }
+                if let patch = given("patch") {
+                    reader.error("'patch' is not used with mode: bootstrapper; list every package in 'packages'", at: patch.position)
+                }
+            } else if given("mode") == nil {
+                if given("patch") == nil {
+                    missing("needs parameter 'patch' (or mode: bootstrapper with 'packages')")
+                }
+                if let packages = given("packages") {
+                    reader.error("'packages' is only used with mode: bootstrapper", at: packages.position)
+                }
+            }
+        case "netfxupdate":
+            var service = false
+            var work: [NetFxUpdateWorkItem] = []
+            if let line = given("command") {
+                do {
+                    let command = try NetFxUpdateCommand(commandLine: line.value)
+                    service = command.service
+                    work = command.work
+                } catch {
+                    reader.error("parameter 'command': \(error.message)", at: line.position)
+                    return
+                }
+            }
+            if let items = given("work") {
+                for text in items.value.split(separator: ",").map(String.init)
+                where !text.allSatisfy({ $0 == " " || $0 == "\t" }) {
+                    do { work.append(try NetFxUpdateWorkItem(parsing: text)) } catch {
+                        reader.error("parameter 'work': \(error.message)", at: items.position)
+                        return
+                    }
+                }
+            }
+            let mode = given("mode")?.value ?? "runonce"
+            if mode == "service" || service {
+                if let items = given("work") {
+                    reader.error("the NetFxUpdate service reads its work from the registry; 'work' is for mode: runonce", at: items.position)
+                }
+            } else if mode == "runonce" && work.isEmpty {
+                missing("has nothing to do: give 'work' (e.g. 'ngen System.Web, gac C:\\...') or a 'command' with /ngen: or /gac:")
+            }
+        default:
+            break
+        }
     }
 
     /// `a`, `a or b`, `a, b or c`.

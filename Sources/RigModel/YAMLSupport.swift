@@ -16,15 +16,37 @@ public enum YAMLSupport {
     /// The text of the YAML file at `path` (a rig, an image, a patch: `what`), or an error at its
     /// first line saying why it cannot be read.
     public static func readText(file path: String, what: String) throws(RigErrors) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-            throw RigErrors([RigError("cannot read the \(what): \(reason)", at: SourcePosition(file: path, line: 1, column: 1))])
+        // Errors name the file and what is wrong; they never quote its bytes.
+        func refuse(_ reason: String) -> RigErrors {
+            RigErrors([RigError("cannot read the \(what): \(reason)", at: SourcePosition(file: path, line: 1, column: 1))])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RigErrors([RigError("the \(what) is not UTF-8 text", at: SourcePosition(file: path, line: 1, column: 1))])
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw refuse(errno == ENOENT || errno == ENOTDIR ? "no such file" : String(cString: strerror(errno)))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw refuse("it is a directory, not a file")
+        default: throw refuse("it is not a regular file")
+        }
+        guard Int(info.st_size) <= maxFileSize else {
+            throw refuse("it is \(info.st_size) bytes; a rig, image or patch file is at most \(maxFileSize) bytes")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw refuse("it cannot be read") }
+        guard data.count <= maxFileSize else {
+            throw refuse("it is over \(maxFileSize) bytes; a rig, image or patch file is at most \(maxFileSize) bytes")
+        }
+        if let zero = data.firstIndex(of: 0) {
+            throw refuse("it is binary, not YAML text (a NUL byte at offset \(zero - data.startIndex))")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw refuse("it is not UTF-8 text")
         }
         return text
     }
+
+    /// The largest rig, image or patch file read (16 MiB): anything bigger is not one.
+    public static let maxFileSize = 16 << 20
 
     /// Composes `text` into a node tree. Returns nil for an empty document (only comments or
     /// whitespace). Malformed YAML, several documents and duplicate keys become one `RigError` at
@@ -206,7 +228,13 @@ public final class YAMLReader {
         case .alias: return "an alias"
         case .scalar(let scalar):
             if isNull(node) { return "nothing" }
-            return "'\(scalar.string)'"
+            // Short text is quoted; long text or text with control characters (a binary file
+            // read as YAML) is described, never echoed.
+            let text = scalar.string
+            if text.count > 80 || text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                return "a text of \(text.count) characters"
+            }
+            return "'\(text)'"
         }
     }
 

@@ -67,10 +67,49 @@ public final class MachineRoot: Sendable {
                     ? "drive_c must be a directory of the machine, not a symbolic link or a file" : nil,
                 posixErrno: value)
         }
+        do {
+            try MachineRoot.checkEntries(machine, path: path)
+        } catch {
+            close(drive)
+            close(machine)
+            throw error
+        }
         self.path = path
         self.descriptor = machine
         self.driveDescriptor = drive
         self.hardLocksInUseFiles = MachineRoot.readProfile(machine) == "win9x"
+    }
+
+    /// The entries of the machine directory itself that the code uses, with the kind each must
+    /// be when it exists: `drive_c` (drive C:), `profile`, `objects` (named kernel objects such
+    /// as the install mutex), the registry database and the files SQLite keeps beside it.
+    /// None may be a symbolic link: a link there would make the machine read or write outside
+    /// its directory (SQLite, for one, follows links to its database and journal files).
+    public static let machineEntries: [(name: String, isDirectory: Bool)] = [
+        ("drive_c", true), ("profile", false), ("objects", true),
+        ("registry.db", false), ("registry.db-wal", false), ("registry.db-shm", false), ("registry.db-journal", false),
+    ]
+
+    /// Throws ERROR_INVALID_NAME (123) naming the entry when one of `machineEntries` of the
+    /// machine directory open at `machine` is a symbolic link or of the wrong kind. Entries that
+    /// do not exist are fine (they are created when needed).
+    static func checkEntries(_ machine: Int32, path: String) throws(Win32Error) {
+        for (name, isDirectory) in machineEntries {
+            var info = stat()
+            guard fstatat(machine, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            let entry = path.hasSuffix("/") ? path + name : path + "/" + name
+            if kind == S_IFLNK {
+                throw Win32Error(
+                    123, operation: "open machine directory", path: entry,
+                    reason: "'\(name)' of the machine is a symbolic link; a machine's own entries must be real \(isDirectory ? "directories" : "files") inside it")
+            }
+            if isDirectory ? kind != S_IFDIR : kind != S_IFREG {
+                throw Win32Error(
+                    123, operation: "open machine directory", path: entry,
+                    reason: "'\(name)' of the machine is not a \(isDirectory ? "directory" : "regular file")")
+            }
+        }
     }
 
     /// The trimmed text of `<machine>/profile`, "" when there is none (NT) or it cannot be read.
@@ -178,9 +217,11 @@ public final class MachineRoot: Sendable {
                 throw Win32Error(errno: value, operation: "CreateDirectory", path: prefix.description)
             }
             guard isDirectory(prefix) else {
+                // A link leading out of the machine is refused as such (123); a file is in the way.
+                let fd = try openBeneath(prefix, flags: CWINFS_O_PATH, operation: "CreateDirectory")
+                close(fd)
                 throw Win32Error(
-                    183, operation: "CreateDirectory", path: prefix.description,
-                    reason: "a file (or a link leading out) is in the way")
+                    183, operation: "CreateDirectory", path: prefix.description, reason: "a file is in the way")
             }
         }
     }

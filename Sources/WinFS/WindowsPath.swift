@@ -32,9 +32,47 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
             if let bad = piece.first(where: { "<>:\"|?*".contains($0) || ($0.asciiValue ?? 32) < 32 }) {
                 throw PathError(text, "has the character '\(bad)' that Windows does not allow in a name")
             }
+            if let reason = WindowsPath.nameProblem(piece) { throw PathError(text, reason) }
             parts.append(String(piece))
         }
         components = parts
+    }
+
+    /// The DOS device names Win32 recognizes in a file name (`RtlIsDosDeviceName_U`): `COM` and
+    /// `LPT` take one digit 1-9.
+    public static let deviceNames = Set(["CON", "PRN", "AUX", "NUL"] + (1...9).flatMap { ["COM\($0)", "LPT\($0)"] })
+
+    /// Why `name` (one path component) cannot name a file on the machine, or nil when it can.
+    ///
+    /// Windows does not refuse these names; it gives them another meaning, which the sandbox
+    /// refuses with ERROR_INVALID_NAME (123) instead of imitating:
+    /// * A DOS device name (`CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9`, `LPT1`-`LPT9`, any case),
+    ///   also with an extension (`NUL.txt`) or trailing spaces: `RtlIsDosDeviceName_U` matches
+    ///   the part before the first dot, and `RtlGetFullPathName_U` turns the whole path into
+    ///   `\\.\NUL`, so CreateFile opens the device and no file is involved. Windows does that for
+    ///   the last component only; a directory of such a name cannot be created through Win32
+    ///   either, so the sandbox refuses it in every component.
+    /// * A name ending in a dot or a space: Win32 path normalization (`RtlGetFullPathName_U`)
+    ///   silently strips every trailing dot and space of the last component (`a.txt.` opens
+    ///   `a.txt`) and one trailing dot of the others, so the file touched is not the one named.
+    /// * `...` (and any name of dots only but `.` and `..`): stripped to nothing, it names the
+    ///   directory above.
+    /// Paths in the NT form (`\??\C:\...`) skip that normalization on Windows; the sandbox applies
+    /// the same rules to them, so every spelling of a path names the same file.
+    public static func nameProblem(_ name: some StringProtocol) -> String? {
+        if !name.isEmpty, name.allSatisfy({ $0 == "." }) {
+            return "the name '\(name)' is only dots; Windows strips trailing dots, so it would name the directory above"
+        }
+        if let last = name.last, last == "." || last == " " {
+            return "the name '\(name)' ends in \(last == "." ? "a dot" : "a space"); Windows strips trailing dots and spaces, so it would name another file"
+        }
+        var base = Substring(name)
+        if let dot = base.firstIndex(of: ".") { base = base[..<dot] }
+        while base.last == " " { base = base.dropLast() }
+        if deviceNames.contains(base.uppercased()) {
+            return "'\(name)' is the DOS device name \(base.uppercased()); Windows opens the device, not a file"
+        }
+        return nil
     }
 
     /// A path from already-checked components (no parsing: callers pass names from another

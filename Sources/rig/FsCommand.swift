@@ -7,8 +7,10 @@ import WinFS
 ///
 /// Exit status: 0 on success; the Win32 code of a failed operation (32, 5, 2, 3, 80, 183, ...)
 /// with `ERROR_NAME (N)` on stderr; 123 (ERROR_INVALID_NAME) for a path that cannot name a file
-/// on the machine (`..`, another drive, NUL, a symbolic link leading out); 2 for bad usage
-/// (unknown access names, missing arguments) and for a missing machine directory. A code above
+/// on the machine (`..`, another drive, NUL, a symbolic link leading out, a DOS device name such
+/// as `NUL.txt`, a name ending in a dot or a space); 2 for bad usage (unknown access names,
+/// missing arguments), for a missing machine directory and for one whose own entries
+/// (`drive_c`, `registry.db`, `objects`, ...) are symbolic links. A code above
 /// 255 exits with 255 (the full code is on stderr).
 struct FsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

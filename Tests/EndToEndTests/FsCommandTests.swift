@@ -66,6 +66,47 @@ import Testing
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Windows device names and names Win32 would strip are refused with ERROR_INVALID_NAME
+    /// (123), by every `rig fs` command, and nothing is created.
+    @Test func windowsNameRulesGiveErrorInvalidName() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let m = box.machine
+        let cases: [[String]] = [
+            ["fs", "open", m, "C:\\Windows\\NUL.txt", "--access", "write", "--share", "none", "--disposition", "create-new"],
+            ["fs", "open", m, "C:\\Windows\\con", "--access", "read", "--share", "read"],
+            ["fs", "open", m, "C:\\Windows\\a.dll.", "--access", "read", "--share", "read"],
+            ["fs", "open", m, "C:\\Windows\\a.dll ", "--access", "read", "--share", "read"],
+            ["fs", "open", m, "C:\\Windows\\...", "--access", "read", "--share", "read"],
+            ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\COM1"],
+            ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\LPT9.dll", "--delay-until-reboot"],
+            ["fs", "delete", m, "C:\\Windows\\aux"],
+        ]
+        for arguments in cases {
+            let result = try Self.run(rig, arguments)
+            #expect(result.status == 123, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("ERROR_INVALID_NAME (123)"), "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: m + "/drive_c/Windows") == ["a.dll"])
+        #expect(try Self.run(rig, ["fs", "pending", m]).stdout == "")
+    }
+
+    /// A machine whose own entries are links leading out is refused (exit 2) naming the entry,
+    /// and nothing is written outside.
+    @Test func machineEntriesLinkedOutsideAreRefused() throws {
+        guard let rig = Self.rig() else { return }
+        let box = try Sandbox()
+        let m = box.machine
+        try FileManager.default.createSymbolicLink(atPath: m + "/registry.db", withDestinationPath: box.outside + "/registry.db")
+        let before = box.outsideSnapshot()
+        for arguments in [["fs", "pending", m], ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read"]] {
+            let result = try Self.run(rig, arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("'registry.db'"), "\(arguments): \(result.stderr)")
+        }
+        #expect(box.outsideSnapshot() == before)
+    }
+
     @Test func badInputIsRefusedAndChangesNothingOutside() throws {
         guard let rig = Self.rig() else { return }
         let box = try Sandbox()

@@ -12,6 +12,8 @@ private let systemWeb = "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\Syste
 /// counts) and failed to load mscorwks.dll, a setup whose msiexec child exited 3010, a process the
 /// reboot started, and the machine as it stood at the end.
 private func machineHistory(snapshot: MachineSnapshot? = sampleSnapshot()) throws -> RunHistory {
+    // setup needs a patch; this repository patch only adds files, so it fits the minimal machine.
+    let contosoPatch = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/") + "/Rigs/patches/contoso-orders.yaml"
     let yaml = """
         rig: servicing
         machine:
@@ -19,7 +21,7 @@ private func machineHistory(snapshot: MachineSnapshot? = sampleSnapshot()) throw
             - reboot: {after_exit: setup}
         actors:
           - {name: app1, role: app}
-          - {name: setup, role: setup}
+          - {name: setup, role: setup, params: {patch: '\(contosoPatch)'}}
         expect:
           exit: {setup: 0, setup/msiexec: 3010}
           files:

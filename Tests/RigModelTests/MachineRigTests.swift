@@ -192,9 +192,15 @@ private final class RigDirectory {
 
     @Test func cyclesThroughSteps() throws {
         let dir = try RigDirectory()
+        // An installer needs a patch; this one fits the minimal machine.
+        try """
+            patch: ADD1
+            era: runonce
+            files: [{path: C:\\Windows\\System32\\new.dll, version: 1.0.0.0, size: 4096, adds: true}]
+            """.write(toFile: dir.path + "/patches/add.yaml", atomically: true, encoding: .utf8)
         let yaml = """
             actors:
-              - {name: installer, role: installer, start: {after: reboot1.booted}}
+              - {name: installer, role: installer, start: {after: reboot1.booted}, params: {patch: patches/add.yaml}}
               - {name: app, role: app, start: {after: app2.loaded}}
               - {name: app2, role: app, start: {after_exit: app}}
             machine:

@@ -76,3 +76,112 @@ import WinFS
         #expect(e.message == "open C:\\x: ERROR_FILE_NOT_FOUND (2)")
     }
 }
+
+@Suite struct WindowsNameRuleTests {
+    /// Names Windows gives another meaning (a device, a stripped name) are refused with
+    /// ERROR_INVALID_NAME (123), in every spelling and at every level of a path.
+    @Test func deviceNamesAreRefused() {
+        for name in ["CON", "con", "PRN", "AUX", "NUL", "nul", "COM1", "com9", "LPT1", "Lpt9",
+                     "NUL.txt", "con.dll", "AUX.tar.gz", "NUL ", "COM1 .txt"] {
+            for text in ["C:\\" + name, "C:\\Windows\\" + name, "C:\\" + name + "\\x.dll", "\\??\\C:\\Windows\\" + name] {
+                #expect(throws: PathError.self, "\(text)") { try WindowsPath(text) }
+            }
+        }
+        do {
+            _ = try WindowsPath("C:\\Windows\\NUL.txt")
+        } catch {
+            #expect(Win32Error(error).code == 123)
+            #expect(error.reason.contains("device"))
+        }
+    }
+
+    @Test func lookAlikesOfDeviceNamesAreFiles() throws {
+        for name in ["CONSOLE", "NULL", "COM0", "COM10", "LPT", "COM", "xNUL", "nul_", "CON-1.txt", "a.NUL", "AUX1"] {
+            #expect(try WindowsPath("C:\\" + name).name == name)
+        }
+    }
+
+    @Test func trailingDotsAndSpacesAreRefused() {
+        for text in ["C:\\a.", "C:\\a.txt.", "C:\\a ", "C:\\a. .", "C:\\dir.\\a.txt", "C:\\dir \\a.txt", "C:\\...",
+                     "C:\\Windows\\...\\x", "C:\\....", "\\??\\C:\\a."] {
+            #expect(throws: PathError.self, "\(text)") { try WindowsPath(text) }
+        }
+        // A dot inside a name, a leading dot or space, and `.` as a component are fine.
+        for text in ["C:\\a.b.c", "C:\\.hidden", "C:\\ lead", "C:\\Windows\\.\\x.dll", "C:\\a b\\c d.txt"] {
+            #expect(throws: Never.self, "\(text)") { try WindowsPath(text) }
+        }
+    }
+}
+
+/// Every entry point that takes a Windows path refuses a symbolic link on the way that leads out
+/// of drive C:, and nothing outside is read, written, moved or removed.
+@Suite struct SymlinkEntryPointTests {
+    /// A machine with `C:\abs` (absolute link) and `C:\rel` (relative link) to `<machine>/outside`
+    /// holding `secret.txt`, `C:\file` linked to that file, and `C:\in\a.txt` inside.
+    private func setUp() throws -> (Scratch, outside: String) {
+        let s = try Scratch()
+        let outside = s.path + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: outside + "/secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: s.host("abs"), withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: s.host("rel"), withDestinationPath: "../outside")
+        try FileManager.default.createSymbolicLink(atPath: s.host("file"), withDestinationPath: outside + "/secret.txt")
+        try s.root.createDirectories(s.win("in"))
+        try s.root.writeFile(s.win("in\\a.txt"), [1])
+        return (s, outside)
+    }
+
+    private func outsideIsIntact(_ outside: String) -> Bool {
+        (try? FileManager.default.contentsOfDirectory(atPath: outside)) == ["secret.txt"]
+            && FileManager.default.contents(atPath: outside + "/secret.txt") == Data("secret".utf8)
+    }
+
+    @Test func open() throws {
+        let (s, outside) = try setUp()
+        for name in ["abs\\secret.txt", "rel\\secret.txt"] {
+            #expect(win32Code { _ = try s.root.open(s.win(name), access: .read, share: .all) } == 123, "\(name)")
+            #expect(win32Code { _ = try s.root.open(s.win(name), access: .write, share: .none, disposition: .createAlways) } == 123)
+        }
+        #expect(win32Code { _ = try s.root.open(s.win("abs\\new.txt"), access: .write, share: .none, disposition: .createNew) } == 123)
+        #expect(win32Code { _ = try s.root.open(s.win("file"), access: .read, share: .all) } == 123)
+        #expect(win32Code { _ = try s.root.loadImage(s.win("abs\\secret.txt")) } == 123)
+        #expect(outsideIsIntact(outside))
+    }
+
+    @Test func move() throws {
+        let (s, outside) = try setUp()
+        #expect(win32Code { try s.root.moveFile(s.win("in\\a.txt"), to: s.win("abs\\a.txt")) } == 123)
+        #expect(win32Code { try s.root.moveFile(s.win("in\\a.txt"), to: s.win("rel\\a.txt"), flags: .replaceExisting) } == 123)
+        #expect(win32Code { try s.root.moveFile(s.win("abs\\secret.txt"), to: s.win("in\\b.txt")) } == 123)
+        #expect(win32Code { try s.root.moveFile(s.win("in\\a.txt"), to: s.win("abs\\secret.txt"), flags: .replaceExisting) } == 123)
+        #expect(win32Code { try s.root.moveFile(s.win("abs\\secret.txt"), to: nil) } == 123)
+        #expect(try s.root.readFile(s.win("in\\a.txt")) == [1])
+        #expect(outsideIsIntact(outside))
+    }
+
+    @Test func delete() throws {
+        let (s, outside) = try setUp()
+        #expect(win32Code { try s.root.deleteFile(s.win("abs\\secret.txt")) } == 123)
+        #expect(win32Code { try s.root.deleteFile(s.win("rel\\secret.txt")) } == 123)
+        #expect(win32Code { try s.root.removeFile(s.win("abs\\secret.txt")) } == 123)
+        #expect(outsideIsIntact(outside))
+    }
+
+    @Test func copy() throws {
+        let (s, outside) = try setUp()
+        #expect(win32Code { try s.root.copyFile(s.win("abs\\secret.txt"), to: s.win("in\\copy.txt"), failIfExists: true) } == 123)
+        #expect(!s.root.exists(s.win("in\\copy.txt")))
+        #expect(win32Code { try s.root.copyFile(s.win("in\\a.txt"), to: s.win("abs\\copy.txt"), failIfExists: true) } == 123)
+        #expect(win32Code { try s.root.copyFile(s.win("in\\a.txt"), to: s.win("rel\\secret.txt"), failIfExists: false) } == 123)
+        #expect(win32Code { try s.root.copyFile(s.win("in\\a.txt"), to: s.win("file"), failIfExists: false) } == 123)
+        #expect(outsideIsIntact(outside))
+    }
+
+    @Test func createDirectory() throws {
+        let (s, outside) = try setUp()
+        #expect(win32Code { try s.root.createDirectories(s.win("abs\\made")) } == 123)
+        #expect(win32Code { try s.root.createDirectories(s.win("rel\\made\\deeper")) } == 123)
+        #expect(win32Code { try s.root.writeFile(s.win("rel\\w.txt"), [1]) } == 123)
+        #expect(outsideIsIntact(outside))
+    }
+}
