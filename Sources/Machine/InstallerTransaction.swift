@@ -309,6 +309,9 @@ public final class InstallerTransaction {
                     try root.createDirectories(Self.rollbackDirectory)
                     if root.exists(path) { try root.removeFile(path) }  // a stale backup of an earlier, killed run
                     try root.copyFile(target, to: path, failIfExists: true)
+                    // The rollback script is only as good as its backups: the copy is flushed
+                    // before the target may change, or a power loss could take both.
+                    try root.flushFile(path)
                 }
                 if let error {
                     guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "backing up \(target): \(error.message)") }
@@ -401,6 +404,8 @@ public final class InstallerTransaction {
         if let error = attempt("verify", [("file", target.description)], { () throws(Win32Error) in
             try handle.seek(to: 0)
             corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
+            // On disk before the script moves on: a power loss after this keeps the new file.
+            try handle.flush()
         }) {
             return error
         }
@@ -428,6 +433,7 @@ public final class InstallerTransaction {
             let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
                 do throws(Win32Error) {
                     try root.createFile(candidate, contents: bytes, share: .none)
+                    try root.flushFile(candidate)
                     return "ok"
                 } catch { return error.description }
             }

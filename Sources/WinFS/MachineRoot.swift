@@ -82,11 +82,12 @@ public final class MachineRoot: Sendable {
 
     /// The entries of the machine directory itself that the code uses, with the kind each must
     /// be when it exists: `drive_c` (drive C:), `profile`, `objects` (named kernel objects such
-    /// as the install mutex), the registry database and the files SQLite keeps beside it.
+    /// as the install mutex), `cache` (`WriteCache`: what a power loss would take), the registry
+    /// database and the files SQLite keeps beside it.
     /// None may be a symbolic link: a link there would make the machine read or write outside
     /// its directory (SQLite, for one, follows links to its database and journal files).
     public static let machineEntries: [(name: String, isDirectory: Bool)] = [
-        ("drive_c", true), ("profile", false), ("objects", true),
+        ("drive_c", true), ("profile", false), ("objects", true), (WriteCache.directory, true),
         ("registry.db", false), ("registry.db-wal", false), ("registry.db-shm", false), ("registry.db-journal", false),
     ]
 

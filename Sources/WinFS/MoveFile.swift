@@ -96,6 +96,14 @@ extension MachineRoot {
         try output.write(try input.readToEnd())
     }
 
+    /// FlushFileBuffers on `path` through a handle of its own (write, sharing read and write):
+    /// what was written to it is on disk, safe from a power loss (see `WriteCache`).
+    public func flushFile(_ path: WindowsPath) throws(Win32Error) {
+        let file = try open(path, access: .write, share: [.read, .write])
+        defer { file.close() }
+        try file.flush()
+    }
+
     /// Creates a new file at `path` holding `bytes`, through a handle (write, share `share`,
     /// CREATE_NEW: ERROR_FILE_EXISTS (80) if it exists), and closes it.
     public func createFile(_ path: WindowsPath, contents bytes: [UInt8], share: ShareMode = .none) throws(Win32Error) {

@@ -214,6 +214,46 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         #expect(sides[.old, default: 0] > 0 && sides[.new, default: 0] > 0, "\(sides)")
     }
 
+    /// The power lost at every operation of the installer: every process of the machine dies at
+    /// once (the installer at its fault point, the holder), the writes not yet on disk are lost
+    /// (`WriteCache`, as `rig run` does for a `power_loss` fault), then the machine boots.
+    /// Backups and new files must have been flushed before the script relies on them.
+    @Test func powerLostAtEveryOperationThenBootedIsAllOldOrAllNew() throws {
+        let (template, x, _) = try template()
+        let templateRoot = try MachineRoot(path: template)
+        var old: [WindowsPath: [UInt8]] = [:]
+        for file in x.files where templateRoot.exists(file.path) { old[file.path] = try templateRoot.readFile(file.path) }
+        let clean = try copy(template)
+        let cleanHolder = try holdB(clean)
+        let total = operations(try installer(clean, x))
+        cleanHolder.release()
+        var sides: [PatchState: Int] = [:]
+        var lostSomething = 0
+        for n in 1...total {
+            let machine = try copy(template)
+            let holder = try holdB(machine)
+            let killed = try installer(machine, x, killAt: "any#\(n)")
+            #expect(killed.stderr.contains("killed at fault point any#\(n)"), "any#\(n): \(killed.stderr)")
+            holder.kill()
+            if !WriteCache.losePower(machine: try MachineRoot(path: machine), atNs: monotonicNow()).isEmpty { lostSomething += 1 }
+            let context = "power lost at any#\(n)"
+            let boot = try execute(Paths.rig, ["machine", "boot", machine])
+            #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
+            if let side = try checkConsistent(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
+            let again = try installer(machine, x)
+            #expect(again.status == 0 || again.status == 3010 & 0xff, "\(context) then X: \(again.stdout)\(again.stderr)")
+            #expect(try checkConsistent(machine, x, old: old, context: context + " then X") == .new)
+        }
+        #expect(sides[.old, default: 0] > 0 && sides[.new, default: 0] > 0, "\(sides)")
+        #expect(lostSomething > 0, "some power losses must have taken unflushed writes")
+    }
+
+    func monotonicNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     @Test func recoveryKilledAtEachOfItsOperationsAndRunAgain() throws {
         let (template, x, y) = try template()
         let templateRoot = try MachineRoot(path: template)

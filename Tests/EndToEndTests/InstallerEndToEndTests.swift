@@ -164,6 +164,12 @@ final class RunningProcess {
         process.waitUntilExit()
     }
 
+    /// Kills it (SIGKILL, as a power loss does) and waits for it.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Waits for it to exit (draining its output) and returns its status.
     func wait() -> Int32 {
         _ = output.fileHandleForReading.readDataToEndOfFile()
@@ -173,7 +179,7 @@ final class RunningProcess {
 
     deinit {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
