@@ -35,6 +35,10 @@ public enum Checks {
                 return (version == nil, "absent")
             }
             let seen = file.version ?? "no version"
+            // A header is not the file: one whose size or bytes are not its version's is not at it.
+            if let damage = machine.damaged.first(where: { $0.path.lowercased() == path.lowercased() }) {
+                return (false, "present, version \(seen), but damaged: \(damage.reason)")
+            }
             return (version == file.version && version != nil, "present, version \(seen)")
         case .nativeImage(let assembly, let status):
             let images = assembly == "all" ? machine.nativeImages : machine.nativeImages.filter { $0.assembly == assembly }

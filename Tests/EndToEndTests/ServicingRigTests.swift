@@ -20,6 +20,8 @@ struct ServicingRigTests {
         "Rigs/prereq-chain.yaml",
         "Rigs/sp1-hotfix-race-reapply.yaml",
         "Rigs/sp1-hotfix-race-serialized.yaml",
+        "Rigs/faults/installer-killed.yaml",
+        "Rigs/faults/hotfix-power-loss.yaml",
     ]
 
     @Test(arguments: rigs)
