@@ -129,17 +129,7 @@ public struct InstallerRecovery {
     private func run(
         _ op: String, _ args: [(name: String, value: String)], _ failures: inout [String], _ body: () throws(Win32Error) -> Void
     ) {
-        var failure: Win32Error?
-        host.perform(op, args) {
-            do throws(Win32Error) {
-                try body()
-                return "ok"
-            } catch {
-                failure = error
-                return error.description
-            }
-        }
-        if let failure { failures.append("\(op) \(args.map(\.value).joined(separator: " ")): \(failure.description)") }
+        if let failure = host.attempt(op, args, body) { failures.append("\(op) \(args.map(\.value).joined(separator: " ")): \(failure.description)") }
     }
 }
 

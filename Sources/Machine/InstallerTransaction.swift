@@ -15,6 +15,26 @@ public protocol InstallerHost: AnyObject {
     func log(_ line: String)
 }
 
+extension InstallerHost {
+    /// Runs a WinFS operation as operation `op`, recording its real result (`ok` or the Win32
+    /// error); returns the error, nil on success.
+    public func attempt(
+        _ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void
+    ) -> Win32Error? {
+        var failure: Win32Error?
+        perform(op, args) {
+            do throws(Win32Error) {
+                try body()
+                return "ok"
+            } catch {
+                failure = error
+                return error.description
+            }
+        }
+        return failure
+    }
+}
+
 /// Windows Installer exit codes.
 public enum InstallerExit {
     /// ERROR_SUCCESS
@@ -305,7 +325,7 @@ public final class InstallerTransaction {
             if existed && backup == nil {
                 let path = Self.rollbackDirectory.appending("\(patch.id)-\(index + 1).rbf")
                 try record(.backup(target: target, backup: path))
-                let error = attempt("backup", [("file", targetText), ("to", path.description)]) { () throws(Win32Error) in
+                let error = host.attempt("backup", [("file", targetText), ("to", path.description)]) { () throws(Win32Error) in
                     try root.createDirectories(Self.rollbackDirectory)
                     if root.exists(path) { try root.removeFile(path) }  // a stale backup of an earlier, killed run
                     try root.copyFile(target, to: path, failIfExists: true)
@@ -334,7 +354,7 @@ public final class InstallerTransaction {
             let asidePath = freeName(beside: target, suffix: ".~")
             try record(.aside(target: target, aside: asidePath))
             var aside: WindowsPath?
-            let asideError = attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
+            let asideError = host.attempt("rename_aside", [("file", targetText)]) { () throws(Win32Error) in
                 try root.moveFile(target, to: asidePath)
                 aside = asidePath
             }
@@ -386,7 +406,7 @@ public final class InstallerTransaction {
     private func writeInPlace(_ bytes: [UInt8], to target: WindowsPath, replacing: Bool) -> Win32Error? {
         var opened: WinFile?
         let half = bytes.count / 2
-        let error = attempt("replace", [("file", target.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
+        let error = host.attempt("replace", [("file", target.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
             let handle = try root.open(
                 target, access: [.read, .write], share: .none, disposition: replacing ? .truncateExisting : .createNew)
             opened = handle
@@ -395,13 +415,13 @@ public final class InstallerTransaction {
         guard let handle = opened else { return error }
         defer { handle.close() }
         if let error { return error }
-        if let error = attempt("write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))], { () throws(Win32Error) in
+        if let error = host.attempt("write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))], { () throws(Win32Error) in
             try handle.write(Array(bytes[half...]))
         }) {
             return error
         }
         var corrupt = false
-        if let error = attempt("verify", [("file", target.description)], { () throws(Win32Error) in
+        if let error = host.attempt("verify", [("file", target.description)], { () throws(Win32Error) in
             try handle.seek(to: 0)
             corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
             // On disk before the script moves on: a power loss after this keeps the new file.
@@ -507,24 +527,10 @@ public final class InstallerTransaction {
         steps.append(step)
     }
 
-    /// Runs a WinFS operation, recording it; returns its error (nil on success).
-    private func attempt(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) -> Win32Error? {
-        var failure: Win32Error?
-        host.perform(op, args) {
-            do throws(Win32Error) {
-                try body()
-                return "ok"
-            } catch {
-                failure = error
-                return error.description
-            }
-        }
-        return failure
-    }
 
     /// `attempt`, with any failure stopping the installation (1603).
     private func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) throws {
-        if let error = attempt(op, args, body) {
+        if let error = host.attempt(op, args, body) {
             throw Stop(code: InstallerExit.failure, reason: "\(op) \(args.first?.value ?? ""): \(error.message)")
         }
     }

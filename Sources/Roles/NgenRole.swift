@@ -110,18 +110,9 @@ public enum NgenRole {
             guard let compiled else { continue }
             // Written beside its place and renamed in: a kill mid-write never leaves a partial
             // image where the runtime (and the status check) looks.
-            let failure = NativeImages.write(compiled, to: catalog.nativeImages.imagePath(for: name), root: root) { op, args, body in
-                var failure: Win32Error?
-                session.perform(op, args.map { Argument($0.name, $0.value) }) {
-                    do throws(Win32Error) {
-                        try body()
-                        return "ok"
-                    } catch {
-                        failure = error
-                        return error.description
-                    }
-                }
-                return failure
+            let host = SessionInstallerHost(session)
+            let failure = NativeImages.write(compiled, to: catalog.nativeImages.imagePath(for: name), root: root) {
+                host.attempt($0, $1, $2)
             }
             if let failure {
                 session.log("ngen \(name): writing the native image: \(failure.message)")
