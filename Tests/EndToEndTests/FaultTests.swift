@@ -64,35 +64,39 @@ struct FaultTests {
         }
     }
 
-    /// Written data not flushed is lost with the power; what was flushed, or written more than
-    /// the lazy writer's second before, is not. The installer does not flush: a power loss just
-    /// after it wrote leaves zeros where its files' bytes were.
+    /// Written data not flushed is lost with the power. ngen writes a native image beside its
+    /// place and renames it in without flushing it: the power lost just before it commits its
+    /// second image takes the first one's bytes, and that image is then damaged — stale, never
+    /// reported fresh — while the rest of the machine is as the hotfix left it.
     @Test func aPowerLossLosesWhatWasNotFlushed() throws {
         let rig = try temporaryFile("lost.yaml", """
             rig: lost
             machine:
               image: \(Paths.root)/Rigs/images/netfx11.yaml
             actors:
-              - name: installer
+              - name: hotfix
                 role: installer
                 params: {patch: \(Paths.root)/Rigs/patches/kb886903.yaml}
               - name: later
                 role: script
                 start: {after: crash.booted}
             faults:
-              - {name: crash, power_loss: installer, op: record}
+              - {name: crash, power_loss: hotfix/ngen, op: commit_image, nth: 2}
             expect:
               exit: {later: 0}
+              files: {'C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\mscorwks.dll': 1.1.4322.2037}
             """)
         let results = try run(rig)
         let fault = try #require((results["faults"] as? [[String: Any]])?.first)
         #expect(fault["injected"] as? Bool == true)
         let detail = try #require(fault["detail"] as? String)
-        #expect(detail.hasPrefix("killed 1 process; unflushed writes lost in "), "\(detail)")
-        #expect(detail.contains("mscorwks.dll"))
-        let outcome = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "installer" }?["outcome"] as? String)
-        #expect(outcome == "killed by signal 9 (fault: power loss at installer before its record #1)")
+        #expect(detail.hasPrefix("killed 2 processes; unflushed writes lost in C:\\Windows\\assembly\\"), "\(detail)")
+        let outcome = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "hotfix/ngen" }?["outcome"] as? String)
+        #expect(outcome == "killed by signal 9 (fault: power loss at hotfix/ngen before its commit_image #2)")
         #expect(results["passed"] as? Bool == true, "the boot after it ran and `later` started after crash.booted")
+        let images = try #require((results["machine"] as? [String: Any])?["native_images"] as? [String: [String: Any]])
+        #expect(!images.values.contains { $0["status"] as? String == "fresh" }, "\(images)")
+        #expect(images.values.contains { ($0["why"] as? [String])?.contains { $0.contains("damaged") } == true }, "\(images)")
     }
 
     @Test func aPowerLossByTimeBootsTheMachine() throws {
