@@ -152,6 +152,8 @@ public final class RigRunner {
         // (`RunCommand` checks for it), since the watchers close with the loop.
         blockSignals(Self.interruptions)
         let endNs = MonotonicClock.now()
+        // The `run` slice spans the run.
+        if let run = coordinatorEvents.firstIndex(where: { $0.op == "run" }) { coordinatorEvents[run].endNs = endNs }
         loop.close()
         var history = RunHistory(
             rig: rig, seed: options.seed, startNs: startNs, endNs: endNs, coordinatorPid: getpid(),
@@ -241,7 +243,12 @@ public final class RigRunner {
             state.process = process
             state.record.pid = process.pid
             try pipe.startReading { [unowned self] event in self.received(event, from: state) }
-            note("spawn", [Argument("actor", state.name), Argument("pid", String(process.pid))])
+            // The spawn, from just before uv_spawn to its return (the child's lane starts at the
+            // same instant), not a moment after the child may have begun.
+            coordinatorEvents.append(
+                Event(
+                    startNs: state.record.spawnNs!, endNs: MonotonicClock.now(), op: "spawn",
+                    args: [Argument("actor", state.name), Argument("pid", String(process.pid))]))
             let timeout = try Timer(loop: loop)
             state.timers.append(timeout)
             try timeout.start(afterNanoseconds: state.actor.timeout.nanoseconds) { [unowned self] in
@@ -378,6 +385,10 @@ public final class RigRunner {
         let key = "\(owner).\(event)"
         guard emitted[key] == nil else { return }
         emitted[key] = ns
+        // A worker's events are on its own lane; a machine step's are the coordinator's.
+        if steps.contains(where: { $0.name == owner }) {
+            coordinatorEvents.append(Event(startNs: ns, endNs: ns, op: "event", args: [Argument("step", owner), Argument("event", event)]))
+        }
         for index in waiters.removeValue(forKey: key) ?? [] {
             send(.release(actor: owner, event: event, ns: ns), to: actors[index])
             note("release", [Argument("actor", actors[index].name), Argument("event", key)])
@@ -451,7 +462,9 @@ public final class RigRunner {
 
     func kill(_ state: ActorState, because reason: String?) {
         if let reason, state.record.failure == nil {
-            state.record.failure = "\(reason); killed (pid \(state.record.pid.map(String.init) ?? "-"))"
+            // No pid here: the text names a problem, and a JUnit test case after it, which must
+            // read the same from run to run (the pid is in the record beside it).
+            state.record.failure = "\(reason); killed"
         }
         note("kill", [Argument("actor", state.name), Argument("reason", reason ?? "stopped")])
         state.killedByCoordinator = true

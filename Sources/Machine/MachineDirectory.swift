@@ -121,9 +121,12 @@ public struct MachineDirectory: Sendable {
     /// The assembly catalog recorded in the registry at create.
     public func catalog() throws -> AssemblyCatalog { try MachineCatalogKeys.read(from: registry()) }
 
-    /// The status of every native image of the machine.
+    /// The status of every native image of the machine, judged at rest: an image built from a
+    /// file that a pending rename changes at the next boot is not fresh.
     public func nativeImageStatus() throws -> [NativeImageReport] {
-        NativeImages.statusOfAll(catalog: try catalog(), files: files)
+        let pending = try pendingRenameStore(for: files).pending()
+        let changes = pending.flatMap { [$0.source] + ($0.destination.map { [$0] } ?? []) }
+        return NativeImages.statusOfAll(catalog: try catalog(), files: files, pendingChanges: changes)
     }
 
     /// Every file on drive C, depth-first in name order, with its size and the version its header

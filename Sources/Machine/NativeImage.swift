@@ -283,8 +283,13 @@ public enum NativeImages {
     }
 
     /// The status of `assembly`'s native image against the files on disk now.
+    ///
+    /// `pendingChanges`: files a pending rename replaces, moves or deletes at the next boot. An
+    /// image built from one of them is not fresh: the machine is not at rest, and the boot will
+    /// change what the image was built from (seed 000: a hotfix that exits 3010 with the runtime
+    /// engine's replacement queued leaves every image to go stale at the boot it asks for).
     public static func status(
-        of assembly: String, catalog: AssemblyCatalog, files: some MachineFiles
+        of assembly: String, catalog: AssemblyCatalog, files: some MachineFiles, pendingChanges: [WindowsPath] = []
     ) -> NativeImageReport {
         let path = catalog.nativeImages.imagePath(for: assembly)
         guard files.exists(path) else {
@@ -302,8 +307,12 @@ public enum NativeImages {
         if image.assembly != assembly {
             reasons.append("the image compiles \(image.assembly), not \(assembly)")
         }
+        let pending = Set(pendingChanges.map { $0.description.lowercased() })
         for input in image.inputs {
             let name = input.path.name ?? input.path.description
+            if pending.contains(input.path.description.lowercased()) {
+                reasons.append("\(name) is to be replaced at the next boot (a pending rename)")
+            }
             guard files.exists(input.path), let bytes = try? files.readFile(input.path) else {
                 reasons.append("\(name) is gone since the image was built")
                 continue
@@ -330,7 +339,9 @@ public enum NativeImages {
     }
 
     /// The status of every native image the catalog lists, in catalog order.
-    public static func statusOfAll(catalog: AssemblyCatalog, files: some MachineFiles) -> [NativeImageReport] {
-        catalog.nativeImages.assemblies.map { status(of: $0, catalog: catalog, files: files) }
+    public static func statusOfAll(
+        catalog: AssemblyCatalog, files: some MachineFiles, pendingChanges: [WindowsPath] = []
+    ) -> [NativeImageReport] {
+        catalog.nativeImages.assemblies.map { status(of: $0, catalog: catalog, files: files, pendingChanges: pendingChanges) }
     }
 }

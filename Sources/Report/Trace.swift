@@ -11,7 +11,11 @@ import Wire
 /// * On a worker's lane: an `X` slice `process` for its lifetime (spawn → end), inside it a
 ///   `start-up` slice (spawn → hello) and one `X` slice per operation the worker reported, named
 ///   by the operation, with its arguments and `result` as `args`.
-/// * On the coordinator's lane: its own operations as `X` slices.
+/// * On the coordinator's lane: its own operations as `X` slices; the `run` slice spans the run.
+/// * On the machine lane (a thread `machine` of the coordinator's process): each machine step
+///   (and power loss) as spans — the step, and inside a reboot `shutdown` (until `NAME.down`),
+///   `Session Manager` (its smss process), `services` (until `NAME.booted`) and `logon` (from
+///   `NAME.logon` to `NAME.done`); a logon step's `logon`.
 /// * Instants (`i`): an operation whose result is not `ok` (e.g. `ERROR_SHARING_VIOLATION (32)`)
 ///   at its end, an actor's failure where it ended, an actor that never started and each run
 ///   problem at the end of the run.
@@ -45,12 +49,14 @@ public enum TraceWriter {
                     ("args", .object(args)),
                 ]))
         }
-        func slice(_ name: String, cat: String, pid: Int32, from: UInt64, to: UInt64, args: [(String, JSONText)]) {
+        func slice(
+            _ name: String, cat: String, pid: Int32, tid: Int32? = nil, from: UInt64, to: UInt64, args: [(String, JSONText)]
+        ) {
             out.append(
                 .object([
                     ("name", .string(name)), ("cat", .string(cat)), ("ph", .string("X")),
                     ("ts", .micros(from, since: origin)), ("dur", .micros(max(to, from), since: from)),
-                    ("pid", .int(pid)), ("tid", .int(pid)), ("args", .object(args)),
+                    ("pid", .int(pid)), ("tid", .int(tid ?? pid)), ("args", .object(args)),
                 ]))
         }
         func instant(_ name: String, cat: String, pid: Int32, at ns: UInt64, scope: String, args: [(String, JSONText)]) {
@@ -77,6 +83,20 @@ public enum TraceWriter {
             slice(event.op, cat: "coordinator", pid: coordinator, from: event.startNs, to: event.endNs, args: eventArgs(event))
             if event.result != "ok" {
                 instant(event.result, cat: "conflict", pid: coordinator, at: event.endNs, scope: "t", args: eventArgs(event))
+            }
+        }
+
+        let phases = machinePhases(history)
+        if !phases.isEmpty {
+            out.append(
+                .object([
+                    ("name", .string("thread_name")), ("ph", .string("M")), ("pid", .int(coordinator)),
+                    ("tid", .int(machineLane)), ("args", .object([("name", .string("machine"))])),
+                ]))
+            for phase in phases {
+                slice(
+                    phase.name, cat: "machine", pid: coordinator, tid: machineLane, from: phase.from, to: phase.to,
+                    args: [("step", .string(phase.step))])
             }
         }
 
@@ -110,6 +130,47 @@ public enum TraceWriter {
             instant(problem, cat: "problem", pid: coordinator, at: history.endNs, scope: "g", args: [])
         }
         return out
+    }
+
+    /// The machine lane's thread id within the coordinator's process (no real thread has it).
+    static let machineLane: Int32 = 1
+
+    /// The spans of the machine lane, from the coordinator's notes of each step (`step`, or the
+    /// `fault` of a power loss), the events steps emitted and the boot's smss process.
+    static func machinePhases(_ history: RunHistory) -> [(step: String, name: String, from: UInt64, to: UInt64)] {
+        var starts: [(name: String, ns: UInt64)] = []
+        var events: [String: UInt64] = [:]
+        for event in history.coordinatorEvents {
+            switch event.op {
+            case "step":
+                if let step = event.argument("step") { starts.append((step, event.startNs)) }
+            case "fault" where event.argument("missed") == nil:
+                if let fault = event.argument("fault") { starts.append((fault, event.startNs)) }
+            case "event":
+                if let step = event.argument("step"), let name = event.argument("event") { events["\(step).\(name)"] = event.startNs }
+            default: break
+            }
+        }
+        var phases: [(step: String, name: String, from: UInt64, to: UInt64)] = []
+        for (step, start) in starts {
+            // A kill or a pause emits no step events: it is no machine step.
+            guard events.keys.contains(where: { $0.hasPrefix(step + ".") }) else { continue }
+            let done = events["\(step).done"] ?? history.endNs
+            phases.append((step, step, start, done))
+            if let down = events["\(step).down"] {
+                phases.append((step, "shutdown", start, down))
+                let smss = history.actors.first { $0.name == "\(step)/smss" }
+                if let smss, let spawn = smss.spawnNs {
+                    let end = smss.endNs ?? history.endNs
+                    phases.append((step, "Session Manager", spawn, end))
+                    if let booted = events["\(step).booted"] { phases.append((step, "services", end, booted)) }
+                }
+                if let logon = events["\(step).logon"] { phases.append((step, "logon", logon, done)) }
+            } else if events["\(step).logon"] != nil {
+                phases.append((step, "logon", start, done))
+            }
+        }
+        return phases
     }
 
     /// A lane's name: `<actor> (<role>)`, e.g. `installer (installer)`, `setup/msiexec (installer)`;

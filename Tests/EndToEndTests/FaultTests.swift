@@ -120,4 +120,38 @@ struct FaultTests {
         let sleeper = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "sleeper" })
         #expect(sleeper["outcome"] as? String == "killed by signal 9 (fault: power loss at 200ms)")
     }
+
+    /// The trace shows the run as one slice, the reboot's phases on a machine lane, and the
+    /// coordinator's spawn slices start where the child's lane starts.
+    @Test func theTraceHasTheRunAndTheMachineLane() throws {
+        let dir = temporaryDirectory()
+        let outcome = try execute(Paths.rig, ["run", "Rigs/hard-lock-deferred.yaml", "--trace", dir + "/t.json"])
+        #expect(outcome.status == 0, "\(outcome.stdout)")
+        let events = try #require(try readJSON(dir + "/t.json")["traceEvents"] as? [[String: Any]])
+        let run = try #require(events.first { $0["name"] as? String == "run" })
+        #expect((run["dur"] as? Double ?? 0) > 1000, "the run slice spans the run: \(run)")
+        let machine = events.filter { $0["cat"] as? String == "machine" }.compactMap { $0["name"] as? String }
+        #expect(machine == ["reboot1", "shutdown", "Session Manager", "services"], "\(machine)")
+        let lane = try #require(events.first { $0["name"] as? String == "thread_name" })
+        #expect((lane["args"] as? [String: Any])?["name"] as? String == "machine")
+        let spawns = events.filter { $0["name"] as? String == "spawn" }
+        let startUps = events.filter { $0["name"] as? String == "start-up" }
+        #expect(!spawns.isEmpty && spawns.count == startUps.count)
+        let spawnStarts = Set(spawns.compactMap { $0["ts"] as? Double })
+        #expect(startUps.allSatisfy { spawnStarts.contains($0["ts"] as? Double ?? -1) }, "each spawn begins with its child's lane")
+    }
+
+    /// JUnit test cases are named the same in every run of a rig (no pids in their names).
+    @Test func junitNamesStayTheSameFromRunToRun() throws {
+        let rig = try temporaryFile("slow.yaml", "actors: [{name: a, role: script, timeout: 100ms, steps: [{sleep: 10s}]}]\n")
+        var names: [[String]] = []
+        for _ in 0..<2 {
+            let dir = temporaryDirectory()
+            _ = try execute(Paths.rig, ["run", rig, "--junit", dir + "/j.xml"])
+            let xml = try String(contentsOfFile: dir + "/j.xml", encoding: .utf8)
+            names.append(xml.components(separatedBy: "name=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) })
+        }
+        #expect(names[0] == names[1])
+        #expect(names[0].contains("problem: actor &apos;a&apos;: timed out after 100ms; killed"), "\(names[0])")
+    }
 }

@@ -55,6 +55,26 @@ let chainImage: MachineImage = {
         #expect(top.inputs.allSatisfy { $0.version == version("1.0.0.0") })
     }
 
+    /// A machine is judged at rest: an image whose inputs a pending rename replaces at the next
+    /// boot is not fresh (seed 000's hotfix exiting 3010 with the engine's replacement queued).
+    @Test func anImageBuiltFromAFileWithAPendingReplacementIsNotFresh() throws {
+        let machine = try makeMachine()
+        let engine = winPath("C:\\Fx\\engine.dll"), staged = winPath("C:\\Fx\\engine.dll.~tmp1")
+        try machine.files.writeFile(staged, FileContent.bytes(name: "engine.dll", version: version("1.0.0.9"), size: 30_000))
+        try machine.files.moveFile(staged, to: engine, flags: [.delayUntilReboot, .replaceExisting], store: try pendingRenameStore(for: machine.files))
+        let reports = try machine.nativeImageStatus()
+        #expect(reports.allSatisfy { $0.status == .stale(reasons: ["engine.dll is to be replaced at the next boot (a pending rename)"]) }, "\(reports.map(\.status))")
+        // A pending deletion of a file no image was built from changes nothing.
+        let other = try makeMachineAt("other")
+        try other.files.writeFile(winPath("C:\\Fx\\old.~1"), [1, 2, 3])
+        try other.files.moveFile(winPath("C:\\Fx\\old.~1"), to: nil, flags: [.delayUntilReboot], store: try pendingRenameStore(for: other.files))
+        #expect(try other.nativeImageStatus().allSatisfy { $0.status == .fresh })
+    }
+
+    func makeMachineAt(_ name: String) throws -> MachineDirectory {
+        try MachineDirectory.create(at: scratch.path + "/" + name, image: chainImage, profile: .nt)
+    }
+
     @Test func patchingAnAssemblyMakesEveryDependentImageStaleDirectlyAndTransitively() throws {
         let machine = try makeMachine()
         try patch(machine, "Core.dll", to: "1.0.0.1")
