@@ -59,16 +59,18 @@ let package = Package(
         // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
         .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "WinFS"]),
 
+        // What test targets share: keeping in-process share-mode locks apart from forks.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire"]),
-        .testTarget(name: "WinFSTests", dependencies: ["WinFS"]),
+        .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire", "TestSupport"]),
+        .testTarget(name: "WinFSTests", dependencies: ["WinFS", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel", "TestSupport"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "TestSupport"]),
     ]
 )

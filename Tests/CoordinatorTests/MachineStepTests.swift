@@ -5,10 +5,11 @@ import Report
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
 /// Reboots and logons taken by the coordinator, with Session Manager, services and Run/RunOnce
 /// commands as real workers.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct MachineStepTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
     let workerRoles: Set<String> = ["script", "smss", "append"]

@@ -3,10 +3,11 @@ import Glibc
 import Report
 import RigModel
 import Testing
+import TestSupport
 
-/// Real processes that break the protocol: the coordinator kills them, fails the run with a
+/// Real processes that break the protocol (shell scripts written by the test, hence `.forkFree`): the coordinator kills them, fails the run with a
 /// message naming them, and never crashes.
-@Suite(.serialized)
+@Suite(.serialized, .forkFree)
 struct MisbehavingWorkerTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
 

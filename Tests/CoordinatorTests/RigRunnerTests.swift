@@ -2,8 +2,9 @@ import Coordinator
 import Report
 import RigModel
 import Testing
+import TestSupport
 
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct RigRunnerTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
 

@@ -1,8 +1,9 @@
 import Glibc
 import Testing
+import TestSupport
 
 /// `rig machine boot` and `rig-worker smss` run as real processes on real machines.
-@Suite(.serialized) struct BootTests {
+@Suite(.serialized, .forks) struct BootTests {
     let scratch = RegE2E.Scratch()
 
     func rig(_ arguments: [String]) -> RegE2E.Outcome {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `rig fs` through the built binary: exit statuses, messages, and that bad input changes
 /// nothing outside the machine directory.
-@Suite(.serialized) struct FsCommandTests {
+@Suite(.serialized, .forks) struct FsCommandTests {
     /// A parent directory holding the machine `machine/` and a sibling `outside/` with a file.
     final class Sandbox {
         let parent: String

@@ -4,11 +4,12 @@ import Machine
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
 /// `rig-worker installer` and `rig-worker setup` run standalone on machines made by
 /// `rig machine create`, with packages staged by `PatchPackage.stage` from `Rigs/patches`, and
 /// other processes (`rig fs open --hold`, another installer) holding what they hold.
-@Suite(.serialized) struct InstallerEndToEndTests {
+@Suite(.serialized, .forks) struct InstallerEndToEndTests {
     /// A netfx11 machine with `patches` staged; returns the machine directory.
     func machine(_ patches: [String], profile: String = "nt") throws -> String {
         let path = temporaryDirectory() + "/m"

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `rig machine create` and `rig machine show`, run as a user runs them.
-@Suite(.serialized) struct MachineCommandTests {
+@Suite(.serialized, .forks) struct MachineCommandTests {
     let scratch = MachineE2E.Scratch()
 
     func rig(_ arguments: String...) -> MachineE2E.Outcome { MachineE2E.run(arguments, scratch: scratch.path) }

@@ -1,8 +1,9 @@
 import Glibc
 import Testing
+import TestSupport
 
 /// `rig reg` run as a user runs it.
-@Suite(.serialized) struct RegCommandTests {
+@Suite(.serialized, .forks) struct RegCommandTests {
     let scratch = RegE2E.Scratch()
 
     func rig(_ arguments: String...) -> RegE2E.Outcome {

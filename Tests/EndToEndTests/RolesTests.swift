@@ -4,12 +4,13 @@ import Machine
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
 /// The servicing roles (`app`, `ngen`, `netfxupdate`, `windowsupdate`) run as real `rig-worker`
 /// processes, standalone or started by `rig machine boot`, on machines made from
 /// `Rigs/images/netfx11.yaml`. Every conflict comes from another real process: a `rig fs open
 /// --hold` holding a file, an app with a DLL loaded, `rig fs move` replacing a file.
-@Suite(.serialized) struct RolesTests {
+@Suite(.serialized, .forks) struct RolesTests {
     let scratch = RegE2E.Scratch()
     static let framework = "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322"
     static let frameworkHost = "drive_c/Windows/Microsoft.NET/Framework/v1.1.4322"

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `rig run` as a user runs it: the built binaries, real workers, real files.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct RunCommandTests {
     @Test func theSmokeRigPassesWithATraceAndAResultsRecord() throws {
         let dir = temporaryDirectory()
@@ -74,7 +75,12 @@ struct RunCommandTests {
         #expect(outcome.stderr.contains(rig) && outcome.stderr.contains(message), "stderr: \(outcome.stderr)")
         #expect(!FileManager.default.fileExists(atPath: logs), "nothing may be spawned for a bad rig")
     }
+}
 
+/// A worker the test writes as a script (`.forkFree`: executing a file just written must not
+/// meet a child forked beside it still holding the file open for writing).
+@Suite(.serialized, .forkFree)
+struct ImpostorWorkerTests {
     @Test func aWorkerSendingGarbageIsKilledAndNamed() throws {
         let impostor = try temporaryFile("impostor", "#!/bin/sh\nprintf '\\003\\000\\000\\000\\356\\001\\002' >&3\nsleep 30\n")
         chmod(impostor, 0o755)
@@ -86,7 +92,7 @@ struct RunCommandTests {
 }
 
 /// No process outlives its run.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct OrphanTests {
     let sleepers = """
         rig: sleepers
@@ -207,7 +213,10 @@ struct OrphanTests {
             var victim: Int32?
             for _ in 0..<3000 where victim == nil && process.isRunning {
                 usleep(2_000)
-                victim = livePids(named: "rig-worker").first { Self.commandLine($0).dropFirst().first == "netfxupdate" }
+                // This run's pass only: other tests' runs go on beside this one.
+                victim = children(of: process.processIdentifier, named: "rig-worker").first {
+                    Self.commandLine($0).dropFirst().first == "netfxupdate"
+                }
             }
             let pid = try #require(victim, "the post-reboot pass never ran")
             kill(pid, SIGKILL)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every rig of the seeds' system, end to end through the built `rig`, as a user runs them.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct ServicingRigTests {
     static let rigs = [
         "Rigs/soft-lock-replace.yaml",
@@ -58,7 +59,7 @@ struct ServicingRigTests {
 /// long after the ngen pass must pass every time, and a seed whose hotfix lands during it may
 /// be run several times and must fail at least once for the right reason — a stale native image
 /// and ngen's failure to load mscorwks.dll in the record.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct Race {
     static let rig = "Rigs/sp1-hotfix-race.yaml"
 
@@ -104,7 +105,7 @@ struct Race {
 }
 
 /// Bad machine rigs are refused before anything is spawned.
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct BadServicingRigTests {
     @Test(arguments: [
         // A patch naming a file the image lacks.

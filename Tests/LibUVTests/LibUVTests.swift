@@ -2,8 +2,9 @@ import Glibc
 import LibUV
 import Testing
 import Wire
+import TestSupport
 
-@Suite(.serialized)
+@Suite(.serialized, .forks)
 struct LibUVTests {
     @Test func aTimerFiresAndTheLoopClosesCleanly() throws {
         let loop = try EventLoop()

@@ -3,10 +3,11 @@ import Machine
 import Registry
 import Testing
 import WinFS
+import TestSupport
 
 /// A symbolic link planted among a machine directory's own entries must never make the machine
 /// read or write outside it: the machine is refused, naming the entry.
-@Suite struct MachineContainmentTests {
+@Suite(.forkFree) struct MachineContainmentTests {
     /// A machine in `scratch/machine` and an `outside` directory beside it.
     private func machineAndOutside(_ scratch: MachineScratch) throws -> (machine: String, outside: String) {
         let machine = scratch.path + "/machine"

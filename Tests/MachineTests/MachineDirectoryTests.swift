@@ -4,8 +4,9 @@ import Registry
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
-@Suite struct MachineDirectoryTests {
+@Suite(.forkFree) struct MachineDirectoryTests {
     let scratch = MachineScratch()
 
     @Test func minimalMachineHasSystem32AndAnEmptyRegistry() throws {

@@ -4,6 +4,7 @@ import Registry
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
 /// A small framework: Top → Mid → Core, Other alone, every image built against engine.dll.
 let chainImage: MachineImage = {
@@ -24,7 +25,7 @@ let chainImage: MachineImage = {
             assemblies: ["Core", "Mid", "Top", "Other"]))
 }()
 
-@Suite struct NativeImageTests {
+@Suite(.forkFree) struct NativeImageTests {
     let scratch = MachineScratch()
 
     func makeMachine(_ image: MachineImage = chainImage) throws -> MachineDirectory {
@@ -204,7 +205,7 @@ let chainImage: MachineImage = {
     }
 }
 
-@Suite struct AssemblyCatalogTests {
+@Suite(.forkFree) struct AssemblyCatalogTests {
     @Test func closureIsDepthFirstEachOnceAndSurvivesCycles() throws {
         let v = version("1.0.0.0")
         let catalog = AssemblyCatalog(

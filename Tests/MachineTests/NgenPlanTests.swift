@@ -2,9 +2,10 @@ import Glibc
 import Machine
 import Testing
 import WinFS
+import TestSupport
 
 /// Which images an ngen run builds, and native-image builds through real WinFS handles.
-@Suite struct NgenPlanTests {
+@Suite(.forkFree) struct NgenPlanTests {
     let scratch = MachineScratch()
     let catalog = chainImage.catalog
 

@@ -4,6 +4,7 @@ import Registry
 import RigModel
 import Testing
 import WinFS
+import TestSupport
 
 @Suite struct PatchPackageTests {
     @Test func everyShippedPatchRoundTripsThroughThePackageFormat() throws {
@@ -147,7 +148,7 @@ import WinFS
 }
 
 /// Reboot reduction from what real installations did: the queue entries and the version standing.
-@Suite(.serialized) struct RebootReductionOnTheMachineTests {
+@Suite(.serialized, .forkFree) struct RebootReductionOnTheMachineTests {
     /// Runs `patch` and decides as setup does.
     func decide(_ patch: Patch, _ machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions()) throws -> (Int32, RebootReduction.Decision) {
         let before = try machine.pending()

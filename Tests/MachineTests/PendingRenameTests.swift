@@ -3,6 +3,7 @@ import Machine
 import Registry
 import Testing
 import WinFS
+import TestSupport
 
 /// A machine directory for boot tests: `drive_c/Windows` and a profile file (none when nil).
 final class BootTestMachine {
@@ -53,7 +54,7 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
         source: try! WindowsPath(source), destination: destination.map { try! WindowsPath($0) }, replaceExisting: replace)
 }
 
-@Suite struct PendingRenameStoreTests {
+@Suite(.forkFree) struct PendingRenameStoreTests {
     @Test func ntQueueIsPendingFileRenameOperationsPairs() throws {
         let machine = try BootTestMachine(profile: "nt")
         let store = try pendingRenameStore(for: machine.root)
@@ -144,7 +145,7 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
     }
 }
 
-@Suite struct SessionManagerTests {
+@Suite(.forkFree) struct SessionManagerTests {
     /// A queue whose result depends on order: a file moved aside, the new one moved in over the
     /// old name with `!`, a later pair reusing the freed name, a failing pair, a deletion.
     func queue(_ store: any PendingRenameStore) throws {

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import WinFS
+import TestSupport
 
 /// Share modes and images between real processes: a `rig fs open --hold` process holds the
 /// first handle, this test process makes the second opens.
-@Suite(.serialized) struct CrossProcessTests {
+@Suite(.serialized, .forkFree) struct CrossProcessTests {
     /// 64 holder processes × 64 second opens from this process = 4096 cases.
     @Test func pairMatrixAcrossProcesses() throws {
         guard let rig = rigExecutable() else { return }

@@ -2,10 +2,11 @@ import Foundation
 import Synchronization
 import Testing
 import WinFS
+import TestSupport
 
 /// The gate makes check-then-take atomic: threads racing for an exclusive handle on one file
 /// (each open is its own open file description) never hold it two at a time.
-@Suite(.serialized) struct GateTests {
+@Suite(.serialized, .forkFree) struct GateTests {
     @Test func exclusiveHandlesNeverOverlap() throws {
         let s = try Scratch()
         let path = s.win("gate.dat")

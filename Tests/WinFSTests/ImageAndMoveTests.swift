@@ -1,5 +1,6 @@
 import Testing
 import WinFS
+import TestSupport
 
 /// An in-memory store, to see what delayed moves queue.
 final class MemoryStore: PendingRenameStore {
@@ -8,7 +9,7 @@ final class MemoryStore: PendingRenameStore {
     func pending() throws -> [PendingRename] { queued }
 }
 
-@Suite(.serialized) struct ImageTests {
+@Suite(.serialized, .forkFree) struct ImageTests {
     @Test func sectionRules() throws {
         let s = try Scratch()
         try s.root.createDirectories(s.win("Windows\\System32"))
@@ -78,7 +79,7 @@ final class MemoryStore: PendingRenameStore {
     }
 }
 
-@Suite(.serialized) struct MoveFileTests {
+@Suite(.serialized, .forkFree) struct MoveFileTests {
     enum Holder: CaseIterable { case nothing, sharesDelete, noShareDelete, noDataAccess, loaded }
 
     func hold(_ s: Scratch, _ path: WindowsPath, _ holder: Holder) throws -> AnyObject? {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import WinFS
+import TestSupport
 
-@Suite struct MachineRootTests {
+@Suite(.forkFree) struct MachineRootTests {
     @Test func missingMachineDirectoryIsNamed() {
         do {
             _ = try MachineRoot(path: "/nonexistent-machine-\(getpid())")
@@ -77,7 +78,7 @@ import WinFS
     }
 }
 
-@Suite struct WindowsNameRuleTests {
+@Suite(.forkFree) struct WindowsNameRuleTests {
     /// Names Windows gives another meaning (a device, a stripped name) are refused with
     /// ERROR_INVALID_NAME (123), in every spelling and at every level of a path.
     @Test func deviceNamesAreRefused() {
@@ -115,7 +116,7 @@ import WinFS
 
 /// Every entry point that takes a Windows path refuses a symbolic link on the way that leads out
 /// of drive C:, and nothing outside is read, written, moved or removed.
-@Suite struct SymlinkEntryPointTests {
+@Suite(.forkFree) struct SymlinkEntryPointTests {
     /// A machine with `C:\abs` (absolute link) and `C:\rel` (relative link) to `<machine>/outside`
     /// holding `secret.txt`, `C:\file` linked to that file, and `C:\in\a.txt` inside.
     private func setUp() throws -> (Scratch, outside: String) {

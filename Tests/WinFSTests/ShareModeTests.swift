@@ -1,5 +1,6 @@
 import Testing
 import WinFS
+import TestSupport
 
 /// The Windows rule, written independently of WinFS from Wine's server/fd.c check_sharing:
 /// existing handles narrow the allowed sharing (only those with data access) and accumulate
@@ -21,7 +22,7 @@ func oracleAllows(existing: [(access: UInt32, share: UInt32)], access: UInt32, s
 let allAccess: [Access] = (0..<8).map { Access(rawValue: UInt32($0)) }
 let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
 
-@Suite(.serialized) struct ShareModeTests {
+@Suite(.serialized, .forkFree) struct ShareModeTests {
     /// 64 first handles × 64 second opens, two open file descriptions in this process.
     @Test func pairMatrixInProcess() throws {
         let s = try Scratch()
