@@ -33,7 +33,8 @@ public enum WireFuzz {
         public var reads: [[UInt8]]
         /// What was changed.
         public var mutations: [String]
-        public var bytes: [UInt8] { Array(reads.joined()) }
+        /// The whole stream.
+        public var bytes: [UInt8]
     }
 
     static let texts = [
@@ -180,14 +181,16 @@ public enum WireFuzz {
             if g.oneIn(3) {
                 for _ in 0..<(1 + g.below(3)) { mutations.append(mutate(&fields, using: &g)) }
             }
-            let payload = Array(fields.map(\.encoded).joined())
+            var payload: [UInt8] = []
+            for field in fields { payload.append(contentsOf: field.encoded) }
             var length = UInt32(payload.count)
             if g.oneIn(12) {  // the length prefix lies
                 length = g.pick([UInt32.max, UInt32(Frame.maxPayload), UInt32(Frame.maxPayload + 1), length &+ 1, length &- 1, 0, 1 << 31, UInt32(truncatingIfNeeded: g.next())])
                 mutations.append("length \(length)")
             }
-            bytes += (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * UInt32($0))) }
-            bytes += payload
+            bytes += [UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8),
+                      UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24)]
+            bytes.append(contentsOf: payload)
             if g.oneIn(25) {  // garbage between frames
                 bytes += (0..<(1 + g.below(9))).map { _ in UInt8(truncatingIfNeeded: g.next()) }
                 mutations.append("garbage")
@@ -204,7 +207,7 @@ public enum WireFuzz {
         // Reads: one byte at a time, the whole stream at once, or random cuts (some empty).
         var reads: [[UInt8]] = []
         switch g.below(6) {
-        case 0: reads = bytes.map { [$0] }
+        case 0 where bytes.count <= 4096: reads = bytes.map { [$0] }
         case 1: reads = [bytes]
         default:
             var i = 0
@@ -214,7 +217,7 @@ public enum WireFuzz {
                 i += n
             }
         }
-        return Stream(messages: messages, reads: reads, mutations: mutations)
+        return Stream(messages: messages, reads: reads, mutations: mutations, bytes: bytes)
     }
 
     /// The field encoding of `message` is the codec's (a check of the generator itself).

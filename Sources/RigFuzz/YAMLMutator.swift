@@ -8,8 +8,15 @@ import Yams
 /// seed and an input index make the same bytes again.
 public struct YAMLMutator {
     let corpus: FuzzCorpus
+    /// Each seed's composed tree, by its path.
+    let trees: [String: Node]
 
-    public init(corpus: FuzzCorpus) { self.corpus = corpus }
+    public init(corpus: FuzzCorpus) {
+        self.corpus = corpus
+        var trees: [String: Node] = [:]
+        for seed in corpus.all { trees[seed.relativePath] = (try? Yams.compose(yaml: seed.text)) ?? nil }
+        self.trees = trees
+    }
 
     /// The bytes of one mutated file of `kind`, and the names of the mutations applied.
     public func generate(_ kind: FuzzKind, using g: inout SplitMix64) -> (bytes: [UInt8], mutations: [String]) {
@@ -17,7 +24,7 @@ public struct YAMLMutator {
         var mutations: [String] = ["from " + seed.relativePath]
         var text = seed.text
         // Structure first: compose, change the tree, serialize.
-        if !g.oneIn(6), var node = try? Yams.compose(yaml: text) {
+        if !g.oneIn(6), var node = trees[seed.relativePath] {
             let count = 1 + g.below(g.oneIn(4) ? 8 : 3)
             for _ in 0..<count {
                 let name = mutateTree(&node, kind: kind, using: &g)
@@ -39,8 +46,9 @@ public struct YAMLMutator {
     /// the k-th mapping entry.
     typealias Path = [Int]
 
-    static func paths(_ node: Node, prefix: Path = [], into out: inout [Path], depth: Int = 0) {
-        out.append(prefix)
+    /// Every node's path, with the node (children of nodes deeper than 64 levels left out).
+    static func paths(_ node: Node, prefix: Path = [], into out: inout [(path: Path, node: Node)], depth: Int = 0) {
+        out.append((prefix, node))
         guard depth < 64 else { return }
         switch node {
         case .mapping(let m):
@@ -52,23 +60,6 @@ public struct YAMLMutator {
             for (i, item) in s.enumerated() { paths(item, prefix: prefix + [i], into: &out, depth: depth + 1) }
         default: break
         }
-    }
-
-    static func node(at path: Path, in root: Node) -> Node? {
-        var current = root
-        for step in path {
-            switch current {
-            case .mapping(let m):
-                let pairs = Array(m)
-                guard step / 2 < pairs.count else { return nil }
-                current = step % 2 == 0 ? pairs[step / 2].key : pairs[step / 2].value
-            case .sequence(let s):
-                guard step < s.count else { return nil }
-                current = s[s.index(s.startIndex, offsetBy: step)]
-            default: return nil
-            }
-        }
-        return current
     }
 
     static func replace(at path: Path, in root: inout Node, with transform: (Node) -> Node) {
@@ -109,11 +100,12 @@ public struct YAMLMutator {
 
     /// Applies one tree mutation; returns its name.
     func mutateTree(_ root: inout Node, kind: FuzzKind, using g: inout SplitMix64) -> String {
-        var all: [Path] = []
-        Self.paths(root, into: &all)
-        let mappings = all.filter { Self.node(at: $0, in: root)?.mapping != nil }
-        let lists = all.filter { Self.node(at: $0, in: root)?.sequence != nil }
-        let scalars = all.filter { Self.node(at: $0, in: root)?.scalar != nil }
+        var nodes: [(path: Path, node: Node)] = []
+        Self.paths(root, into: &nodes)
+        let all = nodes.map(\.path)
+        let mappings = nodes.filter { $0.node.mapping != nil }.map(\.path)
+        let lists = nodes.filter { $0.node.sequence != nil }.map(\.path)
+        let scalars = nodes.filter { $0.node.scalar != nil }.map(\.path)
 
         let choice = g.below(kind == .rig ? 16 : 13)
         switch choice {
@@ -154,7 +146,7 @@ public struct YAMLMutator {
                 return Self.mapping(p, like: node)
             }
             return "rename key"
-        case 4, 5 where !scalars.isEmpty:  // a scalar becomes a value of another type or shape
+        case 4 where !scalars.isEmpty, 5 where !scalars.isEmpty:  // a scalar becomes a value of another type or shape
             let replacement = interestingValue(using: &g)
             Self.replace(at: g.pick(scalars), in: &root) { _ in replacement }
             return "replace scalar"
@@ -178,7 +170,9 @@ public struct YAMLMutator {
             }
             return "list items"
         case 8 where !all.isEmpty:  // deep nesting
-            let depth = g.oneIn(4) ? 500 + g.below(1500) : 2 + g.below(40)
+            // Past the parser's limit (1000) at most once per input: the serializer recurses.
+            let alreadyDeep = nodes.contains { $0.path.count >= 60 }
+            let depth = g.oneIn(4) && !alreadyDeep ? 500 + g.below(1000) : 2 + g.below(40)
             Self.replace(at: g.pick(all), in: &root) { node in
                 var n = node
                 let asList = g.oneIn(2)
@@ -188,12 +182,11 @@ public struct YAMLMutator {
             return "nest \(depth) deep"
         case 9 where !all.isEmpty:  // splice a node from another file (any kind)
             let other = g.pick(corpus.all)
-            if let otherRoot = try? Yams.compose(yaml: other.text) {
-                var otherPaths: [Path] = []
-                Self.paths(otherRoot, into: &otherPaths)
-                if let donor = Self.node(at: g.pick(otherPaths), in: otherRoot) {
-                    Self.replace(at: g.pick(all), in: &root) { _ in donor }
-                }
+            if let otherRoot = trees[other.relativePath] {
+                var donors: [(path: Path, node: Node)] = []
+                Self.paths(otherRoot, into: &donors)
+                let donor = g.pick(donors).node
+                Self.replace(at: g.pick(all), in: &root) { _ in donor }
             }
             return "splice from " + other.relativePath
         case 10 where !mappings.isEmpty:  // add a key: known to some loader, or unknown
@@ -204,7 +197,7 @@ public struct YAMLMutator {
             }
             return "add key"
         case 11 where !scalars.isEmpty:  // a name the file uses, somewhere else
-            let names = scalars.compactMap { Self.node(at: $0, in: root)?.scalar?.string }
+            let names = nodes.compactMap { $0.node.scalar?.string }
             let name = g.pick(names)
             Self.replace(at: g.pick(scalars), in: &root) { _ in Node(name) }
             return "reuse name"
@@ -388,9 +381,18 @@ public struct YAMLMutator {
 
     /// Applies one text or byte mutation; returns its name.
     func mutateText(_ bytes: inout [UInt8], using g: inout SplitMix64) -> String {
-        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
-        func joined() -> [UInt8] { Array(lines.joined(separator: [UInt8(ascii: "\n")])) }
-        switch g.below(14) {
+        let choice = g.below(14)
+        var lines: [[UInt8]] = [4, 5, 6, 7, 9, 11].contains(choice)
+            ? bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init) : []
+        func joined() -> [UInt8] {
+            var out: [UInt8] = []
+            for (i, line) in lines.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: "\n")) }
+                out.append(contentsOf: line)
+            }
+            return out
+        }
+        switch choice {
         case 0:  // flip bits
             for _ in 0..<(1 + g.below(4)) where !bytes.isEmpty { bytes[g.below(bytes.count)] ^= UInt8(1 << g.below(8)) }
             return "flip bits"
@@ -464,7 +466,11 @@ public struct YAMLMutator {
             return "alias bomb \(levels)"
         case 9:  // CRLF or CR line ends
             let end: [UInt8] = g.oneIn(2) ? [13, 10] : [13]
-            bytes = Array(lines.joined(separator: end))
+            bytes = []
+            for (i, line) in lines.enumerated() {
+                if i > 0 { bytes.append(contentsOf: end) }
+                bytes.append(contentsOf: line)
+            }
             return "line ends"
         case 10:  // several documents, directives
             let extra = g.pick(["---\n", "...\n", "%YAML 1.1\n---\n", "%TAG ! tag:x,2000:\n---\n", "%YAML 9.9\n---\n"])

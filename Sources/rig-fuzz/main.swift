@@ -229,7 +229,7 @@ if let (kind, file) = options.replay {
     finish(outcome == .accepted || outcome == .rejected ? 0 : 1)
 }
 
-struct Tally { var inputs = 0, accepted = 0, rejected = 0, failed = 0 }
+struct Tally { var inputs = 0, accepted = 0, rejected = 0, failed = 0, slowestNs: UInt64 = 0, slowestIndex: UInt64 = 0, totalNs: UInt64 = 0 }
 var tallies: [FuzzKind: Tally] = [:]
 var samplesRun = 0, samplesSkipped = 0, samplesFailed = 0
 var failures: [String] = []
@@ -251,14 +251,21 @@ let indices: [UInt64] = options.only.map { [$0] } ?? Array(0..<options.inputs)
 }
 
 for index in indices {
+    // A crash while generating names the input too (then there are no bytes to write).
+    currentLength = 0
+    currentNoteLength = copyCString("  generating input \(index) (seed \(options.seed))\n", to: currentNote)
     let input = target.input(seed: options.seed, index: index)
     let crashName = "seed-\(options.seed)-input-\(index)-\(input.kind.rawValue).\(input.kind.fileExtension)"
     arm(input, path: failuresDirectory + "/" + crashName,
         note: "  \(input.kind.rawValue) input \(index) (seed \(options.seed)), written to \(failuresDirectory)/\(crashName)\n  mutations: \(input.mutations.joined(separator: "; "))\n  reproduce: rig-fuzz --seed \(options.seed) --only \(index)\n")
+    let inputBegan = monotonicNs()
     let outcome = target.run(input)
+    let inputNs = monotonicNs() - inputBegan
     disarm()
     var tally = tallies[input.kind, default: Tally()]
     tally.inputs += 1
+    tally.totalNs += inputNs
+    if inputNs > tally.slowestNs { (tally.slowestNs, tally.slowestIndex) = (inputNs, index) }
     switch outcome {
     case .accepted: tally.accepted += 1
     case .rejected: tally.rejected += 1
@@ -289,11 +296,12 @@ for index in indices {
 let seconds = Double(monotonicNs() - began) / 1e9
 let total = tallies.values.reduce(0) { $0 + $1.inputs }
 print("rig-fuzz: seed \(options.seed), \(total) inputs in \(String(format: "%.1f", seconds))s (\(Int(Double(total) / max(seconds, 1e-9))) inputs/s)")
-print("  kind      inputs  accepted  rejected  failed")
+print("  kind      inputs  accepted  rejected  failed   time  slowest")
 for kind in FuzzKind.allCases {
     let t = tallies[kind, default: Tally()]
     print("  " + [kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
-                  String(t.inputs).leftPad(8), String(t.accepted).leftPad(9), String(t.rejected).leftPad(9), String(t.failed).leftPad(7)].joined(separator: " "))
+                  String(t.inputs).leftPad(8), String(t.accepted).leftPad(9), String(t.rejected).leftPad(9), String(t.failed).leftPad(7), String(format: "%5.1fs", Double(t.totalNs) / 1e9),
+                  t.inputs == 0 ? "" : "  \(t.slowestNs / 1_000_000)ms (input \(t.slowestIndex))"].joined(separator: " "))
 }
 if options.rig != nil {
     print("  rig run on sampled rigs: \(samplesRun) refused with exit 2 and a position, \(samplesSkipped) skipped (they load, so they would run), \(samplesFailed) failed")
