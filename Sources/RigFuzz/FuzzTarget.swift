@@ -41,6 +41,9 @@ public final class FuzzTarget {
     /// `patches` link to the real ones), so a mutated rig finds the files its seed names.
     public let workDirectory: String
 
+    /// The shipped image patches are checked against (as a rig naming both would).
+    let patchImage: MachineImage?
+
     public init(rigsDirectory: String, workDirectory: String) throws {
         let fm = FileManager.default
         let rigs = URL(fileURLWithPath: rigsDirectory).standardizedFileURL.path
@@ -48,6 +51,7 @@ public final class FuzzTarget {
         self.workDirectory = URL(fileURLWithPath: workDirectory).standardizedFileURL.path
         corpus = try FuzzCorpus(rigsDirectory: rigs)
         mutator = YAMLMutator(corpus: corpus)
+        patchImage = try? MachineImageLoader.load(file: rigs + "/images/netfx11.yaml")
         try fm.createDirectory(atPath: self.workDirectory, withIntermediateDirectories: true)
         for shared in ["images", "patches"] {
             let link = self.workDirectory + "/" + shared
@@ -100,7 +104,7 @@ public final class FuzzTarget {
             case .patch:
                 let document = try PatchLoader.loadDocument(file: path)
                 // The shipped image is what patches are checked against when a rig names both.
-                if let image = try? MachineImageLoader.load(file: rigsDirectory + "/images/netfx11.yaml") {
+                if let image = patchImage {
                     if let problem = Self.check(PatchLoader.check(document, against: image), file: path, bytes: input.bytes, kind: .patch, allowEmpty: true) {
                         return .failed(problem)
                     }

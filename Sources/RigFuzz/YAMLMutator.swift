@@ -30,7 +30,12 @@ public struct YAMLMutator {
                 let name = mutateTree(&node, kind: kind, using: &g)
                 mutations.append(name)
             }
-            if let serialized = try? Yams.serialize(node: node) { text = serialized }
+            // A few MB at most (the loaders are linear; more only slows the run down).
+            if let serialized = try? Yams.serialize(node: node), serialized.utf8.count <= 4 << 20 {
+                text = serialized
+            } else {
+                mutations.append("(too large, not used)")
+            }
         }
         var bytes = Array(text.utf8)
         if g.oneIn(3) || mutations.count == 1 {
@@ -176,7 +181,11 @@ public struct YAMLMutator {
             Self.replace(at: g.pick(all), in: &root) { node in
                 var n = node
                 let asList = g.oneIn(2)
-                for _ in 0..<depth { n = asList ? .sequence([n]) : Self.map([(Node("k"), n)]) }
+                // Flow style ([[[...]]]): block style would indent each level, and the file grow as depth².
+                for _ in 0..<depth {
+                    n = asList ? .sequence(Node.Sequence([n], .implicit, .flow))
+                        : .mapping(Node.Mapping([(Node("k"), n)], .implicit, .flow))
+                }
                 return n
             }
             return "nest \(depth) deep"

@@ -31,18 +31,21 @@ import Wire
 
     @Test func generatedRigsPatchesAndImages() throws {
         let target = try Self.target()
-        let counts = run(target, seed: 20_240_601, indices: 0..<1_250, kinds: [.rig, .patch, .image])
-        #expect(counts[.rig] == 500 && counts[.patch] == 250 && counts[.image] == 250)
+        defer { try? FileManager.default.removeItem(atPath: target.workDirectory) }
+        let counts = run(target, seed: 20_240_601, indices: 0..<750, kinds: [.rig, .patch, .image])
+        #expect(counts[.rig] == 300 && counts[.patch] == 150 && counts[.image] == 150)
     }
 
     @Test func generatedFrameStreams() throws {
         let target = try Self.target()
+        defer { try? FileManager.default.removeItem(atPath: target.workDirectory) }
         let counts = run(target, seed: 7, indices: 0..<10_000, kinds: [.frames])
         #expect(counts[.frames] == 2_000)
     }
 
     @Test func theSameSeedMakesTheSameInputs() throws {
         let target = try Self.target()
+        defer { try? FileManager.default.removeItem(atPath: target.workDirectory) }
         for index: UInt64 in 0..<20 {
             #expect(target.input(seed: 3, index: index).bytes == target.input(seed: 3, index: index).bytes)
         }
@@ -51,7 +54,7 @@ import Wire
 
     @Test func theGeneratorEncodesLikeTheCodec() {
         var g = SplitMix64(seed: 11)
-        for _ in 0..<500 {
+        for _ in 0..<200 {
             let message = WireFuzz.message(&g)
             #expect(WireFuzz.fieldsMatchCodec(message), "\(message)")
         }
@@ -60,6 +63,7 @@ import Wire
     @Test func unchangedSeedsLoad() throws {
         // Every shipped file loads as it is, so mutations start from valid files.
         let target = try Self.target()
+        defer { try? FileManager.default.removeItem(atPath: target.workDirectory) }
         for seed in target.corpus.rigs {
             let input = target.input(kind: .rig, bytes: Array(seed.text.utf8), directory: (seed.relativePath as NSString).deletingLastPathComponent)
             #expect(target.run(input) == .accepted, "\(seed.relativePath)")
