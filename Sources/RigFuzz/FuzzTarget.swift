@@ -137,6 +137,7 @@ public final class FuzzTarget {
     /// `file:line:column: error: message`.
     static func check(_ errors: [RigError], file: String, bytes: [UInt8], kind: FuzzKind, allowEmpty: Bool = false) -> String? {
         if errors.isEmpty { return allowEmpty ? nil : "refused with no error" }
+        var lineCount: Int?  // counted once, when an error is in this file
         for error in errors {
             let p = error.position
             let text = error.description
@@ -145,7 +146,8 @@ public final class FuzzTarget {
                 return "an error not written file:line:column: error: message: \(text)"
             }
             if p.file == file {
-                let lines = lineCount(bytes)
+                let lines = lineCount ?? Self.lineCount(bytes)
+                lineCount = lines
                 if p.line > lines + 1 { return "an error past the end of the file (\(lines) lines): \(text)" }
             } else if kind != .rig || !FileManager.default.fileExists(atPath: p.file) {
                 // A rig's errors may be in its image or its patches; nothing else names another file.
