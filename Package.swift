@@ -59,6 +59,11 @@ let package = Package(
         // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
         .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "WinFS"]),
 
+        // Fuzzing (scripts/fuzz): generated rigs, patches, images and frame streams against the
+        // loaders and the frame decoder; `rig-fuzz` runs them, RigFuzzTests a few thousand.
+        .target(name: "RigFuzz", dependencies: ["RigModel", "Wire", "Machine", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "rig-fuzz", dependencies: ["RigFuzz", "Machine"]),
+
         // What test targets share: keeping in-process share-mode locks apart from forks.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
@@ -68,6 +73,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel", "TestSupport"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).

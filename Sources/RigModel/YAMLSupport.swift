@@ -1,3 +1,4 @@
+import CYaml
 import Foundation
 import Yams
 
@@ -52,12 +53,80 @@ public enum YAMLSupport {
     /// whitespace). Malformed YAML, several documents and duplicate keys become one `RigError` at
     /// the position the parser reported.
     public static func compose(_ text: String, file: String) throws(RigError) -> Yams.Node? {
+        try checkAliasExpansion(text, file: file)
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             throw rigError(from: error, in: text, file: file)
         } catch {
             throw RigError("malformed YAML: \(error)", at: SourcePosition(file: file, line: 1, column: 1))
+        }
+    }
+
+    /// The most nodes a document may stand for once its aliases are expanded: far above any rig,
+    /// image or patch, far below what makes composing it hang.
+    public static let maxExpandedNodes = 1_000_000
+
+    /// Refuses a document whose aliases (`*name`) expand it beyond `maxExpandedNodes` (nested
+    /// anchors, each aliased several times by the next, grow exponentially). Composing such a
+    /// document shares the aliased nodes, but Yams hashes a mapping's keys to find duplicates,
+    /// which walks a key made of aliases in full: a few lines would take longer than a lifetime.
+    /// Counts the expanded size from the parser's events, without building nodes; syntax errors
+    /// are left to `compose`, which reports them.
+    static func checkAliasExpansion(_ text: String, file: String) throws(RigError) {
+        guard text.utf8.contains(UInt8(ascii: "*")) else { return }  // no alias without '*'
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        // Expanded size of each anchored node, and of each collection still open.
+        var sizes: [String: Int] = [:]
+        var open: [(anchor: String?, size: Int)] = []
+        var expanded = 0
+        var tooLarge: yaml_mark_t?
+        func anchorName(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+            pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        }
+        func add(_ size: Int, anchor: String?) {
+            if let anchor { sizes[anchor] = size }
+            if !open.isEmpty { open[open.count - 1].size += size }
+        }
+        bytes.withUnsafeBufferPointer { buffer in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var event = yaml_event_t()
+            while yaml_parser_parse(&parser, &event) == 1 {
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_SCALAR_EVENT:
+                    expanded += 1
+                    add(1, anchor: anchorName(event.data.scalar.anchor))
+                case YAML_ALIAS_EVENT:
+                    let size = anchorName(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1
+                    expanded += size
+                    add(size, anchor: nil)
+                case YAML_SEQUENCE_START_EVENT:
+                    expanded += 1
+                    open.append((anchorName(event.data.sequence_start.anchor), 1))
+                case YAML_MAPPING_START_EVENT:
+                    expanded += 1
+                    open.append((anchorName(event.data.mapping_start.anchor), 1))
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    if let done = open.popLast() { add(done.size, anchor: done.anchor) }
+                case YAML_STREAM_END_EVENT:
+                    return
+                default:
+                    break
+                }
+                if expanded > maxExpandedNodes {
+                    tooLarge = event.start_mark
+                    return
+                }
+            }
+        }
+        if let mark = tooLarge {
+            throw RigError(
+                "malformed YAML: its aliases expand the document to more than \(maxExpandedNodes) nodes",
+                at: SourcePosition(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1))
         }
     }
 

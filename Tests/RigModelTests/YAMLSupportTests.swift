@@ -64,6 +64,29 @@ import Yams
         }
     }
 
+    /// Found by scripts/fuzz (seed 1, input 50): nested anchors, each aliased ten times by the
+    /// next, used as a mapping key. Composing it hashed the key's 10^9 expanded nodes and hung.
+    @Test func aliasesExpandingBeyondTheLimitAreRefusedAtTheAlias() {
+        var text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for n in 1...8 { text += "l\(n): &l\(n) [" + Array(repeating: "*l\(n - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        for tail in ["? *l8\n: x\n", "actors: *l8\n"] {
+            do {
+                _ = try YAMLSupport.compose(text + tail, file: "x.yaml")
+                Issue.record("no error")
+            } catch {
+                #expect(error.description.hasPrefix("x.yaml:6:"))  // l5: the alias that passes the limit
+                #expect(error.message == "malformed YAML: its aliases expand the document to more than 1000000 nodes")
+            }
+        }
+        #expect(throws: RigErrors.self) { try RigLoader.parse(yaml: text + "? *l8\n: x\n", file: "x.yaml") }
+    }
+
+    @Test func aliasesWithinTheLimitStillCompose() throws {
+        let node = try YAMLSupport.compose("a: &a [1, 2, 3]\nb: *a\n? *a\n: c\nd: '*not an alias'\n", file: "x.yaml")
+        #expect(node?.mapping?.count == 4)
+        #expect(node?["b"]?.sequence?.count == 3)
+    }
+
     @Test func emptyDocumentIsNil() throws {
         #expect(try YAMLSupport.compose("# nothing\n", file: "x.yaml") == nil)
     }
