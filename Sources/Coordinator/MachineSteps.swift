@@ -13,9 +13,12 @@ import Glibc
 ///
 /// A reboot stops every process of the machine (a `stop` message, then SIGKILL after the grace
 /// period), emits `NAME.down`, runs Session Manager (`NAME/smss`: pending renames in queued
-/// order), starts the auto-start services (no logon needed), emits `NAME.booted`, then, if
-/// someone logs on, runs the Run and RunOnce entries by Windows's rules (StartupRules) and emits
-/// `NAME.logon`; `NAME.done` ends the step. A logon step does the last part on the running machine.
+/// order), starts the auto-start services (no logon needed; none on Windows 9x), each emitting
+/// `NAME.service-<name>`, emits `NAME.booted`, then, if someone logs on, emits `NAME.logon` and
+/// runs the Run and RunOnce entries by Windows's rules (StartupRules), each emitting
+/// `NAME.RunOnce-<value>` / `NAME.Run-<value>` (and the first RunOnce one `NAME.runonce`) as its
+/// command starts; `NAME.done` ends the step. A logon step does the last part on the running
+/// machine. The event names are `StepEvents`'s.
 extension RigRunner {
     final class StepState: Startable {
         let step: MachineStep
@@ -36,7 +39,7 @@ extension RigRunner {
                 if let machine = self.options.machineDirectory, let root = try? MachineRoot(path: machine) {
                     WriteCache.flushAll(machine: root)
                 }
-                self.emit(owner: step.name, event: "down", ns: MonotonicClock.now())
+                self.emit(owner: step.name, event: StepEvents.down, ns: MonotonicClock.now())
                 self.boot(step) {
                     self.logOn(logon, step: step) { self.stepDone(step) }
                 }
@@ -83,7 +86,7 @@ extension RigRunner {
             }
             fault.record.detail = detail
             self.faultDone(fault)
-            self.emit(owner: step.name, event: "down", ns: MonotonicClock.now())
+            self.emit(owner: step.name, event: StepEvents.down, ns: MonotonicClock.now())
             self.boot(step) {
                 self.logOn(logon, step: step) { self.stepDone(step) }
             }
@@ -93,7 +96,7 @@ extension RigRunner {
 
     private func stepDone(_ step: StepState) {
         guard step.phase == .running, !done else { return }
-        emit(owner: step.name, event: "done", ns: MonotonicClock.now())
+        emit(owner: step.name, event: StepEvents.done, ns: MonotonicClock.now())
         step.phase = .finished
         step.closeTimers()
         ownerIsOver(step.name, ran: true)
@@ -137,13 +140,19 @@ extension RigRunner {
             self.machineDown = false
             do {
                 let registry = try Registry(machineDirectory: machine)
-                for service in try BootServices.autoStartServices(in: registry) {
-                    self.startProgram(service.command, name: "\(step.name)/\(service.name)", step: step) { _ in }
+                let profile = try machineProfile(of: try MachineRoot(path: machine))
+                if !BootServices.start(on: profile) {
+                    self.note("services", [Argument("step", step.name), Argument("started", "none: Windows 9x has no service control manager")])
+                }
+                for service in try BootServices.autoStartServices(in: registry, profile: profile) {
+                    if self.startProgram(service.command, name: "\(step.name)/\(service.name)", step: step, onOver: { _ in }) {
+                        self.emit(owner: step.name, event: StepEvents.service(service.name), ns: MonotonicClock.now())
+                    }
                 }
             } catch {
                 self.problems.append("\(step.name): cannot start the services: \(error)")
             }
-            self.emit(owner: step.name, event: "booted", ns: MonotonicClock.now())
+            self.emit(owner: step.name, event: StepEvents.booted, ns: MonotonicClock.now())
             let due = self.deferredSpawns
             self.deferredSpawns = []
             for actor in due { self.spawn(actor) }
@@ -151,13 +160,16 @@ extension RigRunner {
         }
     }
 
-    /// Logs `who` on: the Run and RunOnce entries run in StartupRules's order, RunOnce values
-    /// deleted before their command runs (after it succeeds for a `!` name), each RunOnce command
-    /// waited for, Run commands started. Emits `NAME.logon` when the list is through.
+    /// Logs `who` on: emits `NAME.logon`, then the Run and RunOnce entries run in StartupRules's
+    /// order, RunOnce values deleted before their command runs (after it succeeds for a `!` name),
+    /// each RunOnce command waited for, Run commands started; each emits its event as it starts.
     private func logOn(_ who: Logon, step: StepState, then: @escaping () -> Void) {
         guard who != .none else { return then() }
         guard let machine = options.machineDirectory else { return then() }
         note("logon", [Argument("step", step.name), Argument("as", who.rawValue)])
+        // The user is logged on before Explorer runs the RunOnce and Run lists, so whatever a rig
+        // starts at the logon (Windows Update's installs, a user's program) runs alongside them.
+        emit(owner: step.name, event: StepEvents.logon, ns: MonotonicClock.now())
         let registry: Registry
         let actions: [StartupAction]
         do {
@@ -168,10 +180,7 @@ extension RigRunner {
             return then()
         }
         func next(_ i: Int) {
-            guard i < actions.count, !done else {
-                emit(owner: step.name, event: "logon", ns: MonotonicClock.now())
-                return then()
-            }
+            guard i < actions.count, !done else { return then() }
             let action = actions[i]
             let entry = action.entry
             let what = "\(entry.hive.rawValue) \(entry.kind.rawValue) \(entry.name)"
@@ -184,6 +193,12 @@ extension RigRunner {
                 if action.waitForExit { next(i + 1) }
             }
             note("startup", [Argument("entry", what), Argument("started", String(started))])
+            if started {
+                let now = MonotonicClock.now()
+                // `runonce` once, at the first RunOnce command (emit ignores a repeat).
+                if entry.kind == .runOnce { emit(owner: step.name, event: StepEvents.runOnce, ns: now) }
+                emit(owner: step.name, event: StepEvents.startup(entry.kind, entry.name), ns: now)
+            }
             if !action.waitForExit || !started { next(i + 1) }
         }
         next(0)

@@ -79,7 +79,9 @@ public enum BootRunner {
         var running: [(what: String, pid: pid_t)] = []
 
         // 2. Auto-start services: started, not waited for, with no one logged on.
-        for service in try BootServices.autoStartServices(in: registry) {
+        let profile = try machineProfile(of: try MachineRoot(path: options.machine))
+        if !BootServices.start(on: profile) { log("boot: no services (\(profile.rawValue) has no service control manager)") }
+        for service in try BootServices.autoStartServices(in: registry, profile: profile) {
             let what = "service \(service.name)"
             let started = run(options, command: service.command, what: what, wait: false)
             if let pid = started.pid {

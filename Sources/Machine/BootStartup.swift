@@ -84,9 +84,15 @@ public enum BootServices {
     /// SERVICE_AUTO_START, the `Start` value of a service started at boot.
     public static let autoStart: UInt32 = 2
 
+    /// Whether a boot of `profile` starts services at all. Windows 9x has no service control
+    /// manager (its `RunServices` keys start ordinary programs before logon, which NetFxUpdate
+    /// never used there, and which the sandbox does not model): nothing under `Services` starts.
+    public static func start(on profile: MachineProfile) -> Bool { profile == .nt }
+
     /// Every service under `HKLM\SYSTEM\CurrentControlSet\Services` whose `Start` is 2 and that
-    /// has a REG_SZ `ImagePath`, in key-name order.
-    public static func autoStartServices(in registry: Registry) throws -> [BootService] {
+    /// has a REG_SZ `ImagePath`, in key-name order; none on a profile that starts no services.
+    public static func autoStartServices(in registry: Registry, profile: MachineProfile) throws -> [BootService] {
+        guard start(on: profile) else { return [] }
         var result: [BootService] = []
         for name in try registry.subkeys(of: BootKeys.services) ?? [] {
             let key = BootKeys.services.appending(name)

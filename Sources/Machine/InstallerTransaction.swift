@@ -258,29 +258,37 @@ public final class InstallerTransaction {
         guard begun == "ok" else { throw Stop(code: InstallerExit.failure, reason: "starting the rollback script: \(begun)") }
         // Fusion installs into the GAC at once on NT; Windows 9x GAC installs wait for the reboot
         // (Fusion cannot use pending renames).
+        let catalog = try MachineCatalogKeys.read(from: registry)
         var targets: [(path: WindowsPath, file: PatchFile)] = patch.files.map { ($0.path, $0) }
         var deferredGac: [WindowsPath] = []
         for source in patch.gac {
             guard let file = patch.file(at: source) else {
                 throw Stop(code: InstallerExit.failure, reason: "the GAC install \(source) is not one of the patch's files")
             }
+            let destination: WindowsPath
+            do { destination = try GlobalAssemblyCache.destination(of: source, catalog: catalog) } catch {
+                throw Stop(code: InstallerExit.failure, reason: "the GAC install: \(error)")
+            }
             if profile == .win9x {
                 deferredGac.append(source)
             } else {
-                targets.append((PatchKeys.gacPath(for: source), PatchFile(path: PatchKeys.gacPath(for: source), version: file.version, size: file.size, adds: true)))
+                targets.append((destination, PatchFile(path: destination, version: file.version, size: file.size, adds: true)))
             }
         }
         for (index, target) in targets.enumerated() {
             try apply(target.file, to: target.path, index: index)
         }
         let rebootNeeded = !causes.isEmpty || !deferredGac.isEmpty
-        let catalog = try MachineCatalogKeys.read(from: registry)
         let assemblies = catalog.nativeImagesToRegenerate(after: patch.ngen, changedFiles: targets.map(\.path))
-        let era = options.era ?? patch.era
+        let requestedEra = options.era ?? patch.era
+        let era = NetFxUpdateSchedule.era(for: requestedEra, on: profile)
         var plan = NativeImagePlan.none
         if rebootNeeded {
             if !assemblies.isEmpty || !deferredGac.isEmpty {
                 plan = .afterReboot(era: era, assemblies: assemblies, gac: deferredGac)
+                if era != requestedEra {
+                    host.perform("era", [("requested", requestedEra.rawValue), ("era", era.rawValue), ("why", NetFxUpdateSchedule.noServiceOnWindows9x)]) { "ok" }
+                }
             }
         } else if !assemblies.isEmpty {
             plan = .now(assemblies)
@@ -584,6 +592,17 @@ public final class InstallerTransaction {
 
 /// Writing post-reboot work in the two NetFxUpdate eras (the `netfxupdate` role reads it).
 public enum NetFxUpdateSchedule {
+    /// The era post-reboot work really uses on `profile`. The NetFxUpdate service exists on
+    /// Windows NT only (seed 001: "NetFxUpdate.exe was rewritten to run as a service on Windows
+    /// NT"); Windows 9x has no service control manager, so there a service-era patch falls back
+    /// to the RunOnce entry, which carries the GAC work too.
+    public static func era(for requested: PatchEra, on profile: MachineProfile) -> PatchEra {
+        profile == .win9x ? .runonce : requested
+    }
+
+    /// Why a service-era patch uses the RunOnce entry on Windows 9x (the installer's `era` event).
+    public static let noServiceOnWindows9x = "Windows 9x has no service control manager: the NetFxUpdate service exists on Windows NT only"
+
     /// The RunOnce command line: `...\netfxupdate.exe /ngen:A,B` plus ` /gac:C:\x.dll,...`.
     public static func runOnceCommand(assemblies: [String], gac: [WindowsPath], lock: Bool = false) -> String {
         var line = PatchKeys.netFxUpdateProgram

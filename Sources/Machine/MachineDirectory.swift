@@ -194,7 +194,8 @@ public struct FileSummary: Sendable, Equatable {
 /// registry.
 ///
 /// `HKLM\SOFTWARE\PatchRig\Assemblies\<Name>`: `File` (REG_SZ), `Version` (REG_SZ),
-/// `References` (REG_MULTI_SZ). `HKLM\SOFTWARE\PatchRig\NativeImages`: `Directory` (REG_SZ),
+/// `References` (REG_MULTI_SZ), `Culture` and `PublicKeyToken` (REG_SZ; absent in machines made
+/// before they were recorded: neutral and the default token). `HKLM\SOFTWARE\PatchRig\NativeImages`: `Directory` (REG_SZ),
 /// `Runtime` (REG_SZ, optional), `Assemblies` (REG_MULTI_SZ). These keys are the simulation's own
 /// bookkeeping (the metadata a real assembly carries in its PE file); Windows has no such key.
 public enum MachineCatalogKeys {
@@ -214,6 +215,8 @@ public enum MachineCatalogKeys {
             try registry.setValue(key, "File", .string(assembly.file.description))
             try registry.setValue(key, "Version", .string(assembly.version.description))
             try registry.setValue(key, "References", .multiString(assembly.references))
+            try registry.setValue(key, "Culture", .string(assembly.culture))
+            try registry.setValue(key, "PublicKeyToken", .string(assembly.publicKeyToken))
         }
         let set = catalog.nativeImages
         try registry.setValue(nativeImages, "Directory", .string(set.directory.description))
@@ -231,7 +234,12 @@ public enum MachineCatalogKeys {
                 let version = FileVersion(versionText)
             else { throw MachineError("\(key): File or Version is missing or malformed") }
             let references = try registry.value(key, "References")?.strings ?? []
-            list.append(AssemblyDefinition(name: name, file: try WindowsPath(file), version: version, references: references))
+            let culture = try registry.value(key, "Culture")?.stringValue ?? ""
+            let token = try registry.value(key, "PublicKeyToken")?.stringValue
+            list.append(
+                AssemblyDefinition(
+                    name: name, file: try WindowsPath(file), version: version, references: references, culture: culture,
+                    publicKeyToken: token))
         }
         var set = NativeImageSet()
         if case .string(let directory)? = try registry.value(nativeImages, "Directory") {

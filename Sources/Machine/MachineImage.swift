@@ -92,11 +92,21 @@ public struct AssemblyDefinition: Sendable, Equatable {
     public var version: FileVersion
     /// Names of the referenced assemblies, in the order written.
     public var references: [String]
-    public init(name: String, file: WindowsPath, version: FileVersion, references: [String] = []) {
+    /// The culture of its identity; empty for a culture-neutral assembly (every Framework one).
+    public var culture: String
+    /// The public key token of its strong name (16 hex digits), part of its GAC folder.
+    public var publicKeyToken: String
+    /// `publicKeyToken` nil: `GlobalAssemblyCache.defaultPublicKeyToken(for: name)`.
+    public init(
+        name: String, file: WindowsPath, version: FileVersion, references: [String] = [], culture: String = "",
+        publicKeyToken: String? = nil
+    ) {
         self.name = name
         self.file = file
         self.version = version
         self.references = references
+        self.culture = culture
+        self.publicKeyToken = publicKeyToken ?? GlobalAssemblyCache.defaultPublicKeyToken(for: name)
     }
 }
 

@@ -240,20 +240,3 @@ public enum NetFxUpdateWork {
         return .remove
     }
 }
-
-/// Where Fusion installs a file in the global assembly cache:
-/// `C:\Windows\assembly\GAC\<name>\<file version>\<file name>`, `<name>` being the file name
-/// without `.dll`/`.exe`. (Real GAC directories also carry the culture and public key token,
-/// which the simulated files do not have.)
-public enum GlobalAssemblyCache {
-    /// `C:\Windows\assembly\GAC`
-    public static let directory = WindowsPath(components: ["Windows", "assembly", "GAC"])
-
-    /// The GAC path of `source` carrying `version` (`0.0.0.0` when it has no version header).
-    public static func destination(of source: WindowsPath, version: FileVersion?) -> WindowsPath {
-        let file = source.name ?? "unnamed"
-        let lower = file.lowercased()
-        let name = lower.hasSuffix(".dll") || lower.hasSuffix(".exe") ? String(file.dropLast(4)) : file
-        return directory.appending(name).appending((version ?? FileVersion(0, 0, 0, 0)).description).appending(file)
-    }
-}

@@ -128,16 +128,6 @@ public enum PatchKeys {
     public static let workValue = "Work"
     /// The RunOnce value name of patch `id`: `NetFxUpdate_<id>`.
     public static func runOnceName(id: String) -> String { "NetFxUpdate_\(id)" }
-    /// The GAC directory: `C:\Windows\assembly\GAC`.
-    public static let gacDirectory = WindowsPath(components: ["Windows", "assembly", "GAC"])
-
-    /// Where Fusion installs `file` into the GAC: `C:\Windows\assembly\GAC\<name without .dll>\<name>`.
-    public static func gacPath(for file: WindowsPath) -> WindowsPath {
-        let name = file.name ?? ""
-        var stem = Substring(name)
-        if let dot = stem.lastIndex(of: ".") { stem = stem[..<dot] }
-        return gacDirectory.appending(String(stem)).appending(name)
-    }
 }
 
 extension WindowsPath {

@@ -538,7 +538,7 @@ final class RigDecoder {
                     }
                     continue
                 }
-                if !step.events.contains(event) {
+                if !StepEvents.contains(step.events, event) {
                     reader.error(
                         "machine step '\(target)' has no event '\(event)' (its events: \(step.events.joined(separator: ", ")))",
                         at: reference.node)

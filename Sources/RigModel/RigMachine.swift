@@ -13,15 +13,64 @@ import Yams
 ///     - logon: {as: admin, after: reboot1.booted, delay: 1s}
 ///     - reboot: {name: second, at: 5s}
 /// ```
-extension RigDecoder {
-    /// The events a machine step emits under its name. A reboot: `down` (every process of the
-    /// machine stopped), `booted` (Session Manager done, auto-start services started), `logon`
-    /// (only when someone logs on: the Run/RunOnce entries started), `done`. A logon: `logon`, `done`.
-    static func events(of kind: MachineStep.Kind) -> [String] {
+/// The events a machine step (a reboot, a logon, a power loss) emits under its name, as an
+/// actor emits its own: actors and later steps start after them, scripts wait on them.
+///
+/// A reboot: `down` (every process of the machine stopped), `service-<service>` (each auto-start
+/// service's process started; none on `win9x`), `booted` (Session Manager done, the services
+/// started), then with a logon the logon's events, then `done`. A logon: `logon` (the user has
+/// logged on, before any Run/RunOnce command), `runonce` (the first RunOnce command started),
+/// `RunOnce-<value>` and `Run-<value>` (that entry's command started), `done` (the list is through:
+/// every RunOnce command has ended, every Run command has started).
+public enum StepEvents {
+    public static let down = "down"
+    public static let booted = "booted"
+    public static let logon = "logon"
+    public static let runOnce = "runonce"
+    public static let done = "done"
+    /// Prefix of the event of a service's process starting.
+    public static let servicePrefix = "service-"
+
+    /// `service-<name>`: the service's process started.
+    public static func service(_ name: String) -> String { servicePrefix + eventSafe(name) }
+
+    /// `RunOnce-<value>` or `Run-<value>`: the command of that entry started (its process is named
+    /// `<step>/RunOnce-<value>` too).
+    public static func startup(_ kind: StartupEntry.Kind, _ name: String) -> String { "\(kind.rawValue)-" + eventSafe(name) }
+
+    /// `name` as part of an event name: each character other than an ASCII letter, digit, `_` or
+    /// `-` (a space, `!`, `.`...) becomes `_`, so every value or service name has an event.
+    public static func eventSafe(_ name: String) -> String {
+        String(name.map { c in c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") ? c : "_" })
+    }
+
+    /// The events a step of `kind` emits on a `profile` machine, in the order they can come;
+    /// `service-*`, `RunOnce-*` and `Run-*` stand for every event with that prefix.
+    public static func events(of kind: MachineStep.Kind, profile: MachineProfile = .nt) -> [String] {
+        let logonEvents = [logon, runOnce, "RunOnce-*", "Run-*"]
         switch kind {
-        case .reboot(let logon): return logon == .none ? ["down", "booted", "done"] : ["down", "booted", "logon", "done"]
-        case .logon: return ["logon", "done"]
+        case .reboot(let who):
+            let boot = [down] + (BootServices.start(on: profile) ? [servicePrefix + "*"] : []) + [booted]
+            return boot + (who == .none ? [] : logonEvents) + [done]
+        case .logon:
+            return logonEvents + [done]
         }
+    }
+
+    /// Whether `event` is one of `events` (as `events(of:profile:)` gives them, with patterns).
+    public static func contains(_ events: [String], _ event: String) -> Bool {
+        events.contains { pattern in
+            guard pattern.hasSuffix("*") else { return pattern == event }
+            let prefix = pattern.dropLast()
+            return event.hasPrefix(prefix) && event.count > prefix.count
+        }
+    }
+}
+
+extension RigDecoder {
+    /// The events a machine step emits under its name (see `StepEvents`).
+    static func events(of kind: MachineStep.Kind, profile: MachineProfile = .nt) -> [String] {
+        StepEvents.events(of: kind, profile: profile)
     }
 
     func decodeMachine(_ entry: YAMLEntry, actorNames: [String: Yams.Node]) -> MachineSpec? {
@@ -108,7 +157,7 @@ extension RigDecoder {
                     continue
                 }
                 stepNodes[name] = decoded.nameNode
-                let events = decoded.kind.map(Self.events(of:)) ?? ["down", "booted", "logon", "done"]
+                let events = decoded.kind.map { Self.events(of: $0, profile: profile) } ?? Self.events(of: .reboot(logon: .admin), profile: profile)
                 steps.append(StepInfo(name: name, index: index, events: events, node: decoded.nameNode))
                 if let kind = decoded.kind, let start = decoded.start {
                     machineSteps.append(

@@ -141,12 +141,12 @@ public enum NetFxUpdateRole {
             let start = MonotonicClock.now()
             var args = [Argument("path", source.description)]
             do {
+                // Fusion reads the identity (name, version, culture, token) that names the folder.
+                let destination = try GlobalAssemblyCache.destination(of: source, catalog: catalog)
+                args.append(Argument("destination", destination.description))
                 let input = try root.open(source, access: .read, share: .read)
                 defer { input.close() }
                 let bytes = try input.readToEnd()
-                let destination = GlobalAssemblyCache.destination(
-                    of: source, version: FileContent.stamp(of: bytes)?.version)
-                args.append(Argument("destination", destination.description))
                 if let parent = destination.parent { try root.createDirectories(parent) }
                 let output = try root.open(destination, access: .write, share: .read, disposition: .createAlways)
                 defer { output.close() }

@@ -87,4 +87,83 @@ struct MachineStepTests {
         #expect(history.actor(named: "reboot1/RunOnce-Note") == nil)
         #expect(history.machine?.runOnce.map(\.name) == ["Note"])
     }
+
+    /// `reboot1.logon` comes when the user has logged on, before the RunOnce pass: an actor
+    /// started on it runs alongside the pass. Each command and service emits an event as it starts.
+    @Test func theLogonComesBeforeTheRunOncePassAndEachCommandAndServiceEmitsAsItStarts() throws {
+        let machine = try makeMachine()
+        let registry = try Registry(machineDirectory: machine)
+        let runOnce = BootKeys.currentVersion(.localMachine).appending("RunOnce")
+        try registry.setValue(runOnce, "First", .string("C:\\Windows\\append.exe C:\\log.txt first"))
+        try registry.setValue(runOnce, "Second", .string("C:\\Windows\\append.exe C:\\log.txt second"))
+        try registry.setValue(BootKeys.currentVersion(.localMachine).appending("Run"), "Tray", .string("C:\\Windows\\append.exe C:\\run.txt tray"))
+        let service = BootKeys.services.appending("Svc")
+        try registry.setValue(service, "Start", .dword(BootServices.autoStart))
+        try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
+        func after(_ name: String, _ event: String, _ steps: [Step] = []) -> Actor {
+            Actor(name: name, role: "script", start: .afterEvent(actor: "reboot1", event: event, delay: .zero, jitter: .zero),
+                  steps: steps, position: here)
+        }
+        let rig = Rig(
+            name: "events", timeout: .seconds(20), file: "test.yaml",
+            actors: [
+                // Starts at the logon and is still running when the second RunOnce command starts.
+                after("early", "logon", [Step(.wait(actor: "reboot1", event: "RunOnce-Second"), at: here)]),
+                after("onRunOnce", "runonce"),
+                after("onFirst", "RunOnce-First"),
+                after("onSecond", "RunOnce-Second"),
+                after("onTray", "Run-Tray"),
+                after("onService", "service-Svc"),
+            ],
+            expectations: [],
+            machine: MachineSpec(image: nil, steps: [
+                MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
+            ], position: here))
+        let history = try run(rig, machine: machine)
+        #expect(history.problems == [])
+        func process(_ name: String) throws -> ActorRecord { try #require(history.actor(named: name), "\(name)") }
+        let first = try process("reboot1/RunOnce-First")
+        let second = try process("reboot1/RunOnce-Second")
+        let tray = try process("reboot1/Run-Tray")
+        let svc = try process("reboot1/Svc")
+        for record in [first, second, tray, svc] { #expect(record.exitCode == 0, "\(record.name): \(record.outcome)") }
+        // The logon actor overlaps the RunOnce pass: spawned before its first command, waited
+        // for the second one to start, and was released by it.
+        let early = try process("early")
+        #expect(early.exitCode == 0, "\(early.outcome)")
+        #expect(try #require(early.spawnNs) < (try #require(first.spawnNs)))
+        #expect(try #require(early.spawnNs) < (try #require(second.endNs)))
+        // Each event came as its command started: after the spawn of its own process, before
+        // the next RunOnce command (which waits for the one before to end).
+        func starts(_ actor: String, with command: ActorRecord, before next: ActorRecord?) throws {
+            let spawn = try #require(try process(actor).spawnNs)
+            #expect(spawn >= (try #require(command.spawnNs)), "\(actor)")
+            if let next { #expect(spawn < (try #require(next.spawnNs)), "\(actor)") }
+        }
+        try starts("onRunOnce", with: first, before: second)
+        try starts("onFirst", with: first, before: second)
+        try starts("onSecond", with: second, before: tray)
+        try starts("onTray", with: tray, before: nil)
+        try starts("onService", with: svc, before: first)
+    }
+
+    /// Windows 9x has no service control manager: a registered auto-start service does not start.
+    @Test func aWindows9xBootStartsNoService() throws {
+        let path = temporaryDirectory() + "/machine9x"
+        try MachineDirectory.create(at: path, image: .minimal, profile: .win9x)
+        let registry = try Registry(machineDirectory: path)
+        let service = BootKeys.services.appending("Svc")
+        try registry.setValue(service, "Start", .dword(BootServices.autoStart))
+        try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
+        let rig = Rig(
+            name: "win9x", timeout: .seconds(20), file: "test.yaml", actors: [], expectations: [],
+            machine: MachineSpec(image: nil, profile: .win9x, steps: [
+                MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
+            ], position: here))
+        let history = try run(rig, machine: path)
+        #expect(history.problems == [])
+        #expect(history.actor(named: "reboot1/smss")?.exitCode == 0)
+        #expect(history.actor(named: "reboot1/Svc") == nil)
+        #expect(!(try MachineRoot(path: path)).exists(try WindowsPath("C:\\svc.txt")))
+    }
 }

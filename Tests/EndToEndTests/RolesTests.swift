@@ -344,12 +344,20 @@ import TestSupport
 
     @Test func theRunOnceEraInstallsGacFilesOnWindows9x() {
         let m = makeMachine()
-        let library = "C:\\Program Files\\App\\Lib.dll"
-        RegE2E.write(m + "/drive_c/Program Files/App/Lib.dll", "PATCHRIG-PE Lib.dll 1.0.0.5\n" + String(repeating: "q", count: 100))
+        let library = Self.framework + "\\System.Web.dll"
+        rewrite(m, "System.Web.dll", version: "1.1.4322.2032")
         let run = worker("netfxupdate", ["machine=\(m)", "arg1=/gac:\(library)", "arg2=/ngen:mscorlib"])
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdout.contains("gac path=\(library) destination=C:\\Windows\\assembly\\GAC\\Lib\\1.0.0.5\\Lib.dll -> ok"), "\(run)")
-        #expect(RegE2E.read(m + "/drive_c/Windows/assembly/GAC/Lib/1.0.0.5/Lib.dll").hasPrefix("PATCHRIG-PE Lib.dll 1.0.0.5"))
+        // The folder carries the assembly's identity (assembly version, neutral culture, token).
+        let destination = "C:\\Windows\\assembly\\GAC\\System.Web\\1.0.5000.0__b03f5f7f11d50a3a\\System.Web.dll"
+        #expect(run.stdout.contains("gac path=\(library) destination=\(destination) -> ok"), "\(run)")
+        #expect(RegE2E.read(m + "/drive_c/Windows/assembly/GAC/System.Web/1.0.5000.0__b03f5f7f11d50a3a/System.Web.dll")
+            .hasPrefix("PATCHRIG-PE System.Web.dll 1.1.4322.2032"))
+        // A file that is not an assembly of the machine has no identity to install under.
+        RegE2E.write(m + "/drive_c/Program Files/App/Lib.dll", "PATCHRIG-PE Lib.dll 1.0.0.5\n" + String(repeating: "q", count: 100))
+        let notAssembly = worker("netfxupdate", ["machine=\(m)", "arg1=/gac:C:\\Program Files\\App\\Lib.dll"])
+        #expect(notAssembly.status == 1, "\(notAssembly)")
+        #expect(notAssembly.stdout.contains("is not an assembly of the machine"), "\(notAssembly)")
         #expect(run.stdout.contains("ngen assembly=mscorlib -> ok"))
         #expect(worker("netfxupdate", ["machine=\(m)", "arg1=/q"]).status == 87)
         // The same work given as rig parameters.

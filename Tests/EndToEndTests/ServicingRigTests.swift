@@ -23,6 +23,8 @@ struct ServicingRigTests {
         "Rigs/sp1-hotfix-race-serialized.yaml",
         "Rigs/faults/installer-killed.yaml",
         "Rigs/faults/hotfix-power-loss.yaml",
+        "Rigs/gac-install.yaml",
+        "Rigs/gac-install-win9x.yaml",
     ]
 
     @Test(arguments: rigs)

@@ -71,8 +71,10 @@ import Testing
             try registry.setValue(BootKeys.services.appending(name), "ImagePath", .string("C:\\\(name).exe -k"))
         }
         try registry.setValue(BootKeys.services.appending("noimage"), "Start", .dword(2))
-        let services = try BootServices.autoStartServices(in: registry)
+        let services = try BootServices.autoStartServices(in: registry, profile: .nt)
         #expect(services.map(\.name) == ["auto"])
         #expect(services.first?.command.role == "auto")
+        // Windows 9x has no service control manager: the same registry starts nothing.
+        #expect(try BootServices.autoStartServices(in: registry, profile: .win9x).isEmpty)
     }
 }

@@ -133,6 +133,8 @@ final class HoldingProcess {
 let framework = winPath("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322")
 let mscorwks = framework.appending("mscorwks.dll")
 let systemWeb = framework.appending("System.Web.dll")
+/// Where Fusion puts System.Web in the GAC, written out as a rig's `expect.files` writes it.
+let systemWebInGAC = winPath("C:\\Windows\\assembly\\GAC\\System.Web\\1.0.5000.0__b03f5f7f11d50a3a\\System.Web.dll")
 let aspnetIsapi = framework.appending("aspnet_isapi.dll")
 let mscoree = winPath("C:\\Windows\\System32\\mscoree.dll")
 

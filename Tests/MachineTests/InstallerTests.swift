@@ -193,7 +193,7 @@ import TestSupport
         #expect(try machine.registry().value(patch.recordKey, "Installed") == .dword(1))
         #expect(try machine.registry().value(winRegistryKey("HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v1.1.4322"), "SP") == .dword(1))
         // On NT Fusion installs into the GAC at once.
-        #expect(try machine.version(PatchKeys.gacPath(for: systemWeb)) == FileVersion("1.1.4322.2032"))
+        #expect(try machine.version(systemWebInGAC) == FileVersion("1.1.4322.2032"))
     }
 
     @Test func serviceEraRegistersNetFxUpdateWithWork() throws {
@@ -262,10 +262,33 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         // No file was in use, yet the GAC install needs the reboot.
         #expect(outcome.exitCode == 3010)
         #expect(outcome.rebootCauses.isEmpty)
-        #expect(!machine.root.exists(PatchKeys.gacPath(for: systemWeb)))
+        #expect(!machine.root.exists(systemWebInGAC))
         let command = try machine.registry().value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
         #expect(command == .string(
             "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
+    }
+
+    @Test func aServiceEraPatchOn9xFallsBackToTheRunOnceEntry() throws {
+        let machine = try InstallerMachine(profile: .win9x)
+        let host = RecordingHost()
+        let patch = try loadPatch("netfx11-sp1-service.yaml")
+        #expect(patch.era == .service)
+        let outcome = try install(patch, on: machine, host: host)
+        #expect(outcome.exitCode == 3010)
+        let assemblies = ["mscorlib", "System", "System.Xml", "System.Web"]
+        #expect(outcome.nativeImages == .afterReboot(era: .runonce, assemblies: assemblies, gac: [systemWeb]))
+        // The installer says why it did not use the service.
+        let era = try #require(host.events.first { $0.op == "era" })
+        #expect(era.args.contains { $0.name == "requested" && $0.value == "service" })
+        #expect(era.args.contains { $0.name == "era" && $0.value == "runonce" })
+        #expect(era.args.contains { $0.name == "why" && $0.value.contains("Windows NT only") })
+        // A RunOnce entry with the ngen and GAC work; no service, no service work.
+        let registry = try machine.registry()
+        #expect(try registry.value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == .string(
+            "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
+        #expect(try registry.value(PatchKeys.netFxUpdateService, "ImagePath") == nil)
+        #expect(try registry.value(PatchKeys.netFxUpdateWork, "Work") == nil)
+        #expect(!machine.root.exists(systemWebInGAC))
     }
 
     @Test func rollbackOn9xTakesItsWininitLineBack() throws {

@@ -104,12 +104,32 @@ import WinFS
         #expect(waiting.contains("NetFxUpdate_KB2"))
     }
 
-    @Test func gacDestinationsNameTheAssemblyAndVersion() {
+    @Test func gacDestinationsNameTheAssemblysIdentityNotItsFile() throws {
+        let lib = AssemblyDefinition(
+            name: "Lib", file: winPath("C:\\Program Files\\App\\Lib.dll"), version: version("1.2.0.0"),
+            publicKeyToken: "0123456789abcdef")
+        let web = AssemblyDefinition(
+            name: "System.Web", file: winPath("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\System.Web.dll"),
+            version: version("1.0.5000.0"))
+        let system = AssemblyDefinition(
+            name: "System", file: winPath("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\System.dll"),
+            version: version("1.0.5000.0"))
+        let catalog = AssemblyCatalog(assemblies: [lib, web, system], nativeImages: NativeImageSet())
+        // Name, then version, culture (empty: neutral) and public key token; the file's name.
         #expect(
-            GlobalAssemblyCache.destination(of: winPath("C:\\Program Files\\App\\Lib.dll"), version: version("1.2.3.4")).description
-                == "C:\\Windows\\assembly\\GAC\\Lib\\1.2.3.4\\Lib.dll")
+            try GlobalAssemblyCache.destination(of: winPath("C:\\program files\\app\\LIB.DLL"), catalog: catalog).description
+                == "C:\\Windows\\assembly\\GAC\\Lib\\1.2.0.0__0123456789abcdef\\Lib.dll")
         #expect(
-            GlobalAssemblyCache.destination(of: winPath("C:\\x\\data.bin"), version: nil).description
-                == "C:\\Windows\\assembly\\GAC\\data.bin\\0.0.0.0\\data.bin")
+            try GlobalAssemblyCache.destination(of: web.file, catalog: catalog).description
+                == "C:\\Windows\\assembly\\GAC\\System.Web\\1.0.5000.0__b03f5f7f11d50a3a\\System.Web.dll")
+        #expect(GlobalAssemblyCache.path(of: system).description
+                == "C:\\Windows\\assembly\\GAC\\System\\1.0.5000.0__b77a5c561934e089\\System.dll")
+        var french = lib
+        french.culture = "fr"
+        #expect(GlobalAssemblyCache.identityFolder(of: french) == "1.2.0.0_fr_0123456789abcdef")
+        // A file the catalog does not know has no identity: Fusion cannot install it.
+        #expect(throws: MachineError.self) {
+            try GlobalAssemblyCache.destination(of: winPath("C:\\x\\data.bin"), catalog: catalog)
+        }
     }
 }

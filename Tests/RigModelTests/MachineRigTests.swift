@@ -179,15 +179,41 @@ private final class RigDirectory {
         #expect(dir.errors(yaml) == [
             "r.yaml:3:7: error: actors and machine steps start after each other in a cycle, so none can start: reboot1 → logon1 → reboot1",
             "r.yaml:3:23: error: step 'reboot1' cannot start after a later step ('logon1'); steps start after earlier steps",
-            "r.yaml:4:32: error: machine step 'reboot1' has no event 'logon' (its events: down, booted, done)",
+            "r.yaml:4:32: error: machine step 'reboot1' has no event 'logon' (its events: down, service-*, booted, done)",
             "r.yaml:5:28: error: 'reboot1' is a machine step, not a process: start after one of its events instead, e.g. after: reboot1.done",
             "r.yaml:6:23: error: unknown actor or machine step 'reboot9' in start (did you mean 'reboot1'?)",
             "r.yaml:11:25: error: 'reboot1' is a machine step, not a process: start after one of its events instead, e.g. after: reboot1.done",
-            "r.yaml:13:15: error: machine step 'reboot1' has no event 'ready' (its events: down, booted, done)",
+            "r.yaml:13:15: error: machine step 'reboot1' has no event 'ready' (its events: down, service-*, booted, done)",
             "r.yaml:17:10: error: 'reboot1' is a machine step, not a process, in expect.exit",
             "r.yaml:17:51: error: unknown actor or machine step 'nobody' in expect.exit (actors: a, b; steps: reboot1, logon1, reboot2, reboot3, reboot4)",
             "r.yaml:17:64: error: bad process name 'a/x y' in expect.exit: write actor/label, e.g. setup/msiexec",
         ])
+    }
+
+    @Test func theBootsPerCommandEventsAreNamedByPrefix() throws {
+        let dir = try RigDirectory()
+        func rig(_ profile: String, _ events: [String]) -> String {
+            var text = "machine:\n  profile: \(profile)\n  steps:\n    - reboot: {logon: admin}\n    - logon: {as: user, after: reboot1.done}\nactors:\n"
+            for (index, event) in events.enumerated() { text += "  - {name: a\(index), role: script, start: {after: \(event)}}\n" }
+            return text
+        }
+        // Every form a rig may write, on NT.
+        let good = [
+            "reboot1.logon", "reboot1.runonce", "reboot1.RunOnce-NetFxUpdate_KB886903", "reboot1.Run-Tray",
+            "reboot1.service-NetFxUpdate", "logon1.Run-Tray", "logon1.runonce",
+        ]
+        #expect(dir.errors(rig("nt", good)) == [])
+        #expect(dir.errors(rig("nt", ["reboot1.RunOnce-", "logon1.service-NetFxUpdate", "reboot1.runonce-X"])) == [
+            "r.yaml:7:45: error: machine step 'reboot1' has no event 'RunOnce-' (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
+            "r.yaml:8:45: error: machine step 'logon1' has no event 'service-NetFxUpdate' (its events: logon, runonce, RunOnce-*, Run-*, done)",
+            "r.yaml:9:45: error: machine step 'reboot1' has no event 'runonce-X' (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
+        ])
+        // Windows 9x starts no services at boot.
+        #expect(dir.errors(rig("win9x", ["reboot1.RunOnce-X", "reboot1.service-NetFxUpdate"])) == [
+            "r.yaml:8:45: error: machine step 'reboot1' has no event 'service-NetFxUpdate' (its events: down, booted, logon, runonce, RunOnce-*, Run-*, done)",
+        ])
+        #expect(StepEvents.startup(.runOnce, "!Fix it.now") == "RunOnce-_Fix_it_now")
+        #expect(StepEvents.service("NetFxUpdate") == "service-NetFxUpdate")
     }
 
     @Test func cyclesThroughSteps() throws {

@@ -138,7 +138,7 @@ import Testing
               - {name: app, power_loss: machine, at: 1s}
               - {kill: app, at: 1s, logon: admin}
             """) == [
-                "f.yaml:10:20: error: machine step 'fault1' has no event 'logon' (its events: down, booted, done)",
+                "f.yaml:10:20: error: machine step 'fault1' has no event 'logon' (its events: down, service-*, booted, done)",
                 "f.yaml:12:18: error: a power loss at an operation names the process whose operation it is, not 'machine'",
                 "f.yaml:12:39: error: 'for' goes with 'pause'; a power loss has no duration",
                 "f.yaml:13:12: error: the fault's name 'app' is already an actor's or a step's; name it with 'name:'",
