@@ -536,7 +536,8 @@ public final class RigRunner {
         done = true
         closeFaults()
         note("end")
-        // No process outlives its run: whatever a worker started is in its group.
+        // No process outlives its run: whatever a worker started is in its group, which
+        // ChildProcess kills when the worker is reaped; one still running is killed here.
         for state in actors { state.process?.signalGroup(SIGKILL) }
         for handle in housekeeping { handle.close() }
     }

@@ -29,6 +29,7 @@ public final class ChildProcess: Handle {
     public private(set) var pid: Int32 = 0
     private var onExit: ((TerminationStatus) -> Void)?
     public private(set) var status: TerminationStatus?
+    private var leadsGroup = false
 
     private var process: UnsafeMutablePointer<uv_process_t> {
         UnsafeMutableRawPointer(rawHandle).assumingMemoryBound(to: uv_process_t.self)
@@ -39,7 +40,10 @@ public final class ChildProcess: Handle {
     /// - `controlPipe`: an unopened `FramedPipe`; the child gets the other end of a socket pair
     ///   as descriptor 3.
     /// - `newProcessGroup`: the child leads its own process group (and session), so
-    ///   `signalGroup` reaches it and everything it starts.
+    ///   `signalGroup` reaches it and everything it starts. Its group is killed (SIGKILL) as soon
+    ///   as the child is reaped: nothing it started outlives it, and the group id is never
+    ///   signalled later, when the pid may be another process's (pids are reused, soon when
+    ///   `pid_max` is 32768 and a stress run spawns thousands).
     /// - `environment`: nil inherits ours.
     public init(
         loop: EventLoop, executable: String, arguments: [String], environment: [String]? = nil,
@@ -83,6 +87,7 @@ public final class ChildProcess: Handle {
                     let status: TerminationStatus =
                         termSignal != 0 ? .signaled(signal: termSignal) : .exited(code: Int32(truncatingIfNeeded: exitStatus))
                     child.status = status
+                    if child.leadsGroup { _ = Glibc.kill(-child.pid, SIGKILL) }
                     let callback = child.onExit
                     child.onExit = nil
                     callback?(status)
@@ -99,6 +104,7 @@ public final class ChildProcess: Handle {
             throw UVError("uv_spawn(\(executable))", code: rc)
         }
         pid = uv_process_get_pid(process)
+        leadsGroup = newProcessGroup
     }
 
     /// Sends `signal` to the process.
@@ -108,9 +114,10 @@ public final class ChildProcess: Handle {
     }
 
     /// Sends `signal` to the process group the child leads (with `newProcessGroup`), reaching
-    /// what it started too. Works after the leader has exited while members remain.
+    /// what it started too. Does nothing once the child has been reaped: its group was killed
+    /// then, and its pid may since be another's.
     public func signalGroup(_ signal: Int32) {
-        guard pid > 0 else { return }
+        guard pid > 0, leadsGroup, status == nil else { return }
         _ = Glibc.kill(-pid, signal)
     }
 

@@ -24,6 +24,9 @@ public final class Timer: Handle {
         throws(UVError)
     {
         self.callback = callback
+        // libuv counts a timer from the loop's cached time, which is stale after work done since
+        // the loop last ran: refresh it so the timer lasts at least `nanoseconds` from now.
+        uv_update_time(uv_handle_get_loop(rawHandle))
         let ms = (nanoseconds + 999_999) / 1_000_000
         let repeatMs = (repeatNanoseconds + 999_999) / 1_000_000
         try check(
