@@ -123,4 +123,19 @@ struct RigFeatureTests {
             }
         }
     }
+
+    /// Workers make the same test: each used to create drive_c/ (and some registry.db) in it.
+    @Test func workersRefuseADirectoryThatIsNotAMachine() throws {
+        for (role, parameters, code) in [
+            ("app", ["load=C:\\Windows\\a.dll"], Int32(87)), ("ngen", ["assemblies=all"], 87),
+            ("netfxupdate", ["mode=service"], 87), ("smss", [], 2),
+            ("installer", ["patch=C:\\Windows\\Installer\\X.msp"], 1639 & 0xff),
+        ] {
+            let dir = temporaryDirectory()
+            let outcome = try execute(Paths.worker, [role, "machine=\(dir)"] + parameters)
+            #expect(outcome.status == code, "\(role): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("\(role): not a machine: '\(dir)'"), "\(role): \(outcome.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [], "\(role)")
+        }
+    }
 }
