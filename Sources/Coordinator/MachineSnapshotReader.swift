@@ -1,4 +1,5 @@
 import Machine
+import Registry
 import Report
 
 /// Reads a machine directory into the `MachineSnapshot` the results record and the machine
@@ -18,7 +19,7 @@ enum MachineSnapshotReader {
         let damaged = files.compactMap { file in
             integrity.damage(of: file.path, size: file.size).map { (file.path.description, $0) }
         }
-        return MachineSnapshot(
+        var snapshot = MachineSnapshot(
             files: files.map { ($0.path.description, $0.version?.description) },
             nativeImages: try machine.nativeImageStatus().map { report in
                 var reasons: [String] = []
@@ -30,5 +31,20 @@ enum MachineSnapshotReader {
             run: entries(.run),
             runOnce: entries(.runOnce),
             damaged: damaged)
+        snapshot.registry = try registryValues(try machine.registry())
+        return snapshot
+    }
+
+    /// Every value of the registry (HKLM, then HKCU), keys depth-first in name order.
+    static func registryValues(_ registry: Registry) throws -> [(key: String, name: String, value: RegistryValue)] {
+        var result: [(key: String, name: String, value: RegistryValue)] = []
+        func walk(_ key: RegistryKeyPath) throws {
+            for (name, value) in try registry.values(of: key) ?? [] { result.append((key.description, name, value)) }
+            for sub in (try registry.subkeys(of: key) ?? []).sorted(by: { $0.lowercased() < $1.lowercased() }) {
+                try walk(key.appending(sub))
+            }
+        }
+        for root in [RegistryRoot.localMachine, .currentUser] { try walk(RegistryKeyPath(root: root)) }
+        return result
     }
 }

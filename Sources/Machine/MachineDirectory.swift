@@ -17,16 +17,34 @@ public struct MachineDirectory: Sendable {
     /// File access beneath `drive_c`.
     public let files: MachineRoot
 
-    /// Opens an existing machine (a directory with `drive_c`; without a `profile` file it is NT);
-    /// throws if `path` does not hold one, and creates nothing.
-    public init(opening path: String) throws {
+    /// The entries every machine directory has from its creation on (`create` writes them first).
+    public static let machineEntries = ["profile", "drive_c", "registry.db"]
+
+    /// The one test of "is this a machine", used by every `rig` command and every worker before
+    /// it touches anything: `path` is a directory holding `profile`, `drive_c` and `registry.db`
+    /// (`machineEntries`). Throws `not a machine: ...` saying what is missing; creates nothing.
+    /// Whether those entries are what they must be (not symbolic links leading out, ...) is
+    /// `MachineRoot`'s check, made when the machine is opened.
+    public static func checkIsMachine(_ path: String) throws(MachineError) {
         var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-            lstat(path + "/drive_c", &info) == 0, info.st_mode & S_IFMT == S_IFDIR
-        else {
-            throw MachineError(
-                "'\(path)' is not a machine directory (it has no drive_c; make one with `rig machine create`)")
+        guard !path.isEmpty, stat(path, &info) == 0 else {
+            throw MachineError("not a machine: '\(path)' does not exist (make one with `rig machine create`)")
         }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw MachineError("not a machine: '\(path)' is not a directory (make one with `rig machine create`)")
+        }
+        let missing = machineEntries.filter { lstat(path + "/" + $0, &info) != 0 }
+        guard missing.isEmpty else {
+            throw MachineError(
+                "not a machine: '\(path)' has no \(missing.joined(separator: ", ")) (a machine directory holds "
+                    + "\(machineEntries.joined(separator: ", ")); make one with `rig machine create`)")
+        }
+    }
+
+    /// Opens an existing machine (`checkIsMachine`); throws if `path` does not hold one, and
+    /// creates nothing.
+    public init(opening path: String) throws {
+        try Self.checkIsMachine(path)
         self.path = path
         self.files = try MachineRoot(path: path)
     }

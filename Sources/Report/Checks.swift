@@ -1,3 +1,4 @@
+import Registry
 import RigModel
 import Wire
 
@@ -25,10 +26,26 @@ public enum Checks {
             let seen = record.loaded.last { $0.path.lowercased() == path.lowercased() }?.version
             return (seen == version, seen.map { "loaded version \($0)" } ?? "never loaded \(path)")
         }
+        if case .exactlyOneExits(let processes, let codes) = kind {
+            var matching: [String] = []
+            let seen = processes.map { name -> String in
+                guard let record = history.actor(named: name) else { return "\(name): never started" }
+                if record.exitCode.map(codes.contains) == true { matching.append(name) }
+                return "\(name): \(record.outcome)"
+            }
+            return (matching.count == 1, seen.joined(separator: "; "))
+        }
+        if case .operation(let pattern) = kind { return judge(pattern, history) }
         guard let machine = history.machine else { return (false, "the rig has no machine") }
         switch kind {
-        case .exitCode, .loaded:
+        case .exitCode, .loaded, .exactlyOneExits, .operation:
             fatalError("judged above")
+        case .registryValue(let key, let name, let value):
+            let found = machine.registry.first {
+                $0.key.lowercased() == key.lowercased() && $0.name.lowercased() == name.lowercased()
+            }
+            guard let found else { return (value == nil, "absent") }
+            return (found.value == value, Expectation.describe(found.value))
         case .fileVersion(let path, let version):
             // Windows paths are case-insensitive.
             guard let file = machine.files.first(where: { $0.path.lowercased() == path.lowercased() }) else {
@@ -60,6 +77,28 @@ public enum Checks {
             let found = entries.first { $0.name.lowercased() == name.lowercased() }
             return ((found != nil) == present, found.map { "present in \($0.key): \($0.commandLine)" } ?? "absent")
         }
+    }
+
+    /// An `operations` expectation: the matching operations of the matching processes (in actor
+    /// order), counted against `count` (nil: at least one). The detail names the first few seen.
+    private static func judge(_ pattern: OperationPattern, _ history: RunHistory) -> (Bool, String) {
+        var seen: [String] = []
+        var total = 0
+        for record in history.actors where pattern.matches(process: record.name) {
+            for event in record.events {
+                let args = event.args.map { (name: $0.name, value: $0.value) }
+                guard pattern.matches(op: event.op, arguments: args, result: event.result) else { continue }
+                total += 1
+                if seen.count < 3 {
+                    let shown = event.args.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+                    seen.append("\(record.name): \(event.op)\(shown.isEmpty ? "" : " \(shown)") → \(event.result)")
+                }
+            }
+        }
+        let passed = pattern.count.map { total == $0 } ?? (total > 0)
+        guard total > 0 else { return (passed, "no such operation") }
+        let more = total > seen.count ? "; … \(total - seen.count) more" : ""
+        return (passed, "\(total) seen: " + seen.joined(separator: "; ") + more)
     }
 
     /// Problems of the run as a whole: the history's own problems, then each actor's failure

@@ -1,3 +1,4 @@
+import Registry
 import RigModel
 import Wire
 
@@ -149,6 +150,10 @@ public struct MachineSnapshot: Sendable, Equatable {
     /// Files whose size or bytes do not match the version their header carries (a write cut
     /// short): Windows path and why. Empty when every versioned file is whole.
     public var damaged: [(path: String, reason: String)]
+    /// Every registry value (HKLM and HKCU) at the end: the key as `RegistryKeyPath` spells it
+    /// (`HKLM\SOFTWARE\...`), the value's name (empty for the default value) and its data, keys
+    /// depth-first in name order. What `registry` expectations are judged against.
+    public var registry: [(key: String, name: String, value: RegistryValue)] = []
 
     public init(
         files: [(path: String, version: String?)] = [], nativeImages: [(assembly: String, status: String, reasons: [String])] = [],
@@ -173,6 +178,7 @@ public struct MachineSnapshot: Sendable, Equatable {
             && a.services.elementsEqual(b.services, by: { $0 == $1 })
             && a.run.elementsEqual(b.run, by: { $0 == $1 }) && a.runOnce.elementsEqual(b.runOnce, by: { $0 == $1 })
             && a.damaged.elementsEqual(b.damaged, by: { $0 == $1 })
+            && a.registry.elementsEqual(b.registry, by: { $0.key == $1.key && $0.name == $1.name && $0.value == $1.value })
     }
 }
 

@@ -1,3 +1,4 @@
+import Registry
 import RigModel
 import Wire
 
@@ -85,6 +86,22 @@ public enum ResultsWriter {
             ("run", startup(snapshot.run)),
             ("runonce", startup(snapshot.runOnce)),
             ("damaged", .object(snapshot.damaged.map { ($0.path, JSONText.string($0.reason)) })),
+            ("registry", .array(snapshot.registry.map(registryValue))),
+        ])
+    }
+
+    /// One registry value: `{"key", "name", "type", "data"}`, data a string (REG_SZ), an integer
+    /// (REG_DWORD) or a list of strings (REG_MULTI_SZ).
+    static func registryValue(_ entry: (key: String, name: String, value: RegistryValue)) -> JSONText {
+        let data: JSONText
+        switch entry.value {
+        case .string(let text): data = .string(text)
+        case .dword(let number): data = .int(number)
+        case .multiString(let list): data = .array(list.map { .string($0) })
+        }
+        return .object([
+            ("key", .string(entry.key)), ("name", .string(entry.name)), ("type", .string(entry.value.type.description)),
+            ("data", data),
         ])
     }
 }

@@ -1,4 +1,5 @@
 import Machine
+import Registry
 
 /// The typed model of a rig file (`Rigs/*.yaml`). `Rigs/README.md` is the format reference.
 ///
@@ -201,6 +202,16 @@ public struct Expectation: Sendable, Equatable {
         /// `expect: {runonce: {NetFxUpdate: absent}}`, `{run: {...}}` — a Run/RunOnce value
         /// (HKLM or HKCU) exists or not.
         case startupEntry(key: StartupKey, name: String, present: Bool)
+        /// `expect: {registry: {'HKLM\SOFTWARE\X': {Version: '1.1', Count: {dword: 2}, Old: absent}}}`
+        /// — the value of that key (`key` as `RegistryKeyPath` spells it; `name` empty for the
+        /// default value) has this type and data at the end, or (nil) does not exist.
+        case registryValue(key: String, name: String, value: RegistryValue?)
+        /// `expect: {exactly_one: [{of: [a, b], exits: 1618}]}` — exactly one of these processes
+        /// exited normally with one of these codes (the others did not).
+        case exactlyOneExits(processes: [String], anyOf: [Int32])
+        /// `expect: {operations: [{result: failed to load mscorwks.dll}]}` — a worker reported an
+        /// operation like this (at least once, or exactly `count` times).
+        case operation(OperationPattern)
     }
     /// Which startup key an expectation looks at.
     public enum StartupKey: String, Sendable, Equatable { case run, runonce }
@@ -230,7 +241,95 @@ public struct Expectation: Sendable, Equatable {
             return "service \(name) is \(present ? "registered" : "absent")"
         case .startupEntry(let key, let name, let present):
             return "\(key == .run ? "Run" : "RunOnce") entry \(name) is \(present ? "present" : "absent")"
+        case .registryValue(let key, let name, let value):
+            let what = "registry value \(key)\\\(name.isEmpty ? "(Default)" : name)"
+            return value.map { "\(what) is \(Self.describe($0))" } ?? "\(what) is absent"
+        case .exactlyOneExits(let processes, let codes):
+            return "exactly one of \(processes.joined(separator: ", ")) exits with "
+                + codes.map(String.init).joined(separator: " or ")
+        case .operation(let pattern):
+            return pattern.text
         }
+    }
+
+    /// A registry value as expectations show it: `REG_SZ '1.1'`, `REG_DWORD 2`,
+    /// `REG_MULTI_SZ ['a', 'b']`.
+    public static func describe(_ value: RegistryValue) -> String {
+        switch value {
+        case .string(let text): return "REG_SZ '\(text)'"
+        case .dword(let number): return "REG_DWORD \(number)"
+        case .multiString(let list): return "REG_MULTI_SZ [" + list.map { "'\($0)'" }.joined(separator: ", ") + "]"
+        }
+    }
+}
+
+/// What an `operations` expectation looks for among the operations the workers reported (the
+/// events of the trace): each part given must match, the others match anything.
+public struct OperationPattern: Sendable, Equatable {
+    /// An argument the operation must carry with this value (compared ignoring case, as Windows
+    /// compares paths and assembly names).
+    public struct Argument: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+    /// The process (`app1`, `reboot1/RunOnce-NetFxUpdate_KB1`), matching it and every process it
+    /// started (`NAME/...`); nil: any process.
+    public var process: String?
+    /// The operation's name (`load`, `ngen`, `replace`, ...); nil: any.
+    public var op: String?
+    public var arguments: [Argument]
+    /// The result the operation had: the whole result, or its beginning up to a space, `:` or
+    /// `(` (`ERROR_SHARING_VIOLATION` matches `ERROR_SHARING_VIOLATION (32)`); nil: any.
+    public var result: String?
+    /// How many such operations there must be; nil: at least one.
+    public var count: Int?
+
+    public init(process: String? = nil, op: String? = nil, arguments: [Argument] = [], result: String? = nil, count: Int? = nil) {
+        self.process = process
+        self.op = op
+        self.arguments = arguments
+        self.result = result
+        self.count = count
+    }
+
+    /// How the expectation reads: `some process had an operation with result 'failed to load
+    /// mscorwks.dll'`, `app1 (or a process it started) had no load with path=C:\a.dll`.
+    public var text: String {
+        var who = process.map { "\($0) (or a process it started)" } ?? "some process"
+        var what = op ?? "operation"
+        if !arguments.isEmpty { what += " with " + arguments.map { "\($0.name)=\($0.value)" }.joined(separator: ", ") }
+        if let result { what += (arguments.isEmpty ? " with" : " and") + " result '\(result)'" }
+        switch count {
+        case nil: who += " had a\(what.first.map { "aeiou".contains($0) } == true ? "n" : "") \(what)"
+        case 0?: who += " had no \(what)"
+        case let n?: who += " had \(n) × \(what)"
+        }
+        return who
+    }
+
+    /// Whether a process named `name` is one the pattern is about.
+    public func matches(process name: String) -> Bool {
+        guard let process else { return true }
+        return name == process || name.hasPrefix(process + "/")
+    }
+
+    /// Whether an operation matches (its process is checked apart, with `matches(process:)`).
+    public func matches(op name: String, arguments given: [(name: String, value: String)], result seen: String) -> Bool {
+        if let op, op != name { return false }
+        for wanted in arguments {
+            guard given.contains(where: { $0.name == wanted.name && $0.value.lowercased() == wanted.value.lowercased() })
+            else { return false }
+        }
+        if let result, seen != result {
+            guard seen.hasPrefix(result) else { return false }
+            let next = seen[seen.index(seen.startIndex, offsetBy: result.count)]
+            if !(next == " " || next == ":" || next == "(") { return false }
+        }
+        return true
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Machine
+import Registry
 import WinFS
 import Yams
 
@@ -15,6 +16,11 @@ import Yams
 ///   services: {NetFxUpdate: absent}                      # present | absent
 ///   run: {NetFxUpdate: absent}
 ///   runonce: {NetFxUpdate_KB886903: present}
+///   registry: {'HKLM\SOFTWARE\Microsoft\Updates\KB1': {Installed: {dword: 1}, Old: absent}}
+///   exactly_one: [{of: [hotfix, sp1], exits: 1618}]
+///   operations:
+///     - {result: failed to load mscorwks.dll}
+///     - {process: app, op: load, args: {path: 'C:\Windows\a.dll'}, result: ERROR_SHARING_VIOLATION, count: 0}
 /// ```
 extension RigLoader {
     /// The states a native image can be expected in.
@@ -47,13 +53,176 @@ extension RigDecoder {
                 expectations += presence(entry.value, what: "'expect.run'") {
                     .startupEntry(key: .run, name: $0, present: $1)
                 }
-            default:  // runonce
+            case "runonce":
                 expectations += presence(entry.value, what: "'expect.runonce'") {
                     .startupEntry(key: .runonce, name: $0, present: $1)
                 }
+            case "registry": expectations += registryExpectations(entry.value)
+            case "exactly_one": expectations += exactlyOneExpectations(entry.value)
+            default:  // operations
+                expectations += operationExpectations(entry.value)
             }
         }
         return expectations
+    }
+
+    /// `{KEY: {VALUE NAME: DATA | absent}}`: data as images write it (text for REG_SZ, `{dword: N}`,
+    /// `{multi_sz: [...]}`, `{sz: absent}` for the text "absent"); `(Default)` names the default value.
+    func registryExpectations(_ node: Yams.Node) -> [Expectation] {
+        guard let keys = reader.openMapping(node, what: "'expect.registry'") else { return [] }
+        var expectations: [Expectation] = []
+        for keyEntry in keys.entries {
+            var key: RegistryKeyPath?
+            do { key = try RegistryKeyPath(keyEntry.key) } catch {
+                reader.error("a key of 'expect.registry': \(error)", at: keyEntry.keyNode)
+            }
+            guard let values = reader.openMapping(keyEntry.value, what: "the values of \(keyEntry.key)") else { continue }
+            if values.entries.isEmpty {
+                reader.error("give at least one value of \(keyEntry.key), e.g. {Version: '1.0'} or {Old: absent}", at: keyEntry.value)
+            }
+            for entry in values.entries {
+                let name = entry.key == "(Default)" ? "" : entry.key
+                if let reason = RegistryKeyPath.valueNameProblem(name) {
+                    reader.error("a value of \(keyEntry.key): \(reason)", at: entry.keyNode)
+                    continue
+                }
+                var value: RegistryValue?
+                if case .scalar(let scalar) = entry.value, scalar.string == "absent", scalar.style == .plain {
+                    value = nil
+                } else if let data = reader.registryValue(entry.value, what: "the expected data of \(entry.key)") {
+                    value = data
+                } else {
+                    continue
+                }
+                guard let key else { continue }
+                expectations.append(
+                    Expectation(.registryValue(key: key.description, name: name, value: value), at: reader.position(of: entry.keyNode)))
+            }
+        }
+        return expectations
+    }
+
+    /// `[{of: [PROCESS, ...], exits: CODE | [CODES]}]`: at least two processes, each named once.
+    func exactlyOneExpectations(_ node: Yams.Node) -> [Expectation] {
+        guard let items = reader.list(node, what: "'expect.exactly_one'") else { return [] }
+        var expectations: [Expectation] = []
+        for (index, item) in items.enumerated() {
+            let what = "item \(index + 1) of 'expect.exactly_one'"
+            guard let m = reader.mapping(item, what: what, keys: RigLoader.exactlyOneKeys) else { continue }
+            let ofNode = reader.required("of", in: m, what: what)
+            let exitsNode = reader.required("exits", in: m, what: what)
+            var processes: [String] = []
+            var good = true
+            if let ofNode, let list = reader.list(ofNode, what: "'of' (the processes)") {
+                for process in list {
+                    guard let name = reader.string(process, what: "a process of 'of'") else {
+                        good = false
+                        continue
+                    }
+                    if processes.contains(name) {
+                        reader.error("'\(name)' is named twice in 'of'", at: process)
+                        good = false
+                        continue
+                    }
+                    processes.append(name)
+                    references.append(Reference(from: nil, to: name, event: nil, node: process, context: "expect.exactly_one"))
+                }
+                if list.count < 2 {
+                    reader.error("'of' needs at least two processes (for one, use 'exit')", at: ofNode)
+                    good = false
+                }
+            } else {
+                good = false
+            }
+            guard let exitsNode, let codes = exitCodes(exitsNode, what: "the exit code of \(what)"), good else { continue }
+            expectations.append(
+                Expectation(.exactlyOneExits(processes: processes, anyOf: codes), at: reader.position(of: item)))
+        }
+        return expectations
+    }
+
+    /// `[{process: P, op: OP, args: {NAME: VALUE}, result: TEXT, count: N}]`, each part optional
+    /// but at least one given.
+    func operationExpectations(_ node: Yams.Node) -> [Expectation] {
+        guard let items = reader.list(node, what: "'expect.operations'") else { return [] }
+        var expectations: [Expectation] = []
+        for (index, item) in items.enumerated() {
+            let what = "item \(index + 1) of 'expect.operations'"
+            guard let m = reader.mapping(item, what: what, keys: RigLoader.operationKeys) else { continue }
+            if m.entries.isEmpty {
+                if case .mapping(let raw) = item, raw.count == 0 {
+                    reader.error("\(what) is empty; give at least one of process, op, args, result", at: item)
+                }
+                continue
+            }
+            var pattern = OperationPattern()
+            var good = true
+            if let node = m["process"] {
+                if let name = reader.string(node, what: "the process") {
+                    pattern.process = name
+                    references.append(Reference(from: nil, to: name, event: nil, node: node, context: "expect.operations"))
+                } else {
+                    good = false
+                }
+            }
+            if let node = m["op"] {
+                if let op = reader.string(node, what: "the operation ('op')"), RigLoader.isValidEventName(op) {
+                    pattern.op = op
+                } else {
+                    if case .scalar = node { reader.error("bad operation name: use letters, digits, '_' or '-' (e.g. load, replace)", at: node) }
+                    good = false
+                }
+            }
+            if let node = m["args"] {
+                if let args = reader.openMapping(node, what: "'args'") {
+                    if args.entries.isEmpty { reader.error("'args' needs at least one argument, e.g. {path: 'C:\\...'}", at: node) }
+                    for entry in args.entries {
+                        guard let value = reader.string(entry.value, what: "the value of argument '\(entry.key)'") else {
+                            good = false
+                            continue
+                        }
+                        pattern.arguments.append(OperationPattern.Argument(name: entry.key, value: value))
+                    }
+                } else {
+                    good = false
+                }
+            }
+            if let node = m["result"] {
+                if let result = reader.string(node, what: "the result"), !result.isEmpty {
+                    pattern.result = result
+                } else {
+                    if case .scalar(let scalar) = node, scalar.string.isEmpty { reader.error("'result' is empty", at: node) }
+                    good = false
+                }
+            }
+            if let node = m["count"] {
+                if let count = reader.int(node, what: "the number of operations ('count')", in: 0...Int(Int32.max)) {
+                    pattern.count = count
+                } else {
+                    good = false
+                }
+            }
+            guard good else { continue }
+            expectations.append(Expectation(.operation(pattern), at: reader.position(of: item)))
+        }
+        return expectations
+    }
+
+    /// A code or a non-empty list of codes (`RigLoader.expectedExitCodes`); nil when bad.
+    func exitCodes(_ node: Yams.Node, what: String) -> [Int32]? {
+        let range = RigLoader.expectedExitCodes
+        if case .sequence(let list) = node {
+            if list.count == 0 {
+                reader.error("\(what): give at least one code", at: node)
+                return nil
+            }
+            var codes: [Int32] = []
+            for item in list {
+                if let code = reader.integer(item, what: what, as: Int32.self, in: range) { codes.append(code) }
+            }
+            return codes.count == list.count ? codes : nil
+        }
+        return reader.integer(node, what: what, as: Int32.self, in: range).map { [$0] }
     }
 
     func exitExpectations(_ node: Yams.Node) -> [Expectation] {

@@ -28,11 +28,16 @@ public enum RigLoader {
     /// Kinds of expectation under `expect:`.
     public static let expectKeys = [
         "exit", "files", "native_images", "pending_renames", "loaded", "services", "run", "runonce",
+        "registry", "exactly_one", "operations",
     ]
     /// Expectations about the machine's state: a rig with one of them needs a `machine:`.
     public static let machineExpectKeys: Set<String> = [
-        "files", "native_images", "pending_renames", "services", "run", "runonce",
+        "files", "native_images", "pending_renames", "services", "run", "runonce", "registry",
     ]
+    /// Keys of an `exactly_one` item: the processes and the codes.
+    public static let exactlyOneKeys = ["of", "exits"]
+    /// Keys of an `operations` item: what the operation must look like, and how many.
+    public static let operationKeys = ["process", "op", "args", "result", "count"]
     /// Keys of the `machine:` section.
     public static let machineKeys = ["image", "profile", "steps"]
     /// Actions a machine step may take (each step has exactly one).
@@ -102,6 +107,16 @@ public enum RigLoader {
         if path.hasPrefix("/") { return path }
         let dir = (file as NSString).deletingLastPathComponent
         return dir.isEmpty ? path : (dir as NSString).appendingPathComponent(path)
+    }
+
+    /// Whether `label` can be one part after the first of a process name another process or the
+    /// boot started (`setup/msiexec`, `reboot1/RunOnce-NetFxUpdate_NDP1.1sp1-KB867460`,
+    /// `sp1/ngen-System.Web`): the tool builds these from labels, Run/RunOnce value names, service
+    /// and assembly names, so any text but an empty one, one with a control character or one
+    /// with surrounding spaces is accepted.
+    public static func isValidProcessLabel(_ label: some StringProtocol) -> Bool {
+        guard let first = label.first, let last = label.last, first != " ", last != " " else { return false }
+        return !label.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
     }
 
     /// Whether `name` can name an event: letters, digits, `_` and `-`.
@@ -254,7 +269,7 @@ final class RigDecoder {
             faults = decodeFaults(node, hasMachine: top.has("machine"), actorNames: Set(nameNodes.keys))
         }
 
-        checkReferences(actorNames: actors.map(\.name), nameNodes: nameNodes)
+        checkReferences(actors: actors, nameNodes: nameNodes)
         var starters = actors.map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: false) }
         starters += (machine?.steps ?? []).map { Starter(name: $0.name, start: $0.start, position: $0.position, isStep: true) }
         checkStartCycles(starters)
@@ -495,7 +510,9 @@ final class RigDecoder {
     /// a step has no process (no `after_exit`, no `expect.exit`) and only its own events; a step
     /// starts after earlier steps only; nothing starts after or waits on itself. `expect` may name
     /// a process another started, `parent/label` (e.g. `setup/msiexec`, `reboot1/smss`), by its root.
-    func checkReferences(actorNames: [String], nameNodes: [String: Yams.Node]) {
+    func checkReferences(actors: [Actor], nameNodes: [String: Yams.Node]) {
+        let actorNames = actors.map(\.name)
+        let actorsByName = Dictionary(actors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let stepNames = steps.map(\.name)
         let stepsByName = Dictionary(steps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for reference in references {
@@ -516,7 +533,7 @@ final class RigDecoder {
             if isExpect, let slash = target.firstIndex(of: "/") {
                 let labels = target[target.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
                 target = String(target[..<slash])
-                if labels.contains(where: { !RigLoader.isValidEventName(String($0)) }) {
+                if labels.contains(where: { !RigLoader.isValidProcessLabel($0) }) {
                     reader.error(
                         "bad process name '\(reference.to)' in \(reference.context): write actor/label, e.g. setup/msiexec",
                         at: reference.node)
@@ -525,8 +542,17 @@ final class RigDecoder {
                 // A child or a boot process: its root is an actor or a step; either may start processes.
                 if nameNodes[target] != nil || stepsByName[target] != nil { continue }
             }
-            if nameNodes[target] != nil { continue }
+            if nameNodes[target] != nil {
+                // An actor's events are its role's (a script's: its `emit` steps); an actor that
+                // is itself bad (its role unknown) is reported for that alone.
+                if let event = reference.event, let actor = actorsByName[target] {
+                    checkEvent(event, of: actor, reference)
+                }
+                continue
+            }
             if let step = stepsByName[target] {
+                // The operations of the processes a step started (`reboot1/smss`, ...).
+                if reference.context == "expect.operations" { continue }
                 guard let event = reference.event else {
                     if isExpect {
                         reader.error(
@@ -539,9 +565,11 @@ final class RigDecoder {
                     continue
                 }
                 if !StepEvents.contains(step.events, event) {
-                    reader.error(
-                        "machine step '\(target)' has no event '\(event)' (its events: \(step.events.joined(separator: ", ")))",
-                        at: reference.node)
+                    var message = "machine step '\(target)' has no event '\(event)'"
+                    if let suggestion = YAMLSupport.suggestion(for: event, among: step.events) {
+                        message += " (did you mean '\(suggestion)'?)"
+                    }
+                    reader.error("\(message) (its events: \(step.events.joined(separator: ", ")))", at: reference.node)
                     continue
                 }
                 if let from = reference.from, let fromStep = stepsByName[from], fromStep.index < step.index {
@@ -562,6 +590,25 @@ final class RigDecoder {
             }
             reader.error(message, at: reference.node)
         }
+    }
+
+    /// `event` must be one `actor` emits (`Role.events(of:)`), else the run would wait for it
+    /// until its timeout.
+    func checkEvent(_ event: String, of actor: Actor, _ reference: Reference) {
+        let events = Role.events(of: actor)
+        if events.contains(event) { return }
+        var message = "actor '\(actor.name)' (role '\(actor.role)') never emits '\(event)'"
+        if events.isEmpty {
+            message += actor.role == "script"
+                ? "; it emits no events (give it an 'emit' step)"
+                : "; it emits no events (use after_exit: \(actor.name) to start after its exit)"
+        } else {
+            if let suggestion = YAMLSupport.suggestion(for: event, among: events) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            message += "; its events: \(events.joined(separator: ", "))"
+        }
+        reader.error(message, at: reference.node)
     }
 
     /// Each actor and machine step starts after at most one other, so following `dependency`

@@ -18,6 +18,8 @@ extension RigLoader {
         ],
         "ngen": ["action": ["install", "update"], "install_mutex": ["hold"]],
         "netfxupdate": ["mode": ["runonce", "service"]],
+        // Passed on to the hotfix installer, which refuses anything else (1639).
+        "windowsupdate": ["files_in_use": ["retry", "exit", "ignore"], "era": ["runonce", "service"]],
     ]
 
     /// Parameters naming patch files (`patches/x.yaml`, relative to the rig file). `packages`
@@ -184,6 +186,19 @@ extension RigDecoder {
                     let command = try NetFxUpdateCommand(commandLine: line.value)
                     service = command.service
                     work = command.work
+                    // The program would ignore these, so a misspelled switch would silently
+                    // change what it does (`/servce` is no service).
+                    for argument in command.ignored {
+                        var message = "parameter 'command': NetFxUpdate does not understand '\(argument)'"
+                        let body = String(argument.drop { $0 == "/" || $0 == "-" }.prefix { $0 != ":" })
+                        if let suggestion = YAMLSupport.suggestion(for: body, among: Self.netFxUpdateSwitches),
+                            argument.first == "/" || argument.first == "-"
+                        {
+                            message += " (did you mean '/\(suggestion)'?)"
+                        }
+                        message += "; it takes /ngen:A,B, /gac:PATH, /service and /lock"
+                        reader.error(message, at: line.position)
+                    }
                 } catch {
                     reader.error("parameter 'command': \(error.message)", at: line.position)
                     return
@@ -210,6 +225,9 @@ extension RigDecoder {
             break
         }
     }
+
+    /// The switches a NetFxUpdate command line may carry (`NetFxUpdateCommand`).
+    static let netFxUpdateSwitches = ["ngen", "gac", "service", "lock"]
 
     /// `a`, `a or b`, `a, b or c`.
     static func oneOf(_ choices: [String]) -> String {

@@ -29,6 +29,7 @@ public enum AppRole {
             session.log("app: no machine=DIR parameter")
             return 87
         }
+        guard session.isMachine(machine) else { return 87 }
         var runFor: UInt64 = 0
         if let text = session.parameter("run_for") {
             switch RoleDuration.parse(text) {

@@ -16,6 +16,7 @@ public enum AppendRole {
             session.log("append: usage: append.exe C:\\path text (parameters machine, arg1, arg2...)")
             return 87
         }
+        guard session.isMachine(machine) else { return 87 }
         var words: [String] = []
         var index = 2
         while let word = session.parameter("arg\(index)") {

@@ -19,6 +19,7 @@ public enum InstallerRole {
             session.log("installer: usage: parameters machine=DIR patch=C:\\Windows\\Installer\\ID.msp [files_in_use=retry|exit|ignore] [retry_limit=5s] [era=runonce|service]")
             return InstallerExit.invalidCommandLine
         }
+        guard session.isMachine(machine) else { return InstallerExit.invalidCommandLine }
         var options = InstallerOptions()
         if let answer = session.parameter("files_in_use") {
             guard let parsed = FilesInUseAnswer(rawValue: answer) else {

@@ -34,6 +34,7 @@ public enum NetFxUpdateRole {
             session.log("netfxupdate: no machine=DIR parameter")
             return 87
         }
+        guard session.isMachine(machine) else { return 87 }
         var arguments: [String]
         if let line = session.parameter("command") {
             arguments = BootCommand(line).arguments

@@ -36,6 +36,7 @@ public enum NgenRole {
             session.log("ngen: no machine=DIR parameter")
             return 87
         }
+        guard session.isMachine(machine) else { return 87 }
         guard let action = NgenAction(rawValue: session.parameter("action") ?? "install") else {
             session.log("ngen: action='\(session.parameter("action") ?? "")': use install or update")
             return 87

@@ -1,3 +1,4 @@
+import Machine
 import Wire
 
 /// How a role talks to the rest of the run. `rig-worker` provides one session per process:
@@ -75,5 +76,20 @@ extension WorkerSession {
     /// Emits a named event (`actor.name`) that other actors can wait for or start after.
     public func emit(_ name: String) {
         perform("emit", [Argument("event", name)]) { "ok" }
+    }
+}
+
+extension WorkerSession {
+    /// Whether the `machine` parameter names a machine (`MachineDirectory.checkIsMachine`, the
+    /// same test every `rig` command makes); logs `ROLE: not a machine: ...` when it does not, so
+    /// a worker never creates a machine's entries in a directory that is not one.
+    public func isMachine(_ path: String) -> Bool {
+        do {
+            try MachineDirectory.checkIsMachine(path)
+            return true
+        } catch {
+            log("\(role): \(error.message)")
+            return false
+        }
     }
 }

@@ -20,6 +20,7 @@ public enum SessionManagerRole {
             session.log("smss: no machine=DIR parameter")
             return 2
         }
+        guard session.isMachine(machine) else { return 2 }
         let stopAfter = session.parameter("stopAfterStep").flatMap { Int($0) }
         do {
             let root = try MachineRoot(path: machine)

@@ -24,6 +24,7 @@ public enum SetupRole {
             session.log("setup: usage: parameters machine=DIR patch=C:\\Windows\\Installer\\ID.msp | mode=bootstrapper packages=P1,P2")
             return InstallerExit.invalidCommandLine
         }
+        guard session.isMachine(machine) else { return InstallerExit.invalidCommandLine }
         let packages: [String]
         switch session.parameter("mode") ?? "setup" {
         case "setup":

@@ -28,6 +28,7 @@ public enum WindowsUpdateRole {
             session.log("windowsupdate: machine=DIR and patch=C:\\... are needed")
             return 87
         }
+        guard session.isMachine(machine) else { return 87 }
         var durations: [UInt64] = []
         for name in ["delay", "jitter"] {
             switch RoleDuration.parse(session.parameter(name) ?? "0s") {

@@ -24,8 +24,16 @@ struct FsCommand: ParsableCommand {
     )
 }
 
+/// Exits 2 with `not a machine: ...` unless `directory` is a machine
+/// (`MachineDirectory.checkIsMachine`); every command that works on a machine asks this first,
+/// so nothing is ever created in a directory that is not one.
+func requireMachine(_ directory: String) {
+    do { try MachineDirectory.checkIsMachine(directory) } catch { fail(error.message, code: 2) }
+}
+
 /// Opens the machine directory, or exits 2 naming it.
 func openMachine(_ directory: String) -> MachineRoot {
+    requireMachine(directory)
     do {
         return try MachineRoot(path: directory)
     } catch {

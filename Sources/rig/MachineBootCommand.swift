@@ -33,10 +33,7 @@ struct MachineBootCommand: ParsableCommand {
     var logon: Logon = .none
 
     func run() throws {
-        var info = stat()
-        guard stat(machine + "/drive_c", &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            fail("'\(machine)' is not a machine directory (no drive_c; make one with `rig machine create`)", code: 2)
-        }
+        requireMachine(machine)
         let worker = siblingExecutable("rig-worker")
         guard access(worker, X_OK) == 0 else { fail("cannot find rig-worker next to rig (\(worker))", code: 2) }
         let options = BootOptions(

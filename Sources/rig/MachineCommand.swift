@@ -86,6 +86,7 @@ struct MachineShowCommand: ParsableCommand {
 
     func run() throws {
         let machine: MachineDirectory
+        requireMachine(directory)
         do { machine = try MachineDirectory(opening: directory) } catch { fail(describe(error)) }
         let summary: MachineShowSummary
         do { summary = try MachineShowSummary(machine) } catch {

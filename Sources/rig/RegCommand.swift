@@ -48,18 +48,11 @@ struct RegLocation: ParsableArguments {
     }
 }
 
-/// Opens `<machine>/registry.db` if `machine` is a machine directory (it holds `drive_c` or
-/// `registry.db`); otherwise exits 2 with a message, and nothing is created.
+/// Opens `<machine>/registry.db` if `machine` is a machine (`requireMachine`); otherwise exits 2
+/// with `not a machine: ...`, and nothing is created.
 func openMachineRegistry(_ machine: String) -> Registry {
-    var status = stat()
-    guard stat(machine, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
-        fail("machine directory '\(machine)' does not exist", code: 2)
-    }
+    requireMachine(machine)
     let database = Registry.databasePath(machineDirectory: machine)
-    let driveC = machine.hasSuffix("/") ? machine + "drive_c" : machine + "/drive_c"
-    guard access(database, F_OK) == 0 || access(driveC, F_OK) == 0 else {
-        fail("'\(machine)' is not a machine directory (it has neither drive_c nor registry.db)", code: 2)
-    }
     do {
         return try Registry(databasePath: database)
     } catch {

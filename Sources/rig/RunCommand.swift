@@ -34,6 +34,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write JUnit XML, one test case per expectation.")
     var junit: String?
 
+    @Option(help: "Write the Markdown summary (verdict, expectations, problems, stale images, pending renames, actors); it is also appended to $GITHUB_STEP_SUMMARY when that is set.")
+    var summary: String?
+
     @Option(help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/).")
     var out: String?
 
@@ -79,6 +82,11 @@ struct RunCommand: ParsableCommand {
         try write(TraceWriter.json(history), to: trace)
         try write(ResultsWriter.json(history), to: json)
         try write(JUnitWriter.xml(history), to: junit)
+        if summary != nil || ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"]?.isEmpty == false {
+            let markdown = SummaryWriter.markdown(history)
+            try write(markdown, to: summary)
+            try append(markdown, to: ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"])
+        }
         print(SummaryWriter.text(history), terminator: "")
 
         if !verdict.passed {
@@ -166,6 +174,26 @@ struct RunCommand: ParsableCommand {
         guard let path else { return }
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
             printError("rig: cannot write \(path): \(error.localizedDescription)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Appends `text` to the file at `path` (created if missing), as a CI job summary file is
+    /// shared by every step of the job.
+    private func append(_ text: String, to path: String?) throws {
+        guard let path, !path.isEmpty else { return }
+        guard let handle = FileHandle(forWritingAtPath: path) ?? {
+            FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+        }() else {
+            printError("rig: cannot write \(path) ($GITHUB_STEP_SUMMARY)")
+            throw ExitCode(2)
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            printError("rig: cannot write \(path) ($GITHUB_STEP_SUMMARY): \(error.localizedDescription)")
             throw ExitCode(2)
         }
     }

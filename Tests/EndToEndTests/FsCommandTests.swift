@@ -20,6 +20,9 @@ import TestSupport
             try fm.createDirectory(atPath: outside, withIntermediateDirectories: true)
             try Data("outside".utf8).write(to: URL(fileURLWithPath: outside + "/keep.txt"))
             try Data("dll".utf8).write(to: URL(fileURLWithPath: machine + "/drive_c/Windows/a.dll"))
+            // What makes it a machine: its profile and registry (an empty SQLite database).
+            try Data("nt\n".utf8).write(to: URL(fileURLWithPath: machine + "/profile"))
+            try Data().write(to: URL(fileURLWithPath: machine + "/registry.db"))
             // Links that lead out of the machine, relative and absolute.
             try fm.createSymbolicLink(atPath: machine + "/drive_c/rel", withDestinationPath: "../../outside")
             try fm.createSymbolicLink(atPath: machine + "/drive_c/abs", withDestinationPath: outside)
@@ -98,6 +101,7 @@ import TestSupport
         guard let rig = Self.rig() else { return }
         let box = try Sandbox()
         let m = box.machine
+        try FileManager.default.removeItem(atPath: m + "/registry.db")
         try FileManager.default.createSymbolicLink(atPath: m + "/registry.db", withDestinationPath: box.outside + "/registry.db")
         let before = box.outsideSnapshot()
         for arguments in [["fs", "pending", m], ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read"]] {

@@ -61,8 +61,10 @@ import TestSupport
             #expect(outcome.status == 2, "\(arguments): \(outcome)")
             #expect(!outcome.stderr.isEmpty)
         }
-        // Neither the machine nor a non-machine directory got a registry from refused commands.
-        #expect(access(m + "/registry.db", F_OK) != 0)
+        // Neither the machine's registry (still the empty database it was made with) nor a
+        // non-machine directory got anything from refused commands.
+        var info = stat()
+        #expect(stat(m + "/registry.db", &info) == 0 && info.st_size == 0)
         #expect(access(scratch.path + "/registry.db", F_OK) != 0)
         #expect(access(scratch.path + "/no-such-machine", F_OK) != 0)
     }

@@ -125,11 +125,13 @@ enum RegE2E {
         }
         deinit { _ = system("rm -rf '\(path)'") }
 
-        /// A new empty machine directory (drive_c and a profile) inside the scratch directory.
+        /// A new empty machine directory (drive_c, a profile and an empty registry) inside the
+        /// scratch directory.
         func machine(_ name: String = "machine", profile: String = "nt") -> String {
             let dir = "\(path)/\(name)"
             RegE2E.makeDirectories(dir + "/drive_c/Windows")
             RegE2E.write(dir + "/profile", profile + "\n")
+            RegE2E.write(dir + "/registry.db", "")
             return dir
         }
     }

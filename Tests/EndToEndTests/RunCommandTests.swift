@@ -161,7 +161,7 @@ struct OrphanTests {
                 steps: [{sleep: 10s}, {emit: go}]
               - name: waiter
                 role: script
-                steps: [{wait: slow.go}]
+                steps: [{wait: slow.go}, {exit: 0}, {emit: never}]
               - name: later
                 role: script
                 start: {after: slow.go}

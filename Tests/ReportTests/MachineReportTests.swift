@@ -199,7 +199,7 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
     @Test func damagedFilesAreListedWithWhy() {
         let snapshot = MachineSnapshot(damaged: [("C:\\App\\a.dll", "2000 bytes; a.dll 2.0.0.0 has 4000")])
         let text = ResultsWriter.machine(snapshot).rendered()
-        #expect(text.hasSuffix(#""damaged":{"C:\\App\\a.dll":"2000 bytes; a.dll 2.0.0.0 has 4000"}}"#), "\(text)")
+        #expect(text.hasSuffix(#""damaged":{"C:\\App\\a.dll":"2000 bytes; a.dll 2.0.0.0 has 4000"},"registry":[]}"#), "\(text)")
     }
 
     @Test func servicesAndRunEntries() {
@@ -209,7 +209,7 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         let text = ResultsWriter.machine(snapshot).rendered()
         #expect(
             text
-                == #"{"files":{},"native_images":{},"pending_renames":[],"services":[{"name":"NetFxUpdate","command_line":"netfxupdate.exe /service"}],"run":[{"key":"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run","name":"tray","command_line":"tray.exe"}],"runonce":[],"damaged":{}}"#)
+                == #"{"files":{},"native_images":{},"pending_renames":[],"services":[{"name":"NetFxUpdate","command_line":"netfxupdate.exe /service"}],"run":[{"key":"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run","name":"tray","command_line":"tray.exe"}],"runonce":[],"damaged":{},"registry":[]}"#)
     }
 }
 

@@ -17,7 +17,7 @@ private func sampleHistory(problems: [String] = ["worker sent a malformed frame:
         actors:
           - {name: a, role: script}
           - {name: b, role: script}
-          - {name: c, role: script, start: {after_exit: a}}
+          - {name: c, role: script, start: {after_exit: a}, steps: [{sleep: 10s}, {emit: never}]}
           - {name: d, role: script, start: {after: c.never}}
         expect:
           exit:

@@ -174,7 +174,7 @@ private final class RigDirectory {
                   - wait: logon1.logon
               - {name: b, role: script, start: {after: reboot2.booted}}
             expect:
-              exit: {reboot1: 0, reboot1/smss: 0, a/child: 0, nobody/x: 0, a/x y: 0}
+              exit: {reboot1: 0, reboot1/smss: 0, a/child: 0, nobody/x: 0, 'a//y': 0}
             """
         #expect(dir.errors(yaml) == [
             "r.yaml:3:7: error: actors and machine steps start after each other in a cycle, so none can start: reboot1 → logon1 → reboot1",
@@ -186,7 +186,7 @@ private final class RigDirectory {
             "r.yaml:13:15: error: machine step 'reboot1' has no event 'ready' (its events: down, service-*, booted, done)",
             "r.yaml:17:10: error: 'reboot1' is a machine step, not a process, in expect.exit",
             "r.yaml:17:51: error: unknown actor or machine step 'nobody' in expect.exit (actors: a, b; steps: reboot1, logon1, reboot2, reboot3, reboot4)",
-            "r.yaml:17:64: error: bad process name 'a/x y' in expect.exit: write actor/label, e.g. setup/msiexec",
+            "r.yaml:17:64: error: bad process name 'a//y' in expect.exit: write actor/label, e.g. setup/msiexec",
         ])
     }
 

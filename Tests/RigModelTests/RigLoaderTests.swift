@@ -220,6 +220,7 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                 steps:
                   - sleep: -1ms
                   - sleep: 1.5ns
+                  - emit: x
               - name: b
                 role: script
                 start: {after: a.x, delay: fast, jitter: [1]}
@@ -230,8 +231,8 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
             "r.yaml:6:14: error: the timeout of actor 'a': '1h' has an unknown unit 'h' (units: ns, us, ms, s, m)",
             "r.yaml:8:16: error: sleep: a duration cannot be negative: '-1ms'",
             "r.yaml:9:16: error: sleep: '1.5ns' is finer than a nanosecond",
-            "r.yaml:12:32: error: the delay: 'fast' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
-            "r.yaml:12:46: error: the jitter must be a duration such as 250ms or 1.5s, not a list",
+            "r.yaml:13:32: error: the delay: 'fast' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
+            "r.yaml:13:46: error: the jitter must be a duration such as 250ms or 1.5s, not a list",
         ])
     }
 
@@ -297,8 +298,8 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
         let yaml = """
             actors:
               - {name: lead, role: script, start: {after: b.x}}
-              - {name: a, role: script, start: {after: b.ready}}
-              - {name: b, role: script, start: {after_exit: c}}
+              - {name: a, role: script, start: {after: b.ready}, steps: [{emit: go}]}
+              - {name: b, role: script, start: {after_exit: c}, steps: [{emit: x}, {emit: ready}]}
               - {name: c, role: script, start: {after: a.go, delay: 1ms}}
               - {name: d, role: script, start: {after_exit: e}}
               - {name: e, role: script, start: {after_exit: d}}

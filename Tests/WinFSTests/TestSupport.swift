@@ -12,6 +12,10 @@ final class Scratch {
         guard let made = mkdtemp(&template) else { throw Win32Error(31, operation: "mkdtemp") }
         path = String(cString: made)
         root = try MachineRoot(path: path)
+        // What makes it a machine for `rig fs` (run by the cross-process tests): its profile and
+        // its registry (an empty SQLite database), as `rig machine create` makes them.
+        FileManager.default.createFile(atPath: path + "/profile", contents: Data("nt\n".utf8))
+        FileManager.default.createFile(atPath: path + "/registry.db", contents: Data())
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
