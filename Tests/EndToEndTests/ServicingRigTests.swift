@@ -22,6 +22,7 @@ struct ServicingRigTests {
         "Rigs/sp1-hotfix-race-serialized.yaml",
         "Rigs/faults/installer-killed.yaml",
         "Rigs/faults/hotfix-power-loss.yaml",
+        "Rigs/rollback-busy.yaml",
     ]
 
     @Test(arguments: rigs)
