@@ -181,6 +181,11 @@ public struct InstallerRecovery {
                     rebootRequired(target, "the new file is in use: renamed aside, deleted at the next boot")
                     return .asideQueued
                 }
+                // The old file cannot come back now (it is held itself): the new one goes back
+                // to its path rather than leave the path empty until the boot.
+                host.attempt("rollback", [("action", "restore"), ("file", target.description), ("from", aside.description)]) { () throws(Win32Error) in
+                    try root.moveFile(aside, to: target)
+                }
             } else {
                 // Hard-locked: nothing went aside, so its deletion is taken out of the queue.
                 host.perform("rollback", [("action", "dequeue"), ("source", aside.description), ("destination", "")]) {

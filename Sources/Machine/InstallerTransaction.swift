@@ -246,6 +246,18 @@ public final class InstallerTransaction {
         } catch {
             return fail(InstallerExit.failure, "recovering an interrupted installation: \(error)")
         }
+        // A rollback that queued a backup's restore for the boot (its file was held) is not over
+        // until then: an installation now could be undone by the boot, file by file.
+        if let waiting = try? pendingRenameStore(for: root).pending().compactMap({ rename -> WindowsPath? in
+            guard rename.source.components.first?.lowercased() == Self.rollbackDirectory.components[0].lowercased() else { return nil }
+            return rename.destination
+        }), !waiting.isEmpty {
+            var outcome = fail(
+                InstallerExit.failRebootRequired,
+                "a rolled-back installation restores \(waiting.map(\.description).joined(separator: ", ")) at the next boot: reboot first")
+            outcome.rebootCauses = waiting.map { RebootCause(file: $0, lock: .hard) }
+            return outcome
+        }
         do {
             let outcome = try install()
             return outcome

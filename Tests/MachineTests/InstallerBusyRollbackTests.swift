@@ -73,6 +73,15 @@ import WinFS
             #expect(try machine.registry().value(patch.recordKey, "Installed") == nil, "\(context)")
             #expect(try !machine.registry().keyExists(InstallerRollbackScript.key), "\(context)")
 
+            // Installing again before that boot is refused (it would be undone by the boot) and
+            // changes nothing.
+            if hold == .editor && !busy.isEmpty {
+                let again = RecordingHost()
+                #expect(try install(patch, on: machine, host: again).exitCode == InstallerExit.failRebootRequired, "\(context)")
+                #expect(try machine.pending() == pending, "\(context)")
+                #expect(!again.events.contains { ["backup", "replace", "rename_aside"].contains($0.op) }, "\(context)")
+            }
+
             // The boot it asks for: every process of the machine stops, Session Manager runs.
             for app in apps { app.release() }
             blocker.release()
