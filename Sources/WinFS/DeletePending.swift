@@ -67,9 +67,8 @@ extension MachineRoot {
         try ShareLock.gate(fd, path)
         defer { ShareLock.ungate(fd) }
         if try DeletePending.isHeld(fd, path) { return .held }
-        guard let name = path.name, let parentPath = path.parent,
-            let parent = try? openBeneath(parentPath, flags: O_RDONLY | O_DIRECTORY, operation: operation)
-        else { return .completed }
+        // Resolved as DeleteFile resolves it (`openParent`), so a change to name lookup applies here too.
+        guard let (parent, name) = try? openParent(path, operation: operation) else { return .completed }
         defer { close(parent) }
         if stillNames(parent, name, fd) { _ = unlinkat(parent, name, 0) }
         return .completed
