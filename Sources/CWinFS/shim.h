@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -76,6 +77,18 @@ static inline int cwinfs_ofd_conflicts(int fd, short type, int64_t start, int64_
     lock.l_pid = 0;  // required by F_OFD_GETLK
     if (fcntl(fd, F_OFD_GETLK, &lock) != 0) return -1;
     return lock.l_type != F_UNLCK;
+}
+
+/// The delete-pending mark (see WinFS DeletePending.swift): an extended attribute of the inode.
+/// 1 when `fd`'s file carries `name`, 0 when not, -1 on error (errno).
+static inline int cwinfs_has_xattr(int fd, const char *name) {
+    if (fgetxattr(fd, name, NULL, 0) >= 0) return 1;
+    return errno == ENODATA ? 0 : -1;
+}
+
+/// Sets the extended attribute `name` (one byte) on `fd`'s file; 0 or -1 (errno).
+static inline int cwinfs_set_xattr(int fd, const char *name) {
+    return fsetxattr(fd, name, "1", 1, 0);
 }
 
 #endif

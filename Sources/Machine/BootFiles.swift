@@ -18,6 +18,7 @@ public struct BootFiles {
     /// ERROR_PATH_NOT_FOUND (3); destination exists without replace: ERROR_ALREADY_EXISTS (183);
     /// destination is a directory: ERROR_ACCESS_DENIED (5).
     public func move(_ source: WindowsPath, to destination: WindowsPath, replaceExisting: Bool) throws(Win32Error) {
+        completeDeletes(source, destination)
         let (sourceDirectory, sourceName) = try openParent(source, operation: "MoveFileEx")
         defer { close(sourceDirectory) }
         let (targetDirectory, targetName) = try openParent(destination, operation: "MoveFileEx")
@@ -39,6 +40,7 @@ public struct BootFiles {
     /// Deletes the file (or empty directory, as Session Manager does) at `path`.
     /// Missing: ERROR_FILE_NOT_FOUND (2); a directory that is not empty: ERROR_DIR_NOT_EMPTY (145).
     public func delete(_ path: WindowsPath) throws(Win32Error) {
+        completeDeletes(path)
         let (directory, name) = try openParent(path, operation: "DeleteFile")
         defer { close(directory) }
         do {
@@ -46,6 +48,14 @@ public struct BootFiles {
         } catch where error.posixErrno == EISDIR {
             try win32Call("RemoveDirectory", path.description) { unlinkat(directory, name, AT_REMOVEDIR) }
         }
+    }
+
+    /// Files that were delete-pending when the machine went down lost their last handle with
+    /// their processes: on Windows they are gone before Session Manager runs. Here their delete
+    /// completes when a name is met (see WinFS `DeletePending`), so a queued rename from such a
+    /// file finds no file (2) and one onto its name finds the name free.
+    private func completeDeletes(_ paths: WindowsPath...) {
+        for path in paths { root.completePendingDelete(path) }
     }
 
     /// Whether a file or directory exists at `path`.

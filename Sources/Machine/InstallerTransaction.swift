@@ -51,9 +51,18 @@ public enum InstallerExit {
     public static let invalidCommandLine: Int32 = 1639
     /// ERROR_SUCCESS_REBOOT_REQUIRED
     public static let rebootRequired: Int32 = 3010
+    /// ERROR_FAIL_REBOOT_REQUIRED: "The requested operation failed. A system restart is required
+    /// to roll back changes made." (Windows Installer error codes, since Windows Installer 3.0.)
+    /// The installation failed and was rolled back, but a file of the patch was in use, so the
+    /// rollback left work to the next boot: until then the patch is not wholly old. Chosen over
+    /// 1603 (which says nothing of a reboot, so a caller would not reboot) and over 3010/1641
+    /// (which report success: the patch would be taken as installed).
+    public static let failRebootRequired: Int32 = 3017
 
     /// The codes an installer exits with.
-    public static let known: [Int32] = [success, userExit, failure, alreadyRunning, packageOpenFailed, invalidCommandLine, rebootRequired]
+    public static let known: [Int32] = [
+        success, userExit, failure, alreadyRunning, packageOpenFailed, invalidCommandLine, rebootRequired, failRebootRequired,
+    ]
 
     /// The Windows code a child installer ended with, from what its parent saw: the whole code
     /// when the coordinator reported it, or only its low 8 bits (a standalone parent gets only
@@ -68,7 +77,7 @@ public enum InstallerExit {
         let names: [Int32: String] = [
             0: "ERROR_SUCCESS", 1602: "ERROR_INSTALL_USEREXIT", 1603: "ERROR_INSTALL_FAILURE",
             1618: "ERROR_INSTALL_ALREADY_RUNNING", 1619: "ERROR_INSTALL_PACKAGE_OPEN_FAILED",
-            1639: "ERROR_INVALID_COMMAND_LINE", 3010: "ERROR_SUCCESS_REBOOT_REQUIRED",
+            1639: "ERROR_INVALID_COMMAND_LINE", 3010: "ERROR_SUCCESS_REBOOT_REQUIRED", 3017: "ERROR_FAIL_REBOOT_REQUIRED",
         ]
         return "\(names[code] ?? "ERROR_\(code)") (\(code))"
     }
@@ -136,9 +145,11 @@ public struct InstallerOptions: Sendable, Equatable {
 
 /// How an installation ended.
 public struct InstallerOutcome: Sendable, Equatable {
-    /// 0, 3010, 1602, 1603 or 1618.
+    /// 0, 3010, 1602, 1603, 1618, or 3017 (failed and rolled back, the rollback finishing at
+    /// the next boot).
     public var exitCode: Int32
-    /// The files that need the reboot (empty unless 3010, or GAC work deferred on Windows 9x).
+    /// The files that need the reboot (empty unless 3010 or 3017, or GAC work deferred on
+    /// Windows 9x).
     public var rebootCauses: [RebootCause]
     /// Native images to regenerate now, or what was scheduled.
     public var nativeImages: NativeImagePlan
@@ -222,20 +233,38 @@ public final class InstallerTransaction {
                         InstallerExit.failure,
                         "the interrupted installation of \(recovered.patch) could not be rolled back: \(recovered.failures.joined(separator: "; "))")
                 }
+                // Its rollback finishes at the next boot: installing now could be undone by it.
+                guard recovered.rebootNeeded.isEmpty else {
+                    var outcome = fail(
+                        InstallerExit.failRebootRequired,
+                        "the interrupted installation of \(recovered.patch) was rolled back, but \(recovered.rebootNeeded.map(\.description).joined(separator: ", ")) in use: a reboot finishes it")
+                    outcome.rebootCauses = recovered.rebootNeeded.map { RebootCause(file: $0, lock: .soft) }
+                    return outcome
+                }
                 host.log("installer \(patch.id): \(recovered.committed ? "finished" : "rolled back") the interrupted installation of \(recovered.patch)")
             }
         } catch {
             return fail(InstallerExit.failure, "recovering an interrupted installation: \(error)")
         }
+        // A rollback that queued a backup's restore for the boot (its file was held) is not over
+        // until then: an installation now could be undone by the boot, file by file.
+        if let waiting = try? pendingRenameStore(for: root).pending().compactMap({ rename -> WindowsPath? in
+            guard rename.source.components.first?.lowercased() == Self.rollbackDirectory.components[0].lowercased() else { return nil }
+            return rename.destination
+        }), !waiting.isEmpty {
+            var outcome = fail(
+                InstallerExit.failRebootRequired,
+                "a rolled-back installation restores \(waiting.map(\.description).joined(separator: ", ")) at the next boot: reboot first")
+            outcome.rebootCauses = waiting.map { RebootCause(file: $0, lock: .hard) }
+            return outcome
+        }
         do {
             let outcome = try install()
             return outcome
         } catch let stop as Stop {
-            rollback()
-            return fail(stop.code, stop.reason)
+            return rolledBack(stop.code, stop.reason)
         } catch {
-            rollback()
-            return fail(InstallerExit.failure, "\(error)")
+            return rolledBack(InstallerExit.failure, "\(error)")
         }
     }
 
@@ -576,17 +605,32 @@ public final class InstallerTransaction {
 
     // MARK: Rollback
 
+    /// Rolls back after a failure with `code` and returns the outcome: `code`, or
+    /// ERROR_FAIL_REBOOT_REQUIRED (3017) when a file in use left part of the rollback to the next
+    /// boot (see `InstallerRecovery.restore`); its reboot causes are those files.
+    private func rolledBack(_ code: Int32, _ reason: String) -> InstallerOutcome {
+        let rebootNeeded = rollback()
+        guard !rebootNeeded.isEmpty else { return fail(code, reason) }
+        var outcome = fail(
+            InstallerExit.failRebootRequired,
+            "\(reason) (\(InstallerExit.describe(code))); rolled back, but \(rebootNeeded.map(\.description).joined(separator: ", ")) in use: the rollback finishes at the next boot")
+        outcome.rebootCauses = rebootNeeded.map { RebootCause(file: $0, lock: .soft) }
+        return outcome
+    }
+
     /// Undoes what the script records (the same undo as a recovery after a crash) and removes
-    /// the script; a failed undo keeps it for the next run.
-    private func rollback() {
-        guard let registry else { return }
+    /// the script; a failed undo keeps it for the next run. Returns the files whose restore
+    /// needs the next boot.
+    private func rollback() -> [WindowsPath] {
+        guard let registry else { return [] }
         let recovery = InstallerRecovery(root: root, host: host)
-        let failures = recovery.rollBack(steps)
-        if failures.isEmpty {
+        let undone = recovery.rollBack(steps)
+        if undone.failures.isEmpty {
             try? recovery.end(registry: registry)
         } else {
-            host.log("installer \(patch.id): rollback incomplete, kept for the next run: \(failures.joined(separator: "; "))")
+            host.log("installer \(patch.id): rollback incomplete, kept for the next run: \(undone.failures.joined(separator: "; "))")
         }
+        return undone.rebootNeeded
     }
 }
 

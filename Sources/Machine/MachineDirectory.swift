@@ -159,14 +159,24 @@ public struct MachineDirectory: Sendable {
                 } else {
                     // The version is in the header: the first bytes are enough (FileContent.firstLine
                     // looks at 512), and the size comes from the inode.
-                    let header = try files.readFile(path, upTo: 512)
-                    let size = Int(try files.fileIdentity(path).size)
+                    guard let (header, size) = try headerAndSize(path) else { continue }
                     result.append(FileSummary(path: path, size: size, version: FileContent.stamp(of: header)?.version))
                 }
             }
         }
         try walk(WindowsPath(components: []))
         return result
+    }
+
+    /// The first 512 bytes of the file at `path` and its size; nil when it is gone since it was
+    /// listed (a delete-pending file whose delete completed meanwhile).
+    private func headerAndSize(_ path: WindowsPath) throws(Win32Error) -> ([UInt8], Int)? {
+        do {
+            return (try files.readFile(path, upTo: 512), Int(try files.fileIdentity(path).size))
+        } catch {
+            if error.code == 2 { return nil }
+            throw error
+        }
     }
 
     /// Run and RunOnce entries of HKLM and HKCU, in that order.

@@ -63,10 +63,15 @@ extension MachineRoot {
     /// LoadLibrary: loads `path` as an image (see `LoadedImage`). The loader's open (read, share
     /// read|delete) fails with ERROR_SHARING_VIOLATION (32) when a handle with data access does
     /// not share read, or has write access. ERROR_BAD_EXE_FORMAT (193) for an empty file; 2/3
-    /// when missing.
+    /// when missing; ERROR_ACCESS_DENIED (5) when the file is delete-pending.
     public func loadImage(_ path: WindowsPath) throws(Win32Error) -> LoadedImage {
         let fd = try openBeneath(path, flags: O_RDONLY, operation: "LoadLibrary")
         do throws(Win32Error) {
+            switch try deletePendingState(fd, path, operation: "LoadLibrary") {
+            case .none: break
+            case .completed: throw Win32Error(2, operation: "LoadLibrary", path: path.description)
+            case .held: throw DeletePending.error(path, operation: "LoadLibrary")
+            }
             // The loader's open (read, share read|delete) is checked; the handle then becomes the
             // section at once (gated, so nobody sees the in-between), holding only the image byte.
             try ShareLock.acquire(

@@ -265,7 +265,8 @@ public final class MachineRoot: Sendable {
     public func exists(_ path: WindowsPath) -> Bool {
         guard let fd = try? openBeneath(path, flags: CWINFS_O_PATH, operation: "exists") else { return false }
         close(fd)
-        return true
+        // A delete-pending file still held keeps its name; one nobody holds is gone now.
+        return completePendingDelete(path) != .completed
     }
 
     /// Whether `path` names a directory on the machine.
@@ -277,7 +278,9 @@ public final class MachineRoot: Sendable {
         return true
     }
 
-    /// The names in `directory`, sorted (without `.` and `..`).
+    /// The names in `directory`, sorted (without `.` and `..`). As FindFirstFile, it shows a
+    /// delete-pending file while handles hold it; one whose delete has completed (no holder left)
+    /// is unlinked by this look and not listed (see `DeletePending`).
     public func list(_ directory: WindowsPath) throws(Win32Error) -> [String] {
         let fd = try openBeneath(directory, flags: O_RDONLY | O_DIRECTORY, operation: "FindFirstFile")
         guard let stream = fdopendir(fd) else {
@@ -293,7 +296,7 @@ public final class MachineRoot: Sendable {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted()
+        return names.filter { completePendingDelete(directory.appending($0)) != .completed }.sorted()
     }
 
     /// Unlinks the file at `path` (no share-mode or image check: see `deleteFile` for that).

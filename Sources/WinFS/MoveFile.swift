@@ -32,9 +32,9 @@ public struct MoveFlags: OptionSet, Sendable, Hashable {
 //   with share read|write, CREATE_NEW (fail if exists: 80) or CREATE_ALWAYS.
 //
 // Approximations of Windows, all documented here:
-// * DeleteFile unlinks at once. Windows marks the file delete-pending and removes the name when
-//   the last handle closes (meanwhile opening the name fails with 5); here holders that shared
-//   delete keep the inode and the name is free at once — what later processes see is the same.
+// * DeleteFile of a file other handles hold (all sharing delete) marks it delete-pending, as
+//   Windows does; its name goes when the next operation meeting it finds no holder left (see
+//   DeletePending.swift), not at the very moment the last handle closes.
 // * Between the check that the name still names the locked inode and the unlink/rename, another
 //   process could rename the file (outside any handle); the window is two system calls.
 
@@ -74,8 +74,10 @@ extension MachineRoot {
     }
 
     /// DeleteFile: ERROR_SHARING_VIOLATION (32) when a handle does not share delete,
-    /// ERROR_ACCESS_DENIED (5) when the file is loaded as an image or is a directory,
-    /// 2 / 3 when missing. Holders that shared delete keep their (now nameless) file.
+    /// ERROR_ACCESS_DENIED (5) when the file is loaded as an image, is a directory or is already
+    /// delete-pending, 2 / 3 when missing. When other handles (all sharing delete) hold it, the
+    /// file becomes delete-pending: the name stays, new opens fail with 5, and it goes once no
+    /// handle holds it (see `DeletePending`); with no other handle it is unlinked at once.
     public func deleteFile(_ path: WindowsPath) throws(Win32Error) {
         try deleteFile(path, operation: "DeleteFile")
     }
@@ -193,6 +195,11 @@ extension MachineRoot {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw Win32Error(5, operation: "\(operation)", path: path.description, reason: "it is a directory")
         }
+        switch try deletePendingState(fd, path, operation: operation) {
+        case .none: break
+        case .completed: throw Win32Error(2, operation: "\(operation)", path: path.description)
+        case .held: throw DeletePending.error(path, operation: "\(operation)")
+        }
         let (parent, name) = try openParent(path, operation: operation)
         defer { close(parent) }
         // The delete open (DELETE, share read|write|delete), then the disposition, under the gate.
@@ -209,6 +216,9 @@ extension MachineRoot {
             guard stillNames(parent, name, fd) else {
                 throw Win32Error(2, operation: "\(operation)", path: path.description, reason: "renamed while being deleted")
             }
+            // Other handles (all sharing delete, or the delete open had failed) hold it: the
+            // disposition only marks it, and the name stays until they are gone.
+            if try DeletePending.isHeld(fd, path), try DeletePending.mark(fd, path, operation: operation) { return }
             try checked(operation, path.description) { unlinkat(parent, name, 0) }
         }
     }
@@ -216,6 +226,14 @@ extension MachineRoot {
     func rename(_ source: WindowsPath, to destination: WindowsPath, replace: Bool, writeThrough: Bool) throws(Win32Error) {
         let fd = try openBeneath(source, flags: O_RDONLY | O_NOFOLLOW, operation: "MoveFileEx")
         defer { close(fd) }
+        // The source's delete open fails on a delete-pending file; a destination whose delete
+        // has completed is free (one still held is an open file: 5, or 183 without replace).
+        switch try deletePendingState(fd, source, operation: "MoveFileEx") {
+        case .none: break
+        case .completed: throw Win32Error(2, operation: "MoveFileEx", path: source.description)
+        case .held: throw DeletePending.error(source, operation: "MoveFileEx")
+        }
+        completePendingDelete(destination)
         let (sourceParent, sourceName) = try openParent(source, operation: "MoveFileEx")
         defer { close(sourceParent) }
         let (targetParent, targetName) = try openParent(destination, operation: "MoveFileEx")

@@ -226,7 +226,8 @@ enum ShareLock {
         _ = cwinfs_ofd_setlock(fd, Int16(F_UNLCK), base, 8, 0)
     }
 
-    /// Under the gate of `fd`'s file: fails with ERROR_SHARING_VIOLATION (32) if a handle conflicts
+    /// Under the gate of `fd`'s file: fails with ERROR_ACCESS_DENIED (5) if the file is
+    /// delete-pending, with ERROR_SHARING_VIOLATION (32) if a handle conflicts
     /// with (`check`, `share`), otherwise takes `holdMask` for `fd`, then runs `body` still gated.
     static func acquire<T>(
         _ fd: Int32, check: Access, share: ShareMode, holdMask: UInt8, path: WindowsPath,
@@ -234,6 +235,8 @@ enum ShareLock {
     ) throws(Win32Error) -> T {
         try gate(fd, path)
         defer { ungate(fd) }
+        // Marked by a DeleteFile since the caller looked (see DeletePending): STATUS_DELETE_PENDING.
+        if DeletePending.isMarked(fd) { throw DeletePending.error(path, operation: "\(operation)") }
         if try anyHeld(fd, conflictMask(access: check, share: share), path) {
             throw Win32Error(
                 32, operation: "\(operation)", path: path.description,

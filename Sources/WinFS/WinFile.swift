@@ -109,7 +109,8 @@ extension MachineRoot {
     /// or another — conflicts (see `shareModesAllow`), or when `access` has write and the file is
     /// loaded as an image. ERROR_FILE_NOT_FOUND (2) / ERROR_PATH_NOT_FOUND (3) when missing,
     /// ERROR_FILE_EXISTS (80) for CREATE_NEW on an existing file, ERROR_ACCESS_DENIED (5) for a
-    /// directory.
+    /// directory and for a delete-pending file (any disposition; see `DeletePending`: once no
+    /// handle holds it, its name is free again).
     ///
     /// Approximation: CREATE_ALWAYS and TRUNCATE_EXISTING are share-checked as if `access` had
     /// write, since they write the file (Wine reports ERROR_USER_MAPPED_FILE for a truncating
@@ -130,14 +131,38 @@ extension MachineRoot {
                     created = true
                     break
                 } catch {
-                    guard error.posixErrno == EEXIST, disposition != .createNew else { throw error }
+                    guard error.posixErrno == EEXIST else { throw error }
                 }
             }
+            let existing: Int32
             do {
-                fd = try openBeneath(path, flags: mode, operation: "CreateFile")
+                existing = try openBeneath(path, flags: mode, operation: "CreateFile")
             } catch {
                 // Removed between the two attempts: try creating again.
-                guard disposition.creates, error.code == 2 else { throw error }
+                if disposition.creates && error.code == 2 { continue }
+                // CREATE_NEW on a name taken by something that cannot be opened (a directory).
+                if disposition == .createNew { throw Win32Error(80, operation: "CreateFile", path: path.description, posixErrno: EEXIST) }
+                throw error
+            }
+            // A delete-pending name: refused while held (5, CREATE_NEW included), free once not.
+            let state: DeletePendingOutcome
+            do { state = try deletePendingState(existing, path, operation: "CreateFile") } catch {
+                Glibc.close(existing)
+                throw error
+            }
+            switch state {
+            case .none:
+                if disposition == .createNew {
+                    Glibc.close(existing)
+                    throw Win32Error(80, operation: "CreateFile", path: path.description, posixErrno: EEXIST)
+                }
+                fd = existing
+            case .completed:
+                Glibc.close(existing)
+                guard disposition.creates else { throw Win32Error(2, operation: "CreateFile", path: path.description) }
+            case .held:
+                Glibc.close(existing)
+                throw DeletePending.error(path, operation: "CreateFile")
             }
         }
         let descriptor = fd

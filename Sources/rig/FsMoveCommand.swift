@@ -41,9 +41,17 @@ struct FsMoveCommand: ParsableCommand {
     }
 }
 
-/// `rig fs delete DIR PATH`.
+/// `rig fs delete DIR PATH`: DeleteFile. A file other processes hold (sharing delete) becomes
+/// delete-pending: exit 0, but the name stays and opens of it fail with 5 until no handle is
+/// left (see WinFS `DeletePending`).
 struct FsDeleteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "DeleteFile.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "DeleteFile.",
+        discussion: """
+            A file that other handles hold (all sharing delete) becomes delete-pending: the name \
+            stays and every open of it fails with ERROR_ACCESS_DENIED (5) until the last handle is \
+            gone; then the next operation that meets the name removes it.
+            """)
 
     @Argument(help: "The machine directory.") var directory: String
     @Argument(help: "The Windows path to delete.") var path: String

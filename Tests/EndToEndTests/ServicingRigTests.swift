@@ -25,6 +25,7 @@ struct ServicingRigTests {
         "Rigs/faults/hotfix-power-loss.yaml",
         "Rigs/gac-install.yaml",
         "Rigs/gac-install-win9x.yaml",
+        "Rigs/rollback-busy.yaml",
     ]
 
     @Test(arguments: rigs)

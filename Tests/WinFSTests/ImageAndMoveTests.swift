@@ -134,13 +134,19 @@ final class MemoryStore: PendingRenameStore {
             let h = try hold(s, p, holder)
             let expected: UInt32? = holder == .noShareDelete ? 32 : holder == .loaded ? 5 : nil
             #expect(win32Code { try s.root.deleteFile(p) } == expected, "\(holder)")
-            #expect(s.root.exists(p) == (expected != nil), "\(holder)")
+            // A delete with other handles open (all sharing delete) leaves it delete-pending: the
+            // name stays until they close.
+            let pending = expected == nil && holder != .nothing
+            #expect(s.root.exists(p) == (expected != nil || pending), "\(holder)")
+            #expect(s.root.isDeletePending(p) == pending, "\(holder)")
             // A holder that shared delete keeps its file.
             if holder == .sharesDelete, let file = h as? WinFile {
                 try file.seek(to: 0)
                 #expect(try file.readToEnd() == [1])
             }
-            _ = h
+            (h as? WinFile)?.close()
+            (h as? LoadedImage)?.unload()
+            #expect(s.root.exists(p) == (expected != nil), "\(holder), closed")
         }
         let s = try Scratch()
         #expect(win32Code { try s.root.deleteFile(s.win("missing.dll")) } == 2)
