@@ -566,7 +566,8 @@ final class RigDecoder {
                 }
                 if !StepEvents.contains(step.events, event) {
                     var message = "machine step '\(target)' has no event '\(event)'"
-                    if let suggestion = YAMLSupport.suggestion(for: event, among: step.events) {
+                    // Patterns (`RunOnce-*`) are no names to suggest.
+                    if let suggestion = YAMLSupport.suggestion(for: event, among: step.events.filter { !$0.hasSuffix("*") }) {
                         message += " (did you mean '\(suggestion)'?)"
                     }
                     reader.error("\(message) (its events: \(step.events.joined(separator: ", ")))", at: reference.node)

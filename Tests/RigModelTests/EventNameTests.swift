@@ -60,7 +60,7 @@ private final class EventRigDirectory {
             "r.yaml:13:15: error: actor 'setup' (role 'setup') never emits 'instaled' (did you mean 'installed'?); its events: installed",
             "r.yaml:14:15: error: actor 'n' (role 'ngen') never emits 'done'; it emits no events (use after_exit: n to start after its exit)",
             "r.yaml:19:15: error: actor 's' (role 'script') never emits 'redy' (did you mean 'ready'?); its events: ready",
-            "r.yaml:20:15: error: machine step 'reboot1' has no event 'bootd' (did you mean 'booted'?) (its events: down, booted, done)",
+            "r.yaml:20:15: error: machine step 'reboot1' has no event 'bootd' (did you mean 'booted'?) (its events: down, service-*, booted, done)",
             "r.yaml:21:77: error: actor 'wu' (role 'windowsupdate') never emits 'dne' (did you mean 'done'?); its events: done",
         ], "\(errors)")
     }

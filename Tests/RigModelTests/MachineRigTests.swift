@@ -204,9 +204,9 @@ private final class RigDirectory {
         ]
         #expect(dir.errors(rig("nt", good)) == [])
         #expect(dir.errors(rig("nt", ["reboot1.RunOnce-", "logon1.service-NetFxUpdate", "reboot1.runonce-X"])) == [
-            "r.yaml:7:45: error: machine step 'reboot1' has no event 'RunOnce-' (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
+            "r.yaml:7:45: error: machine step 'reboot1' has no event 'RunOnce-' (did you mean 'runonce'?) (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
             "r.yaml:8:45: error: machine step 'logon1' has no event 'service-NetFxUpdate' (its events: logon, runonce, RunOnce-*, Run-*, done)",
-            "r.yaml:9:45: error: machine step 'reboot1' has no event 'runonce-X' (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
+            "r.yaml:9:45: error: machine step 'reboot1' has no event 'runonce-X' (did you mean 'runonce'?) (its events: down, service-*, booted, logon, runonce, RunOnce-*, Run-*, done)",
         ])
         // Windows 9x starts no services at boot.
         #expect(dir.errors(rig("win9x", ["reboot1.RunOnce-X", "reboot1.service-NetFxUpdate"])) == [
