@@ -153,7 +153,7 @@ extension MachineRoot {
             defer { close(fd) }
             // An existing symbolic link as the last component must stay on the machine too.
             var info = stat()
-            if fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+            if fstatat(fd, entryName(in: fd, matching: name) ?? name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
                 do {
                     let target = try openBeneath(path, flags: CWINFS_O_PATH, operation: "MoveFileEx")
                     close(target)
@@ -175,6 +175,14 @@ extension MachineRoot {
                 32, operation: operation, path: path.description,
                 reason: "Windows 9x: the file is open or loaded by a process, so it cannot be renamed or deleted")
         }
+    }
+
+    /// Whether the descriptors `a` and `b` are on the same file (or directory).
+    func sameFile(_ a: Int32, _ b: Int32) -> Bool {
+        var x = stat()
+        var y = stat()
+        guard fstat(a, &x) == 0, fstat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// Whether `name` in `parent` is still the file `fd` is open on.
@@ -218,9 +226,13 @@ extension MachineRoot {
         defer { close(fd) }
         let (sourceParent, sourceName) = try openParent(source, operation: "MoveFileEx")
         defer { close(sourceParent) }
-        let (targetParent, targetName) = try openParent(destination, operation: "MoveFileEx")
+        let (targetParent, _) = try openParent(destination, operation: "MoveFileEx")
         defer { close(targetParent) }
+        let givenName = destination.name ?? ""
         while true {
+            // The destination's name as it is in its directory, ignoring case (looked up again on
+            // each try: another process may have created or renamed it meanwhile).
+            let targetName = entryName(in: targetParent, matching: givenName) ?? givenName
             let done = try ShareLock.acquire(
                 fd, check: .delete, share: .all, holdMask: ShareLock.holdMask(access: .delete, share: .all),
                 path: source, operation: "MoveFileEx"
@@ -235,14 +247,29 @@ extension MachineRoot {
                     guard value == ENOENT else {
                         throw Win32Error(errno: value, operation: "MoveFileEx", path: destination.description)
                     }
-                    let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, targetName, CWINFS_RENAME_NOREPLACE)
+                    // A new name: added under the directory's entry lock, after looking once more
+                    // for a name of another case (which would be the destination).
+                    let (result, failure) = withEntryLock(targetParent) { () -> (Int32, Int32) in
+                        guard entryName(in: targetParent, matching: givenName) == nil else { return (-1, EEXIST) }
+                        let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, givenName, CWINFS_RENAME_NOREPLACE)
+                        return (result, result == 0 ? 0 : errno)
+                    }
                     if result == 0 { return true }
-                    if errno == EEXIST { return false }  // created meanwhile: look again
-                    throw Win32Error(errno: errno, operation: "MoveFileEx", path: destination.description)
+                    if failure == EEXIST { return false }  // created meanwhile: look again
+                    throw Win32Error(errno: failure, operation: "MoveFileEx", path: destination.description)
                 }
                 var opened = stat()
                 _ = fstat(fd, &opened)
-                if target.st_dev == opened.st_dev && target.st_ino == opened.st_ino { return true }  // same file
+                if target.st_dev == opened.st_dev && target.st_ino == opened.st_ino {
+                    // The destination is the source under another case (MoveFileEx("a.dll",
+                    // "A.DLL")): Windows renames it in place, changing the case of its name.
+                    if targetName == sourceName, targetName != givenName, sameFile(sourceParent, targetParent) {
+                        try checked("MoveFileEx", destination.description) {
+                            renameat(sourceParent, sourceName, targetParent, givenName)
+                        }
+                    }
+                    return true  // same file
+                }
                 guard replace else {
                     throw Win32Error(183, operation: "MoveFileEx", path: destination.description)
                 }
