@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 import WinFS
 
@@ -121,11 +122,16 @@ import WinFS
         #expect(try s.root.fileIdentity(s.win("Windows\\System32\\mscoree.dll")) == before)
     }
 
-    /// Two processes creating two spellings of one new name at once make one file.
-    @Test func racingCreatorsOfTwoSpellingsMakeOneFile() throws {
+    /// Processes creating four spellings of one new name at once make one file: a name is added
+    /// to a directory only under the directory's entry lock (an exclusive `flock` on it), after
+    /// looking for a case variant. The test holds that lock while the four start, so all of them
+    /// are inside the window at once; released, exactly one creates and the others get 80.
+    @Test func racingCreatorsOfFourSpellingsMakeOneFile() throws {
         guard let rig = rigExecutable() else { return }
         let (s, _) = try machine()
-        for round in 0..<20 {
+        for round in 0..<3 {
+            let directory = Glibc.open(s.host("Windows"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            #expect(directory >= 0 && flock(directory, LOCK_EX) == 0)
             var racers: [Process] = []
             for spelling in ["race\(round).dat", "RACE\(round).DAT", "Race\(round).Dat", "rACE\(round).dAT"] {
                 let process = Process()
@@ -136,6 +142,13 @@ import WinFS
                 racers.append(process)
             }
             for process in racers { try process.run() }
+            usleep(300_000)
+            // Nobody adds a name while the directory's entry lock is held.
+            let waiting = racers.allSatisfy { $0.isRunning }
+            #expect(waiting, "round \(round): a creator did not wait for the entry lock")
+            #expect(try s.root.list(s.win("Windows")).filter { WindowsPath.namesMatch($0, "race\(round).dat") }.isEmpty)
+            flock(directory, LOCK_UN)
+            Glibc.close(directory)
             var statuses: [Int32] = []
             for process in racers {
                 process.waitUntilExit()
