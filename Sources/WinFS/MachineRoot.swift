@@ -9,6 +9,9 @@ import Glibc
 /// through a symbolic link (relative or absolute) or a `/proc` magic link. `WindowsPath` itself
 /// refuses `..`, other drives and NUL before anything reaches the kernel.
 ///
+/// Names are case-insensitive and case-preserving, as on Windows: see `openBeneath` (one place
+/// every lookup goes through) and `onDiskPath`.
+///
 /// Errors: a path refused lexically or because a link on the way leads outside the machine is
 /// `ERROR_INVALID_NAME (123)` (reason in `Win32Error.reason`); a missing directory on the way is
 /// `ERROR_PATH_NOT_FOUND (3)`, a missing last component `ERROR_FILE_NOT_FOUND (2)`.

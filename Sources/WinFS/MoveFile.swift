@@ -35,6 +35,10 @@ public struct MoveFlags: OptionSet, Sendable, Hashable {
 // * DeleteFile unlinks at once. Windows marks the file delete-pending and removes the name when
 //   the last handle closes (meanwhile opening the name fails with 5); here holders that shared
 //   delete keep the inode and the name is free at once — what later processes see is the same.
+// * Names are matched ignoring case (MachineRoot.openBeneath): a destination that exists in
+//   another case is the destination, and keeps its case when replaced (as Wine's rename over the
+//   name it found does); a destination that is the source itself in another case renames it in
+//   place, changing the case of its name.
 // * Between the check that the name still names the locked inode and the unlink/rename, another
 //   process could rename the file (outside any handle); the window is two system calls.
 
