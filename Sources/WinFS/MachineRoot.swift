@@ -275,7 +275,7 @@ public final class MachineRoot: Sendable {
 
     /// Opens the directory holding `path` (resolved ignoring case) and returns it with its path
     /// as spelled on disk. Missing: ERROR_PATH_NOT_FOUND (3).
-    private func openParentDirectory(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, onDisk: WindowsPath) {
+    func openParentDirectory(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, onDisk: WindowsPath) {
         guard let parent = path.parent else {
             throw Win32Error(123, operation: "\(operation)", path: path.description, reason: "names the drive root, not a file")
         }

@@ -230,13 +230,10 @@ extension MachineRoot {
         defer { close(fd) }
         let (sourceParent, sourceName) = try openParent(source, operation: "MoveFileEx")
         defer { close(sourceParent) }
-        let (targetParent, _) = try openParent(destination, operation: "MoveFileEx")
+        let (targetParent, _) = try openParentDirectory(destination, operation: "MoveFileEx")
         defer { close(targetParent) }
         let givenName = destination.name ?? ""
         while true {
-            // The destination's name as it is in its directory, ignoring case (looked up again on
-            // each try: another process may have created or renamed it meanwhile).
-            let targetName = entryName(in: targetParent, matching: givenName) ?? givenName
             let done = try ShareLock.acquire(
                 fd, check: .delete, share: .all, holdMask: ShareLock.holdMask(access: .delete, share: .all),
                 path: source, operation: "MoveFileEx"
@@ -245,22 +242,28 @@ extension MachineRoot {
                     throw Win32Error(2, operation: "MoveFileEx", path: source.description, reason: "renamed while being moved")
                 }
                 try checkNotInUseOn9x(fd, source, operation: "MoveFileEx")
+                // The destination's name as it is in its directory: as given (the usual case, one
+                // fstatat), else of another case, else a new name — the last two looked up (one
+                // directory scan) and the new name added under the directory's entry lock.
+                var targetName = givenName
                 var target = stat()
-                guard fstatat(targetParent, targetName, &target, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if fstatat(targetParent, givenName, &target, AT_SYMLINK_NOFOLLOW) != 0 {
                     let value = errno
                     guard value == ENOENT else {
                         throw Win32Error(errno: value, operation: "MoveFileEx", path: destination.description)
                     }
-                    // A new name: added under the directory's entry lock, after looking once more
-                    // for a name of another case (which would be the destination).
-                    let (result, failure) = withEntryLock(targetParent) { () -> (Int32, Int32) in
-                        guard entryName(in: targetParent, matching: givenName) == nil else { return (-1, EEXIST) }
+                    let (existing, result, failure) = withEntryLock(targetParent) { () -> (String?, Int32, Int32) in
+                        if let existing = entryName(in: targetParent, matching: givenName) { return (existing, -1, 0) }
                         let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, givenName, CWINFS_RENAME_NOREPLACE)
-                        return (result, result == 0 ? 0 : errno)
+                        return (nil, result, result == 0 ? 0 : errno)
                     }
-                    if result == 0 { return true }
-                    if failure == EEXIST { return false }  // created meanwhile: look again
-                    throw Win32Error(errno: failure, operation: "MoveFileEx", path: destination.description)
+                    guard let existing else {
+                        if result == 0 { return true }
+                        if failure == EEXIST { return false }  // created meanwhile: look again
+                        throw Win32Error(errno: failure, operation: "MoveFileEx", path: destination.description)
+                    }
+                    targetName = existing
+                    guard fstatat(targetParent, targetName, &target, AT_SYMLINK_NOFOLLOW) == 0 else { return false }  // gone: look again
                 }
                 var opened = stat()
                 _ = fstat(fd, &opened)
