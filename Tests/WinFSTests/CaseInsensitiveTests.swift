@@ -41,6 +41,11 @@ import WinFS
         #expect(try s.root.list(s.win("")) == ["Windows"])
         #expect(try s.root.list(s.win("windows\\system32")) == ["Drivers", "New.Dll", "mscoree.dll"])
         #expect(try s.root.list(s.win("WINDOWS\\SYSTEM32\\DRIVERS")) == ["Etc"])
+        // CopyFile and DeleteFile through other spellings.
+        try s.root.copyFile(s.win("windows\\SYSTEM32\\MSCOREE.dll"), to: s.win("WINDOWS\\system32\\Copy.DLL"), failIfExists: true)
+        try s.root.deleteFile(s.win("Windows\\System32\\NEW.DLL"))
+        #expect(try s.root.list(s.win("Windows\\System32")) == ["Copy.DLL", "Drivers", "mscoree.dll"])
+        #expect(try s.root.readFile(s.win("windows\\system32\\copy.dll")) == Array("mscoree".utf8))
     }
 
     /// CreateFile(CREATE_NEW) of a case variant of an existing file: ERROR_FILE_EXISTS (80); the
