@@ -273,6 +273,17 @@ public final class MachineRoot: Sendable {
         return try body()
     }
 
+    /// `withEntryLock` without waiting: nil when another process holds the lock. For callers
+    /// that already hold a file's gate (a flock too, on the file — and a directory being moved
+    /// is such a file), so that two of them can never wait for each other.
+    func tryEntryLock<T, E: Error>(_ directory: Int32, _ body: () throws(E) -> T) throws(E) -> T? {
+        while flock(directory, LOCK_EX | LOCK_NB) != 0 {
+            if errno != EINTR { return nil }
+        }
+        defer { flock(directory, LOCK_UN) }
+        return try body()
+    }
+
     /// Opens the directory holding `path` (resolved ignoring case) and returns it with its path
     /// as spelled on disk. Missing: ERROR_PATH_NOT_FOUND (3).
     func openParentDirectory(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, onDisk: WindowsPath) {

@@ -252,11 +252,13 @@ extension MachineRoot {
                     guard value == ENOENT else {
                         throw Win32Error(errno: value, operation: "MoveFileEx", path: destination.description)
                     }
-                    let (existing, result, failure) = withEntryLock(targetParent) { () -> (String?, Int32, Int32) in
+                    // The source's gate is held: the entry lock is only tried (look again when busy).
+                    let locked = tryEntryLock(targetParent) { () -> (String?, Int32, Int32) in
                         if let existing = entryName(in: targetParent, matching: givenName) { return (existing, -1, 0) }
                         let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, givenName, CWINFS_RENAME_NOREPLACE)
                         return (nil, result, result == 0 ? 0 : errno)
                     }
+                    guard let (existing, result, failure) = locked else { return false }
                     guard let existing else {
                         if result == 0 { return true }
                         if failure == EEXIST { return false }  // created meanwhile: look again

@@ -164,6 +164,29 @@ import WinFS
         }
     }
 
+    /// A move to a new name adds it under the directory's entry lock too: it waits while the
+    /// lock is held (without ever blocking on it while it holds the source's gate), then moves.
+    @Test func aMoveToANewNameWaitsForTheEntryLock() throws {
+        guard let rig = rigExecutable() else { return }
+        let (s, _) = try machine()
+        try s.root.writeFile(s.win("Windows\\Setup.log"), [1])
+        let directory = Glibc.open(s.host("Windows/System32"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(directory >= 0 && flock(directory, LOCK_EX) == 0)
+        let mover = Process()
+        mover.executableURL = URL(fileURLWithPath: rig)
+        mover.arguments = ["fs", "move", s.path, "C:\\WINDOWS\\setup.LOG", "c:\\windows\\system32\\Moved.Log"]
+        try mover.run()
+        usleep(300_000)
+        let waiting = mover.isRunning
+        #expect(waiting, "the move did not wait for the entry lock")
+        #expect(try s.root.list(s.win("Windows\\System32")) == ["mscoree.dll"])
+        flock(directory, LOCK_UN)
+        Glibc.close(directory)
+        mover.waitUntilExit()
+        #expect(mover.terminationStatus == 0)
+        #expect(try s.root.list(s.win("Windows\\System32")) == ["Moved.Log", "mscoree.dll"])
+    }
+
     /// Containment is as strict as before: a link leaving the machine is refused whatever the
     /// spelling that reaches it.
     @Test func aLinkLeavingTheMachineIsRefusedInEveryCase() throws {
