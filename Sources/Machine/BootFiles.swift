@@ -17,11 +17,21 @@ public struct BootFiles {
     /// rename(2). Missing source: ERROR_FILE_NOT_FOUND (2); missing directory on either side:
     /// ERROR_PATH_NOT_FOUND (3); destination exists without replace: ERROR_ALREADY_EXISTS (183);
     /// destination is a directory: ERROR_ACCESS_DENIED (5).
+    ///
+    /// Names are matched ignoring case (`MachineRoot.onDiskPath`): a rename queued as
+    /// `C:\WINDOWS\a.dll` applies to `C:\Windows\A.DLL`, an existing destination of another case
+    /// is the destination, and a destination that is the source under another case renames it in
+    /// place, changing the case of its name (as MoveFileEx does on Windows).
     public func move(_ source: WindowsPath, to destination: WindowsPath, replaceExisting: Bool) throws(Win32Error) {
         completeDeletes(source, destination)
-        let (sourceDirectory, sourceName) = try openParent(source, operation: "MoveFileEx")
+        let sourceOnDisk = root.onDiskPath(source)
+        var targetOnDisk = root.onDiskPath(destination)
+        if targetOnDisk == sourceOnDisk, let name = destination.name, let parent = targetOnDisk.parent {
+            targetOnDisk = parent.appending(name)
+        }
+        let (sourceDirectory, sourceName) = try openParent(sourceOnDisk, shown: source, operation: "MoveFileEx")
         defer { close(sourceDirectory) }
-        let (targetDirectory, targetName) = try openParent(destination, operation: "MoveFileEx")
+        let (targetDirectory, targetName) = try openParent(targetOnDisk, shown: destination, operation: "MoveFileEx")
         defer { close(targetDirectory) }
         let flags: UInt32 = replaceExisting ? 0 : CWINFS_RENAME_NOREPLACE
         do {
@@ -41,7 +51,7 @@ public struct BootFiles {
     /// Missing: ERROR_FILE_NOT_FOUND (2); a directory that is not empty: ERROR_DIR_NOT_EMPTY (145).
     public func delete(_ path: WindowsPath) throws(Win32Error) {
         completeDeletes(path)
-        let (directory, name) = try openParent(path, operation: "DeleteFile")
+        let (directory, name) = try openParent(root.onDiskPath(path), shown: path, operation: "DeleteFile")
         defer { close(directory) }
         do {
             try win32Call("DeleteFile", path.description) { unlinkat(directory, name, 0) }
@@ -61,9 +71,10 @@ public struct BootFiles {
     /// Whether a file or directory exists at `path`.
     public func exists(_ path: WindowsPath) -> Bool { root.exists(path) }
 
-    /// Opens the directory holding `path` beneath drive C: and returns it with the last name.
-    private func openParent(_ path: WindowsPath, operation: String) throws(Win32Error) -> (Int32, String) {
-        guard let name = path.name, let parent = path.parent else {
+    /// Opens the directory holding `onDisk` (a path as spelled on disk) beneath drive C: and
+    /// returns it with the last name; errors name `path`, the path as queued.
+    private func openParent(_ onDisk: WindowsPath, shown path: WindowsPath, operation: String) throws(Win32Error) -> (Int32, String) {
+        guard let name = onDisk.name, let parent = onDisk.parent else {
             throw Win32Error(123, operation: operation, path: path.description, reason: "names the drive root, not a file")
         }
         let relative = parent.components.isEmpty ? "." : parent.components.joined(separator: "/")

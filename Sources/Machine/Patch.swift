@@ -131,6 +131,7 @@ public enum PatchKeys {
 }
 
 extension WindowsPath {
-    /// The path with every component lowercased: Windows compares names ignoring case.
-    public var foldedForComparison: WindowsPath { WindowsPath(components: components.map { $0.lowercased() }) }
+    /// The path with every component folded as Windows compares names (`WindowsPath.folded`):
+    /// equal for every spelling of one file.
+    public var foldedForComparison: WindowsPath { folded }
 }

@@ -6,9 +6,11 @@ import Glibc
 /// The registry of one simulated machine: `<machine>/registry.db`, a SQLite database shared by
 /// every process of the machine.
 ///
-/// Keys are full paths (`HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`), compared
-/// without regard to case and stored with the case they were first created with, as Windows
-/// does (SQLite's NOCASE folds ASCII letters only). Values are typed: REG_SZ, REG_MULTI_SZ,
+/// Keys are full paths (`HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`); key and
+/// value names are compared without regard to case and stored with the case they were first
+/// created with, as Windows does. The columns are `COLLATE NOCASE`, which folds ASCII letters
+/// only: a lookup tries that first (indexed) and, for a name with other letters (`Größe`),
+/// then scans the key's children comparing with `RegistryKeyPath.namesMatch`. Values are typed: REG_SZ, REG_MULTI_SZ,
 /// REG_DWORD. Subkeys list in name order; values list in the order they were first set.
 ///
 /// Concurrency: every write runs in a `BEGIN IMMEDIATE` transaction, so a read-modify-write
@@ -188,12 +190,33 @@ public final class Registry {
         var id: Int64 = 0
         var stored: [String] = []
         for name in [key.root.rawValue] + key.components {
-            let rows = try db.rows("SELECT id, name FROM registry_keys WHERE parent = ? AND name = ?", [.integer(id), .text(name)])
-            guard let next = rows.first?.first?.integer else { return nil }
-            id = next
-            stored.append(rows[0][1].text ?? name)
+            guard let child = try childKey(id, name) else { return nil }
+            id = child.id
+            stored.append(child.name)
         }
         return (id, RegistryKeyPath(root: key.root, components: Array(stored.dropFirst())))
+    }
+
+    /// The subkey of `parent` named `name` ignoring case: its row id and its name as stored.
+    private func childKey(_ parent: Int64, _ name: String) throws(RegistryError) -> (id: Int64, name: String)? {
+        let rows = try db.rows("SELECT id, name FROM registry_keys WHERE parent = ? AND name = ?", [.integer(parent), .text(name)])
+        if let row = rows.first, let id = row[0].integer { return (id, row[1].text ?? name) }
+        guard !name.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }  // NOCASE was enough
+        for row in try db.rows("SELECT id, name FROM registry_keys WHERE parent = ?", [.integer(parent)]) {
+            if let id = row[0].integer, let stored = row[1].text, RegistryKeyPath.namesMatch(stored, name) { return (id, stored) }
+        }
+        return nil
+    }
+
+    /// The name value `name` of key `key` is stored under (ignoring case), or nil if none.
+    private func storedValueName(_ key: Int64, _ name: String) throws(RegistryError) -> String? {
+        let rows = try db.rows("SELECT name FROM registry_values WHERE key = ? AND name = ?", [.integer(key), .text(name)])
+        if let row = rows.first { return row[0].text ?? name }
+        guard !name.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        for row in try db.rows("SELECT name FROM registry_values WHERE key = ?", [.integer(key)]) {
+            if let stored = row[0].text, RegistryKeyPath.namesMatch(stored, name) { return stored }
+        }
+        return nil
     }
 
     /// The row id of `key`, creating it and any missing parent (inside a write transaction).
@@ -203,9 +226,8 @@ public final class Registry {
         }
         var id: Int64 = 0
         for name in [key.root.rawValue] + key.components {
-            let rows = try db.rows("SELECT id FROM registry_keys WHERE parent = ? AND name = ?", [.integer(id), .text(name)])
-            if let next = rows.first?.first?.integer {
-                id = next
+            if let child = try childKey(id, name) {
+                id = child.id
             } else {
                 try db.run("INSERT INTO registry_keys(parent, name) VALUES(?, ?)", [.integer(id), .text(name)])
                 id = db.lastInsertRowID
@@ -258,7 +280,8 @@ public final class Registry {
     }
 
     private func storedValue(_ key: RegistryKeyPath, _ id: Int64, _ name: String) throws(RegistryError) -> RegistryValue? {
-        let rows = try db.rows("SELECT type, data FROM registry_values WHERE key = ? AND name = ?", [.integer(id), .text(name)])
+        guard let stored = try storedValueName(id, name) else { return nil }
+        let rows = try db.rows("SELECT type, data FROM registry_values WHERE key = ? AND name = ?", [.integer(id), .text(stored)])
         guard let row = rows.first else { return nil }
         return try decode(key, name, row[0], row[1])
     }
@@ -306,7 +329,7 @@ public final class Registry {
             INSERT INTO registry_values(key, name, type, data) VALUES(?, ?, ?, ?)
             ON CONFLICT(key, name) DO UPDATE SET type = excluded.type, data = excluded.data
             """,
-            [.integer(id), .text(name), .integer(Int64(value.type.rawValue)), .blob(value.storedBytes)])
+            [.integer(id), .text(try storedValueName(id, name) ?? name), .integer(Int64(value.type.rawValue)), .blob(value.storedBytes)])
     }
 
     /// Deletes value `name` of `key`. Returns false if it did not exist.
@@ -314,7 +337,8 @@ public final class Registry {
     public func deleteValue(_ key: RegistryKeyPath, _ name: String) throws(RegistryError) -> Bool {
         try write { () throws(RegistryError) -> Bool in
             guard let id = try keyID(key) else { return false }
-            try db.run("DELETE FROM registry_values WHERE key = ? AND name = ?", [.integer(id), .text(name)])
+            guard let stored = try storedValueName(id, name) else { return false }
+            try db.run("DELETE FROM registry_values WHERE key = ? AND name = ?", [.integer(id), .text(stored)])
             return db.changes > 0
         }
     }

@@ -142,6 +142,32 @@ public struct RegistryKeyPath: Sendable, Hashable, CustomStringConvertible {
         components.isEmpty ? nil : RegistryKeyPath(root: root, components: Array(components.dropLast()))
     }
 
+    /// Whether two key or value names are the same name on Windows: compared ignoring case,
+    /// character by character through a one-to-one upcase table (`ß` stays `ß`), with no Unicode
+    /// normalization — as the registry (and NTFS) compare names.
+    public static func namesMatch(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        var left = a.unicodeScalars.makeIterator()
+        var right = b.unicodeScalars.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case let (x?, y?):
+                if x != y && upcase(x) != upcase(y) { return false }
+            default: return false
+            }
+        }
+    }
+
+    /// The one-to-one uppercase of `scalar` (itself when its uppercase is several characters).
+    static func upcase(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        if scalar.isASCII {
+            let value = scalar.value
+            return value >= 0x61 && value <= 0x7A ? Unicode.Scalar(value - 0x20)! : scalar
+        }
+        let mapped = scalar.properties.uppercaseMapping.unicodeScalars
+        return mapped.count == 1 ? mapped.first! : scalar
+    }
+
     /// Case-insensitive equality, as Windows compares key names.
     public static func == (a: RegistryKeyPath, b: RegistryKeyPath) -> Bool {
         a.root == b.root && a.components.map { $0.lowercased() } == b.components.map { $0.lowercased() }

@@ -1,5 +1,6 @@
 import Registry
 import RigModel
+import WinFS
 import Wire
 
 /// The checkers: they read a `RunHistory` after the run and judge the rig's expectations against
@@ -23,7 +24,7 @@ public enum Checks {
         }
         if case .loaded(let actor, let path, let version) = kind {
             guard let record = history.actor(named: actor) else { return (false, "never started") }
-            let seen = record.loaded.last { $0.path.lowercased() == path.lowercased() }?.version
+            let seen = record.loaded.last { samePath($0.path, path) }?.version
             return (seen == version, seen.map { "loaded version \($0)" } ?? "never loaded \(path)")
         }
         if case .exactlyOneExits(let processes, let codes) = kind {
@@ -47,13 +48,12 @@ public enum Checks {
             guard let found else { return (value == nil, "absent") }
             return (found.value == value, Expectation.describe(found.value))
         case .fileVersion(let path, let version):
-            // Windows paths are case-insensitive.
-            guard let file = machine.files.first(where: { $0.path.lowercased() == path.lowercased() }) else {
+            guard let file = machine.files.first(where: { samePath($0.path, path) }) else {
                 return (version == nil, "absent")
             }
             let seen = file.version ?? "no version"
             // A header is not the file: one whose size or bytes are not its version's is not at it.
-            if let damage = machine.damaged.first(where: { $0.path.lowercased() == path.lowercased() }) {
+            if let damage = machine.damaged.first(where: { samePath($0.path, path) }) {
                 return (false, "present, version \(seen), but damaged: \(damage.reason)")
             }
             return (version == file.version && version != nil, "present, version \(seen)")
@@ -99,6 +99,13 @@ public enum Checks {
         guard total > 0 else { return (passed, "no such operation") }
         let more = total > seen.count ? "; … \(total - seen.count) more" : ""
         return (passed, "\(total) seen: " + seen.joined(separator: "; ") + more)
+    }
+
+    /// Whether two Windows paths name the same file: Windows compares names ignoring case
+    /// (`WindowsPath.isSameName`), and every accepted spelling (`c:/x`, `\\??\\C:\\x`) is one path.
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        if let x = try? WindowsPath(a), let y = try? WindowsPath(b) { return x.isSameName(as: y) }
+        return WindowsPath.namesMatch(a, b)
     }
 
     /// Problems of the run as a whole: the history's own problems, then each actor's failure

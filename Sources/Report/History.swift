@@ -1,5 +1,6 @@
 import Registry
 import RigModel
+import WinFS
 import Wire
 
 /// What happened in one run, as the coordinator saw it: every actor's process, every event its
@@ -184,15 +185,21 @@ public struct MachineSnapshot: Sendable, Equatable {
 
 extension ActorRecord {
     /// The images the process loaded: Windows path → version, from its `load` events that
-    /// succeeded (a later load of the same path replaces an earlier one).
+    /// succeeded (a later load of the same path replaces an earlier one). Paths that differ only
+    /// in case name one file, as on Windows: listed once, spelled as first loaded.
     public var loaded: [(path: String, version: String)] {
         var order: [String] = []
+        var spelling: [String: String] = [:]
         var versions: [String: String] = [:]
         for event in events where event.op == "load" && event.result == "ok" {
             guard let path = event.argument("path"), let version = event.argument("version") else { continue }
-            if versions[path] == nil { order.append(path) }
-            versions[path] = version
+            let key = (try? WindowsPath(path))?.folded.description ?? WindowsPath.foldedName(path)
+            if versions[key] == nil {
+                order.append(key)
+                spelling[key] = path
+            }
+            versions[key] = version
         }
-        return order.map { ($0, versions[$0]!) }
+        return order.map { (spelling[$0]!, versions[$0]!) }
     }
 }

@@ -75,11 +75,11 @@ private final class ImageDecoder {
         if let node = top["directories"], let list = reader.list(node, what: "directories") {
             image.directories = list.compactMap { path($0, what: "a directory") }
         }
-        var fileNodes: [WindowsPath: Yams.Node] = [:]  // by lowercased path: Windows names ignore case
+        var fileNodes: [WindowsPath: Yams.Node] = [:]  // by folded path: Windows names ignore case
         if let node = top["files"], let list = reader.list(node, what: "files") {
             for item in list {
                 guard let file = self.file(item) else { continue }
-                let folded = WindowsPath(components: file.path.components.map { $0.lowercased() })
+                let folded = file.path.folded
                 if let first = fileNodes[folded] {
                     reader.error(
                         "duplicate file \(file.path) (first listed at \(reader.position(of: first)))", at: item)
@@ -135,7 +135,7 @@ private final class ImageDecoder {
         return image
     }
 
-    func fold(_ path: WindowsPath) -> WindowsPath { WindowsPath(components: path.components.map { $0.lowercased() }) }
+    func fold(_ path: WindowsPath) -> WindowsPath { path.folded }
 
     func path(_ node: Yams.Node, what: String) -> WindowsPath? {
         guard let text = reader.string(node, what: what) else { return nil }

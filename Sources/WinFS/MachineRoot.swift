@@ -9,6 +9,9 @@ import Glibc
 /// through a symbolic link (relative or absolute) or a `/proc` magic link. `WindowsPath` itself
 /// refuses `..`, other drives and NUL before anything reaches the kernel.
 ///
+/// Names are case-insensitive and case-preserving, as on Windows: see `openBeneath` (one place
+/// every lookup goes through) and `onDiskPath`.
+///
 /// Errors: a path refused lexically or because a link on the way leads outside the machine is
 /// `ERROR_INVALID_NAME (123)` (reason in `Win32Error.reason`); a missing directory on the way is
 /// `ERROR_PATH_NOT_FOUND (3)`, a missing last component `ERROR_FILE_NOT_FOUND (2)`.
@@ -141,10 +144,64 @@ public final class MachineRoot: Sendable {
     /// Opens `path` beneath drive C: with `flags` (O_CLOEXEC is added). Returns a descriptor the
     /// caller closes. Missing parts are ERROR_PATH_NOT_FOUND (3) or ERROR_FILE_NOT_FOUND (2); a
     /// path leaving the machine is ERROR_INVALID_NAME (123).
+    ///
+    /// Names are resolved ignoring case and created keeping the case given, as Windows does (and
+    /// Wine on a case-sensitive file system: `lookup_unix_name` / `find_file_in_dir`): the path
+    /// exactly as written is tried first (one `openat2`, the usual case); only when that finds
+    /// nothing are the directories on the way scanned for a name that matches ignoring case
+    /// (`onDiskPath`). With O_CREAT, an existing file of another case is the file opened (so
+    /// O_EXCL fails with EEXIST), and a new name is created under the directory's entry lock
+    /// (`withEntryLock`) so two processes cannot create two spellings of one name.
+    /// Containment is unchanged: every open is `openat2(RESOLVE_BENEATH)` from drive C:.
     func openBeneath(
         _ path: WindowsPath, flags: Int32, mode: mode_t = 0o644, operation: StaticString
     ) throws(Win32Error) -> Int32 {
-        let relative = path.components.isEmpty ? "." : path.components.joined(separator: "/")
+        if (flags & O_CREAT) != 0 {
+            return try createBeneath(path, flags: flags, mode: mode, operation: operation)
+        }
+        let fd = rawOpen(path.components, flags: flags, mode: mode)
+        if fd >= 0 { return fd }
+        let value = errno
+        guard value == ENOENT else { throw resolutionError(value, path, operation: "\(operation)") }
+        let onDisk = onDiskPath(path)
+        guard onDisk != path else { throw resolutionError(value, path, operation: "\(operation)") }
+        let again = rawOpen(onDisk.components, flags: flags, mode: mode)
+        if again >= 0 { return again }
+        // (errno is the retry's: a name of another case found, then gone, is missing.)
+        throw resolutionError(errno, path, operation: "\(operation)")
+    }
+
+    /// `openBeneath` with O_CREAT: opens the file `path` names ignoring case, or creates it with
+    /// the case given.
+    private func createBeneath(
+        _ path: WindowsPath, flags: Int32, mode: mode_t, operation: StaticString
+    ) throws(Win32Error) -> Int32 {
+        // The usual case first: the name exists as written (O_EXCL then fails with EEXIST).
+        let probe = rawOpen(path.components, flags: CWINFS_O_PATH, mode: 0)
+        if probe >= 0 {
+            close(probe)
+            let fd = rawOpen(path.components, flags: flags, mode: mode)
+            if fd >= 0 { return fd }
+            throw resolutionError(errno, path, operation: "\(operation)")
+        }
+        guard errno == ENOENT, let name = path.name else {
+            throw resolutionError(errno, path, operation: "\(operation)")
+        }
+        let (parent, parentOnDisk) = try openParentDirectory(path, operation: operation)
+        defer { close(parent) }
+        let (fd, value) = withEntryLock(parent) { () -> (Int32, Int32) in
+            let existing = entryName(in: parent, matching: name)
+            let fd = rawOpen(parentOnDisk.components + [existing ?? name], flags: flags, mode: mode)
+            return (fd, fd >= 0 ? 0 : errno)
+        }
+        if fd >= 0 { return fd }
+        throw resolutionError(value, path, operation: "\(operation)")
+    }
+
+    /// `openat2(RESOLVE_BENEATH)` of `components` from drive C: exactly as spelled: the
+    /// descriptor, or -1 with errno set (EINTR and EAGAIN retried).
+    private func rawOpen(_ components: [String], flags: Int32, mode: mode_t) -> Int32 {
+        let relative = components.isEmpty ? "." : components.joined(separator: "/")
         let openFlags = UInt64(UInt32(bitPattern: flags | O_CLOEXEC))
         // openat2 refuses a mode without O_CREAT/O_TMPFILE.
         let openMode: UInt64 = (flags & O_CREAT) != 0 ? UInt64(mode) : 0
@@ -153,10 +210,100 @@ public final class MachineRoot: Sendable {
                 cwinfs_openat2(driveDescriptor, $0, openFlags, openMode, MachineRoot.resolveFlags)
             }
             if fd >= 0 { return fd }
-            let value = errno
-            if value == EINTR || value == EAGAIN { continue }
-            throw resolutionError(value, path, operation: "\(operation)")
+            if errno == EINTR || errno == EAGAIN { continue }
+            return -1
         }
+    }
+
+    /// `path` spelled as it is on disk: each component that exists in its directory under a name
+    /// that differs only in case (`WindowsPath.namesMatch`) is replaced by that name; the first
+    /// missing component and those after it stay as given (a file created there keeps that case).
+    /// Paths that lead out of the machine are returned unchanged (opening them is refused).
+    ///
+    /// Costs one `openat2` of the parent and a `fstatat` when the parent exists as spelled, plus a
+    /// scan of the directory when the name is not there as spelled; a parent of another case is
+    /// resolved the same way, recursively.
+    public func onDiskPath(_ path: WindowsPath) -> WindowsPath {
+        guard let name = path.name, let parent = path.parent else { return path }
+        var directory = parent
+        var fd = rawOpen(parent.components, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        if fd < 0 && errno == ENOENT {
+            directory = onDiskPath(parent)
+            guard directory != parent else { return path }
+            fd = rawOpen(directory.components, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        }
+        guard fd >= 0 else { return directory.appending(name) }
+        defer { close(fd) }
+        return directory.appending(entryName(in: fd, matching: name) ?? name)
+    }
+
+    /// The name of the entry of the directory open at `directory` that `name` names on Windows:
+    /// `name` itself when it exists as spelled, else the entry equal to it ignoring case (the
+    /// first in byte order, should a case-sensitive host hold several), else nil.
+    func entryName(in directory: Int32, matching name: String) -> String? {
+        var info = stat()
+        if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 { return name }
+        guard errno == ENOENT else { return nil }
+        let fd = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            return nil
+        }
+        defer { closedir(stream) }
+        var found: String?
+        while let entry = readdir(stream) {
+            let candidate = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            guard candidate != "." && candidate != "..", WindowsPath.namesMatch(candidate, name) else { continue }
+            if found.map({ Array(candidate.utf8).lexicographicallyPrecedes($0.utf8) }) ?? true { found = candidate }
+        }
+        return found
+    }
+
+    /// Runs `body` holding the entry lock of the directory open at `directory` (`flock`
+    /// exclusive; the kernel drops it if the process dies). Whatever adds a name to a directory
+    /// — create, rename to a new name, mkdir — looks for a case variant and adds the name under
+    /// this lock, so two processes cannot add `a.dll` and `A.DLL` side by side: on Windows they
+    /// are one name.
+    func withEntryLock<T, E: Error>(_ directory: Int32, _ body: () throws(E) -> T) throws(E) -> T {
+        while flock(directory, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(directory, LOCK_UN) }
+        return try body()
+    }
+
+    /// `withEntryLock` without waiting: nil when another process holds the lock. For callers
+    /// that already hold a file's gate (a flock too, on the file — and a directory being moved
+    /// is such a file), so that two of them can never wait for each other.
+    func tryEntryLock<T, E: Error>(_ directory: Int32, _ body: () throws(E) -> T) throws(E) -> T? {
+        while flock(directory, LOCK_EX | LOCK_NB) != 0 {
+            if errno != EINTR { return nil }
+        }
+        defer { flock(directory, LOCK_UN) }
+        return try body()
+    }
+
+    /// Opens the directory holding `path` (resolved ignoring case) and returns it with its path
+    /// as spelled on disk. Missing: ERROR_PATH_NOT_FOUND (3).
+    func openParentDirectory(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, onDisk: WindowsPath) {
+        guard let parent = path.parent else {
+            throw Win32Error(123, operation: "\(operation)", path: path.description, reason: "names the drive root, not a file")
+        }
+        var onDisk = parent
+        var fd = rawOpen(parent.components, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        if fd < 0 && errno == ENOENT {
+            onDisk = onDiskPath(parent)
+            fd = rawOpen(onDisk.components, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        }
+        guard fd >= 0 else {
+            let error = resolutionError(errno, parent, operation: "\(operation)")
+            if error.code == 2 || error.code == 3 {
+                throw Win32Error(3, operation: "\(operation)", path: path.description, posixErrno: error.posixErrno)
+            }
+            throw error
+        }
+        return (fd, onDisk)
     }
 
     /// The Win32 error for a failed lookup of `path`.
@@ -185,22 +332,16 @@ public final class MachineRoot: Sendable {
         }
     }
 
-    /// Opens the directory containing `path` and returns it with the last component's name.
+    /// Opens the directory containing `path` and returns it with the last component's name as
+    /// it is in that directory (ignoring case; the name as given when there is none yet).
     /// The drive root has no parent: ERROR_INVALID_NAME (123). A missing parent is
     /// ERROR_PATH_NOT_FOUND (3).
     func openParent(_ path: WindowsPath, operation: StaticString) throws(Win32Error) -> (fd: Int32, name: String) {
-        guard let name = path.name, let parent = path.parent else {
+        guard let name = path.name, path.parent != nil else {
             throw Win32Error(123, operation: "\(operation)", path: path.description, reason: "names the drive root, not a file")
         }
-        do {
-            let fd = try openBeneath(parent, flags: O_RDONLY | O_DIRECTORY, operation: operation)
-            return (fd, name)
-        } catch {
-            if error.code == 2 || error.code == 3 {
-                throw Win32Error(3, operation: "\(operation)", path: path.description, posixErrno: error.posixErrno)
-            }
-            throw error
-        }
+        let (fd, _) = try openParentDirectory(path, operation: operation)
+        return (fd, entryName(in: fd, matching: name) ?? name)
     }
 
     // MARK: Plain helpers (no share modes)
@@ -212,8 +353,12 @@ public final class MachineRoot: Sendable {
             let prefix = WindowsPath(components: Array(path.components.prefix(count)))
             let (parent, name) = try openParent(prefix, operation: "CreateDirectory")
             defer { close(parent) }
-            if mkdirat(parent, name, 0o755) == 0 { continue }
-            let value = errno
+            // A new name is added under the entry lock, unless a name of another case came meanwhile.
+            let value = withEntryLock(parent) { () -> Int32 in
+                guard entryName(in: parent, matching: name) == nil else { return EEXIST }
+                return mkdirat(parent, name, 0o755) == 0 ? 0 : errno
+            }
+            if value == 0 { continue }
             guard value == EEXIST else {
                 throw Win32Error(errno: value, operation: "CreateDirectory", path: prefix.description)
             }

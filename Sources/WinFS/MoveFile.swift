@@ -35,6 +35,10 @@ public struct MoveFlags: OptionSet, Sendable, Hashable {
 // * DeleteFile of a file other handles hold (all sharing delete) marks it delete-pending, as
 //   Windows does; its name goes when the next operation meeting it finds no holder left (see
 //   DeletePending.swift), not at the very moment the last handle closes.
+// * Names are matched ignoring case (MachineRoot.openBeneath): a destination that exists in
+//   another case is the destination, and keeps its case when replaced (as Wine's rename over the
+//   name it found does); a destination that is the source itself in another case renames it in
+//   place, changing the case of its name.
 // * Between the check that the name still names the locked inode and the unlink/rename, another
 //   process could rename the file (outside any handle); the window is two system calls.
 
@@ -155,7 +159,7 @@ extension MachineRoot {
             defer { close(fd) }
             // An existing symbolic link as the last component must stay on the machine too.
             var info = stat()
-            if fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+            if fstatat(fd, entryName(in: fd, matching: name) ?? name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
                 do {
                     let target = try openBeneath(path, flags: CWINFS_O_PATH, operation: "MoveFileEx")
                     close(target)
@@ -177,6 +181,14 @@ extension MachineRoot {
                 32, operation: operation, path: path.description,
                 reason: "Windows 9x: the file is open or loaded by a process, so it cannot be renamed or deleted")
         }
+    }
+
+    /// Whether the descriptors `a` and `b` are on the same file (or directory).
+    func sameFile(_ a: Int32, _ b: Int32) -> Bool {
+        var x = stat()
+        var y = stat()
+        guard fstat(a, &x) == 0, fstat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// Whether `name` in `parent` is still the file `fd` is open on.
@@ -236,8 +248,9 @@ extension MachineRoot {
         completePendingDelete(destination)
         let (sourceParent, sourceName) = try openParent(source, operation: "MoveFileEx")
         defer { close(sourceParent) }
-        let (targetParent, targetName) = try openParent(destination, operation: "MoveFileEx")
+        let (targetParent, _) = try openParentDirectory(destination, operation: "MoveFileEx")
         defer { close(targetParent) }
+        let givenName = destination.name ?? ""
         while true {
             let done = try ShareLock.acquire(
                 fd, check: .delete, share: .all, holdMask: ShareLock.holdMask(access: .delete, share: .all),
@@ -247,20 +260,43 @@ extension MachineRoot {
                     throw Win32Error(2, operation: "MoveFileEx", path: source.description, reason: "renamed while being moved")
                 }
                 try checkNotInUseOn9x(fd, source, operation: "MoveFileEx")
+                // The destination's name as it is in its directory: as given (the usual case, one
+                // fstatat), else of another case, else a new name — the last two looked up (one
+                // directory scan) and the new name added under the directory's entry lock.
+                var targetName = givenName
                 var target = stat()
-                guard fstatat(targetParent, targetName, &target, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if fstatat(targetParent, givenName, &target, AT_SYMLINK_NOFOLLOW) != 0 {
                     let value = errno
                     guard value == ENOENT else {
                         throw Win32Error(errno: value, operation: "MoveFileEx", path: destination.description)
                     }
-                    let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, targetName, CWINFS_RENAME_NOREPLACE)
-                    if result == 0 { return true }
-                    if errno == EEXIST { return false }  // created meanwhile: look again
-                    throw Win32Error(errno: errno, operation: "MoveFileEx", path: destination.description)
+                    // The source's gate is held: the entry lock is only tried (look again when busy).
+                    let locked = tryEntryLock(targetParent) { () -> (String?, Int32, Int32) in
+                        if let existing = entryName(in: targetParent, matching: givenName) { return (existing, -1, 0) }
+                        let result = cwinfs_renameat2(sourceParent, sourceName, targetParent, givenName, CWINFS_RENAME_NOREPLACE)
+                        return (nil, result, result == 0 ? 0 : errno)
+                    }
+                    guard let (existing, result, failure) = locked else { return false }
+                    guard let existing else {
+                        if result == 0 { return true }
+                        if failure == EEXIST { return false }  // created meanwhile: look again
+                        throw Win32Error(errno: failure, operation: "MoveFileEx", path: destination.description)
+                    }
+                    targetName = existing
+                    guard fstatat(targetParent, targetName, &target, AT_SYMLINK_NOFOLLOW) == 0 else { return false }  // gone: look again
                 }
                 var opened = stat()
                 _ = fstat(fd, &opened)
-                if target.st_dev == opened.st_dev && target.st_ino == opened.st_ino { return true }  // same file
+                if target.st_dev == opened.st_dev && target.st_ino == opened.st_ino {
+                    // The destination is the source under another case (MoveFileEx("a.dll",
+                    // "A.DLL")): Windows renames it in place, changing the case of its name.
+                    if targetName == sourceName, targetName != givenName, sameFile(sourceParent, targetParent) {
+                        try checked("MoveFileEx", destination.description) {
+                            renameat(sourceParent, sourceName, targetParent, givenName)
+                        }
+                    }
+                    return true  // same file
+                }
                 guard replace else {
                     throw Win32Error(183, operation: "MoveFileEx", path: destination.description)
                 }

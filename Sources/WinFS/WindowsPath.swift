@@ -3,8 +3,10 @@
 /// machine directory as `drive_c/Windows/System32/mscoree.dll`.
 ///
 /// Accepted spellings: `C:\a\b`, `c:/a/b`, and the NT form `\??\C:\a\b` that
-/// PendingFileRenameOperations stores. Case is kept as written (the sandbox is a POSIX file
-/// system; rigs and images name files with one spelling).
+/// PendingFileRenameOperations stores. Case is kept as written: names are compared ignoring case
+/// (`namesMatch`) when they are resolved on the machine (`MachineRoot`), as Windows does, and a
+/// file keeps the case it was created with. `==` compares spellings exactly; use
+/// `isSameName(as:)` to ask whether two paths name the same file.
 public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
     /// Path components below the drive root, e.g. `["Windows", "System32", "mscoree.dll"]`.
     public let components: [String]
@@ -100,6 +102,53 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
 
     /// `self` with `name` appended.
     public func appending(_ name: String) -> WindowsPath { WindowsPath(components: components + [name]) }
+
+    // MARK: Case
+
+    /// Whether `self` and `other` name the same file on Windows: the same components, compared
+    /// ignoring case (`namesMatch`).
+    public func isSameName(as other: WindowsPath) -> Bool {
+        components.count == other.components.count
+            && zip(components, other.components).allSatisfy { WindowsPath.namesMatch($0, $1) }
+    }
+
+    /// The path with every component folded (`foldedName`): equal for every spelling of one file,
+    /// usable as a dictionary key.
+    public var folded: WindowsPath { WindowsPath(components: components.map(WindowsPath.foldedName)) }
+
+    /// Whether two names are the same name on Windows, which compares names ignoring case and
+    /// nothing else (no Unicode normalization): character by character through the upcase table
+    /// (NTFS `$UpCase`, `RtlUpcaseUnicodeChar`), a one-to-one mapping — `ß` stays `ß`.
+    public static func namesMatch(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        var left = a.unicodeScalars.makeIterator()
+        var right = b.unicodeScalars.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case let (x?, y?):
+                if x != y && upcase(x) != upcase(y) { return false }
+            default: return false
+            }
+        }
+    }
+
+    /// `name` folded as `namesMatch` compares it (each character upcased one to one).
+    public static func foldedName(_ name: String) -> String {
+        var result = String.UnicodeScalarView()
+        result.append(contentsOf: name.unicodeScalars.map(upcase))
+        return String(result)
+    }
+
+    /// The one-to-one uppercase of `scalar`: itself when its uppercase is several characters
+    /// (`ß` → `SS`), as Windows' upcase table maps one character to one.
+    static func upcase(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        if scalar.isASCII {
+            let value = scalar.value
+            return value >= 0x61 && value <= 0x7A ? Unicode.Scalar(value - 0x20)! : scalar
+        }
+        let mapped = scalar.properties.uppercaseMapping.unicodeScalars
+        return mapped.count == 1 ? mapped.first! : scalar
+    }
 }
 
 /// A path that cannot name a file on the machine, and why. Maps to ERROR_INVALID_NAME (123).

@@ -11,7 +11,8 @@ import WinFS
 /// as `NUL.txt`, a name ending in a dot or a space); 2 for bad usage (unknown access names,
 /// missing arguments), for a missing machine directory and for one whose own entries
 /// (`drive_c`, `registry.db`, `objects`, ...) are symbolic links. A code above
-/// 255 exits with 255 (the full code is on stderr).
+/// 255 exits with 255 (the full code is on stderr). Paths are case-insensitive and
+/// case-preserving, as on Windows: any spelling names the file, which keeps its own case.
 struct FsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fs",

@@ -241,3 +241,37 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         #expect(md.contains("- `\\??\\C:\\Windows\\System32\\mscoree.dll.old -> (delete)`\n"))
     }
 }
+
+/// Windows paths are case-insensitive: expectations and the loaded images of a process match
+/// every spelling of a path, and the machine's own spelling is what the record shows.
+@Suite struct CaseInsensitivePathChecksTests {
+    @Test func expectationsMatchEverySpellingOfAPath() throws {
+        let rig = try RigLoader.parse(
+            yaml: """
+                rig: cases
+                machine: {profile: nt}
+                actors:
+                  - {name: app, role: app}
+                expect:
+                  files:
+                    'c:/WINDOWS/system32/ÄRGER.dll': 2.0.0.0
+                    '\\??\\C:\\Windows\\Gone.dll': absent
+                  loaded:
+                    app: {'C:\\WINDOWS\\SYSTEM32\\ärger.dll': 2.0.0.0}
+                """, file: "Rigs/cases.yaml")
+        var app = ActorRecord(name: "app", role: "app")
+        app.pid = 10
+        app.termination = .exited(code: 0)
+        app.events = [
+            Wire.Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\System32\\Ärger.dll"), Argument("version", "1.0.0.0")]),
+            Wire.Event(startNs: 3, endNs: 4, op: "load", args: [Argument("path", "c:\\windows\\system32\\ärger.DLL"), Argument("version", "2.0.0.0")]),
+        ]
+        #expect(app.loaded.map(\.path) == ["C:\\Windows\\System32\\Ärger.dll"])
+        #expect(app.loaded.map(\.version) == ["2.0.0.0"])
+        var history = RunHistory(rig: rig, seed: 1, startNs: 0, endNs: 5, coordinatorPid: 9, actors: [app])
+        history.machine = MachineSnapshot(files: [("C:\\Windows\\System32\\Ärger.dll", "2.0.0.0")])
+        let results = Checks.evaluate(history)
+        #expect(results.count == 3)
+        #expect(results.allSatisfy { $0.passed }, "\(results)")
+    }
+}
