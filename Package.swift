@@ -33,7 +33,7 @@ let package = Package(
         // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.
         .target(name: "WinFS", dependencies: ["CWinFS"]),
         // The machine's registry in SQLite.
-        .target(name: "Registry", dependencies: ["CSQLite"]),
+        .target(name: "Registry", dependencies: ["CSQLite", "WinFS"]),
         // The machine sandbox: layout, file versions, native images, boot.
         .target(name: "Machine", dependencies: ["WinFS", "Registry"]),
         // Rig files (and machine images, patches) decoded from YAML and validated. No libuv.

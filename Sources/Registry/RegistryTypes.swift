@@ -1,3 +1,5 @@
+import WinFS
+
 /// What went wrong with the registry, naming where.
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A SQLite call failed: the call (with its statement), SQLite's (extended) result code and
@@ -142,30 +144,10 @@ public struct RegistryKeyPath: Sendable, Hashable, CustomStringConvertible {
         components.isEmpty ? nil : RegistryKeyPath(root: root, components: Array(components.dropLast()))
     }
 
-    /// Whether two key or value names are the same name on Windows: compared ignoring case,
-    /// character by character through a one-to-one upcase table (`ß` stays `ß`), with no Unicode
-    /// normalization — as the registry (and NTFS) compare names.
+    /// Whether two key or value names are the same name on Windows: the registry compares names
+    /// as NTFS does (`WindowsPath.namesMatch`: ignoring case, one-to-one upcase, no normalization).
     public static func namesMatch(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
-        var left = a.unicodeScalars.makeIterator()
-        var right = b.unicodeScalars.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil): return true
-            case let (x?, y?):
-                if x != y && upcase(x) != upcase(y) { return false }
-            default: return false
-            }
-        }
-    }
-
-    /// The one-to-one uppercase of `scalar` (itself when its uppercase is several characters).
-    static func upcase(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
-        if scalar.isASCII {
-            let value = scalar.value
-            return value >= 0x61 && value <= 0x7A ? Unicode.Scalar(value - 0x20)! : scalar
-        }
-        let mapped = scalar.properties.uppercaseMapping.unicodeScalars
-        return mapped.count == 1 ? mapped.first! : scalar
+        WindowsPath.namesMatch(a, b)
     }
 
     /// Case-insensitive equality, as Windows compares key names.
