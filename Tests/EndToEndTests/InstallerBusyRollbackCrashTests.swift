@@ -41,13 +41,17 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
         let newA = x.file(at: a)!.bytes
         var app: RunningProcess?
         for _ in 0..<2000 where process.isRunning {
-            if (try? root.readFile(a)) == newA {
-                app = try RunningProcess(
+            // The bytes can be in place while the installer still holds the file exclusively
+            // (verifying it): the application then gets a sharing violation and tries again.
+            if (try? root.readFile(a)) == newA,
+                let started = try? RunningProcess(
                     Paths.rig,
                     hold == "image"
                         ? ["fs", "open", machine, a.description, "--image", "--hold"]
                         : ["fs", "open", machine, a.description, "--access", "read,write", "--share", "read,write", "--hold"],
                     until: "held")
+            {
+                app = started
                 break
             }
             usleep(2_000)
