@@ -37,12 +37,6 @@ struct RigCommand: ParsableCommand {
     }
 }
 
-/// A failure the user caused (bad rig, bad path, missing machine): message on stderr, exit 2.
-struct UsageFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Prints `message` to stderr and exits with `code`.
 func fail(_ message: String, code: Int32 = 2) -> Never {
     printError("rig: \(message)")
