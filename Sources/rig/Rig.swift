@@ -15,7 +15,9 @@ struct RigCommand: ParsableCommand {
         subcommands: [RunCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
-    /// Usage errors exit with status 2 (ArgumentParser's default would be 64).
+    /// Usage errors (a `ValidationError` from `validate()` or `run()`, a bad flag) exit with
+    /// status 2, ArgumentParser's default being 64; a command's other failures print their
+    /// message and throw the `ExitCode` to end with (see `failure`).
     static func main() {
         // A run's outputs are written even when it is interrupted at once: SIGINT and SIGTERM
         // stay pending until `rig run` has its watchers (see `RigRunner.holdInterruptions`).
@@ -30,14 +32,22 @@ struct RigCommand: ParsableCommand {
             if code == .validationFailure {
                 let message = fullMessage(for: error)
                 if !message.isEmpty { printError(message) }
-                Glibc.exit(2)
+                exit(withError: ExitCode(2))
             }
             exit(withError: error)
         }
     }
 }
 
-/// Prints `message` to stderr and exits with `code`.
+/// Prints `rig: message` to stderr and returns the exit status a command then throws:
+/// `throw failure("cannot read ...", code: 1)`. `main` exits with it and prints nothing more.
+func failure(_ message: String, code: Int32 = 2) -> ExitCode {
+    printError("rig: \(message)")
+    return ExitCode(code)
+}
+
+/// Prints `rig: message` to stderr and exits with `code` at once. Only `rig machine boot` still
+/// exits this way; every other command throws `failure(...)`.
 func fail(_ message: String, code: Int32 = 2) -> Never {
     printError("rig: \(message)")
     Glibc.exit(code)
