@@ -12,6 +12,7 @@ struct RigCommand: ParsableCommand {
             Exit status: 0 when everything held, 1 when an expectation failed, 2 for a bad rig or \
             bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
             """,
+        version: BuildInfo.line,
         subcommands: [RunCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
