@@ -49,9 +49,6 @@ public final class EventLoop {
         if runningOnce { uv_stop(raw) }
     }
 
-    /// Handles what is ready without waiting.
-    public func runNoWait() { uv_run(raw, UV_RUN_NOWAIT) }
-
     /// Makes `run()` return after the current iteration.
     public func stop() { uv_stop(raw) }
 

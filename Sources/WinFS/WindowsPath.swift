@@ -87,11 +87,6 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
     /// The NT form PendingFileRenameOperations stores: `\??\C:\Windows\...`.
     public var ntPath: String { "\\??\\" + description }
 
-    /// The path relative to the machine directory: `drive_c/Windows/System32/mscoree.dll`.
-    public var sandboxRelativePath: String {
-        (["drive_c"] + components).joined(separator: "/")
-    }
-
     /// The last component (file name), or nil for the drive root.
     public var name: String? { components.last }
 

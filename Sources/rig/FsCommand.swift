@@ -25,33 +25,37 @@ struct FsCommand: ParsableCommand {
     )
 }
 
-/// Exits 2 with `not a machine: ...` unless `directory` is a machine
-/// (`MachineDirectory.checkIsMachine`); every command that works on a machine asks this first,
-/// so nothing is ever created in a directory that is not one.
+/// Refuses, as bad usage (exit 2), a directory that is not a machine
+/// (`MachineDirectory.checkIsMachine`): the `validate()` of every command that works on a
+/// machine calls this, so nothing is ever created in a directory that is not one.
+func validateMachine(_ directory: String) throws {
+    do { try MachineDirectory.checkIsMachine(directory) } catch { throw ValidationError(error.message) }
+}
+
+/// `validateMachine` for `rig machine boot`, which checks in `run()` and exits 2 directly.
 func requireMachine(_ directory: String) {
     do { try MachineDirectory.checkIsMachine(directory) } catch { fail(error.message, code: 2) }
 }
 
-/// Opens the machine directory, or exits 2 naming it.
-func openMachine(_ directory: String) -> MachineRoot {
-    requireMachine(directory)
+/// Opens the machine directory (checked by `validateMachine`), or fails with 2 naming it.
+func openMachine(_ directory: String) throws -> MachineRoot {
     do {
         return try MachineRoot(path: directory)
     } catch {
-        fail("machine directory '\(directory)': \(error.message)", code: 2)
+        throw failure("machine directory '\(directory)': \(error.message)", code: 2)
     }
 }
 
-/// Parses a Windows path argument, or exits 123 (ERROR_INVALID_NAME) saying why.
-func windowsPath(_ text: String) -> WindowsPath {
+/// Parses a Windows path argument, or fails with 123 (ERROR_INVALID_NAME) saying why.
+func windowsPath(_ text: String) throws -> WindowsPath {
     do {
         return try WindowsPath(text)
     } catch {
-        fail("\(error) — \(Win32Error(error).description)", code: 123)
+        throw failure("\(error) — \(Win32Error(error).description)", code: 123)
     }
 }
 
-/// Exits with the Win32 code of `error`, its message on stderr.
-func failWin32(_ error: Win32Error) -> Never {
-    fail(error.message, code: Int32(min(error.code, 255)))
+/// Prints `error`'s message; the exit status is its Win32 code (255 above 255).
+func win32Failure(_ error: Win32Error) -> ExitCode {
+    failure(error.message, code: Int32(min(error.code, 255)))
 }

@@ -17,10 +17,12 @@ struct FsMoveCommand: ParsableCommand {
     @Flag(help: "MOVEFILE_DELAY_UNTIL_REBOOT: queue it for the next boot.") var delayUntilReboot = false
     @Flag(help: "MOVEFILE_WRITE_THROUGH.") var writeThrough = false
 
+    func validate() throws { try validateMachine(directory) }
+
     func run() throws {
-        let from = windowsPath(source)
-        let to = destination.map(windowsPath)
-        let root = openMachine(directory)
+        let from = try windowsPath(source)
+        let to = try destination.map { try windowsPath($0) }
+        let root = try openMachine(directory)
         var flags: MoveFlags = []
         if replace { flags.insert(.replaceExisting) }
         if delayUntilReboot { flags.insert(.delayUntilReboot) }
@@ -30,13 +32,13 @@ struct FsMoveCommand: ParsableCommand {
             do {
                 store = try pendingRenameStore(for: root)
             } catch {
-                fail("pending renames of '\(directory)': \(error)", code: 2)
+                throw failure("pending renames of '\(directory)': \(error)", code: 2)
             }
         }
         do {
             try root.moveFile(from, to: to, flags: flags, store: store)
         } catch {
-            failWin32(error)
+            throw win32Failure(error)
         }
     }
 }
@@ -56,13 +58,15 @@ struct FsDeleteCommand: ParsableCommand {
     @Argument(help: "The machine directory.") var directory: String
     @Argument(help: "The Windows path to delete.") var path: String
 
+    func validate() throws { try validateMachine(directory) }
+
     func run() throws {
-        let target = windowsPath(path)
-        let root = openMachine(directory)
+        let target = try windowsPath(path)
+        let root = try openMachine(directory)
         do {
             try root.deleteFile(target)
         } catch {
-            failWin32(error)
+            throw win32Failure(error)
         }
     }
 }
@@ -77,14 +81,16 @@ struct FsPendingCommand: ParsableCommand {
 
     @Argument(help: "The machine directory.") var directory: String
 
+    func validate() throws { try validateMachine(directory) }
+
     func run() throws {
-        let root = openMachine(directory)
+        let root = try openMachine(directory)
         do {
             for rename in try pendingRenameStore(for: root).pending() { print(rename.description) }
         } catch let error as Win32Error {
-            failWin32(error)
+            throw win32Failure(error)
         } catch {
-            fail("pending renames of '\(directory)': \(error)", code: 2)
+            throw failure("pending renames of '\(directory)': \(error)", code: 2)
         }
     }
 }

@@ -29,6 +29,7 @@ struct FsOpenCommand: ParsableCommand {
     ]
 
     func validate() throws {
+        try validateMachine(directory)
         if image {
             guard access == nil, share == nil, disposition == "open-existing" else {
                 throw ValidationError("--image opens the way the loader does: no --access, --share or --disposition")
@@ -48,8 +49,8 @@ struct FsOpenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target = windowsPath(path)
-        let root = openMachine(directory)
+        let target = try windowsPath(path)
+        let root = try openMachine(directory)
         var file: WinFile?
         var loaded: LoadedImage?
         do {
@@ -61,7 +62,7 @@ struct FsOpenCommand: ParsableCommand {
                     disposition: Self.dispositions[disposition]!)
             }
         } catch {
-            failWin32(error)
+            throw win32Failure(error)
         }
         if hold { holdUntilReleased() }
         file?.close()

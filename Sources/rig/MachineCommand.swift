@@ -42,6 +42,10 @@ struct MachineCreateCommand: ParsableCommand {
     @Option(help: "nt or win9x: how in-use files and delayed renames behave.")
     var profile: MachineProfile = .nt
 
+    func validate() throws {
+        do { try MachineDirectory.checkCanCreate(at: directory) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
         // Everything is checked before anything is written.
         var machineImage = MachineImage.minimal
@@ -49,15 +53,14 @@ struct MachineCreateCommand: ParsableCommand {
             do { machineImage = try MachineImageLoader.load(file: image) } catch {
                 // `file:line:column: error: ...` lines, as compilers print them.
                 printError(error.description)
-                Glibc.exit(2)
+                throw ExitCode(2)
             }
         }
-        do { try MachineDirectory.checkCanCreate(at: directory) } catch { fail("\(error)") }
         let machine: MachineDirectory
         do {
             machine = try MachineDirectory.create(at: directory, image: machineImage, profile: profile)
         } catch {
-            fail("creating the machine in '\(directory)' failed: \(describe(error))", code: 1)
+            throw failure("creating the machine in '\(directory)' failed: \(describe(error))", code: 1)
         }
         let images = machineImage.nativeImages.assemblies.count
         print(
@@ -84,13 +87,14 @@ struct MachineShowCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    func validate() throws { try validateMachine(directory) }
+
     func run() throws {
         let machine: MachineDirectory
-        requireMachine(directory)
-        do { machine = try MachineDirectory(opening: directory) } catch { fail(describe(error)) }
+        do { machine = try MachineDirectory(opening: directory) } catch { throw failure(describe(error)) }
         let summary: MachineShowSummary
         do { summary = try MachineShowSummary(machine) } catch {
-            fail("cannot read machine '\(directory)': \(describe(error))")
+            throw failure("cannot read machine '\(directory)': \(describe(error))")
         }
         if json {
             let encoder = JSONEncoder()

@@ -32,6 +32,13 @@ struct RegLocation: ParsableArguments {
     @Argument(help: "The key, e.g. 'HKLM\\SOFTWARE\\Microsoft'.")
     var key: String
 
+    /// A bad key and a directory that is not a machine are usage errors (exit 2), refused before
+    /// anything is created in it.
+    func validate() throws {
+        _ = try keyPath()
+        try validateMachine(machine)
+    }
+
     /// The parsed key; a bad key is a usage error (exit 2).
     func keyPath() throws -> RegistryKeyPath {
         do {
@@ -41,32 +48,30 @@ struct RegLocation: ParsableArguments {
         }
     }
 
-    /// Opens the machine's registry. A directory that is neither a machine nor exists is refused
-    /// before anything is created in it.
-    func open() -> Registry {
-        openMachineRegistry(machine)
+    /// Opens the machine's registry (the machine checked by `validate()`).
+    func open() throws -> Registry {
+        try openMachineRegistry(machine)
     }
 }
 
-/// Opens `<machine>/registry.db` if `machine` is a machine (`requireMachine`); otherwise exits 2
-/// with `not a machine: ...`, and nothing is created.
-func openMachineRegistry(_ machine: String) -> Registry {
-    requireMachine(machine)
+/// Opens `<machine>/registry.db` of a machine (one `validateMachine` accepted); a registry that
+/// cannot be opened fails with 2.
+func openMachineRegistry(_ machine: String) throws -> Registry {
     let database = Registry.databasePath(machineDirectory: machine)
     do {
         return try Registry(databasePath: database)
     } catch {
-        fail(error.description, code: 2)
+        throw failure(error.description, code: 2)
     }
 }
 
-/// Runs a registry operation; a registry failure (unreadable database) exits 2 with its message.
+/// Runs a registry operation; a registry failure (unreadable database) fails with 2 and its message.
 @discardableResult
 func withRegistryErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as RegistryError {
-        fail(error.description, code: 2)
+        throw failure(error.description, code: 2)
     }
 }
 
@@ -87,9 +92,9 @@ struct RegGetCommand: ParsableCommand {
 
     func run() throws {
         let key = try location.keyPath()
-        let registry = location.open()
+        let registry = try location.open()
         guard let value = try withRegistryErrors({ try registry.value(key, name) }) else {
-            fail("ERROR_FILE_NOT_FOUND (2): \(key) has no value '\(name)'", code: 1)
+            throw failure("ERROR_FILE_NOT_FOUND (2): \(key) has no value '\(name)'", code: 1)
         }
         if showType { print(value.type) }
         switch value {
@@ -129,7 +134,7 @@ struct RegSetCommand: ParsableCommand {
     func run() throws {
         let key = try location.keyPath()
         let value = try registryValue(type: type, data: data)
-        let registry = location.open()
+        let registry = try location.open()
         try withRegistryErrors { try registry.setValue(key, name, value) }
     }
 }
@@ -186,14 +191,14 @@ struct RegDeleteCommand: ParsableCommand {
 
     func run() throws {
         let path = try location.keyPath()
-        let registry = location.open()
+        let registry = try location.open()
         if key {
             guard try withRegistryErrors({ try registry.deleteKey(path) }) else {
-                fail("ERROR_FILE_NOT_FOUND (2): key \(path) does not exist", code: 1)
+                throw failure("ERROR_FILE_NOT_FOUND (2): key \(path) does not exist", code: 1)
             }
         } else if let name {
             guard try withRegistryErrors({ try registry.deleteValue(path, name) }) else {
-                fail("ERROR_FILE_NOT_FOUND (2): \(path) has no value '\(name)'", code: 1)
+                throw failure("ERROR_FILE_NOT_FOUND (2): \(path) has no value '\(name)'", code: 1)
             }
         }
     }
@@ -214,6 +219,7 @@ struct RegDumpCommand: ParsableCommand {
 
     func validate() throws {
         if let key { _ = try keyPath(key) }
+        try validateMachine(machine)
     }
 
     private func keyPath(_ text: String) throws -> RegistryKeyPath {
@@ -222,12 +228,12 @@ struct RegDumpCommand: ParsableCommand {
 
     func run() throws {
         let start = try key.map(keyPath)
-        let registry = openMachineRegistry(machine)
+        let registry = try openMachineRegistry(machine)
         let text = try withRegistryErrors { () throws -> String? in
             if let start, try !registry.keyExists(start) { return nil }
             return try registry.dump(start)
         }
-        guard let text else { fail("ERROR_FILE_NOT_FOUND (2): key \(start!) does not exist", code: 1) }
+        guard let text else { throw failure("ERROR_FILE_NOT_FOUND (2): key \(start!) does not exist", code: 1) }
         print(text, terminator: "")
     }
 }
@@ -263,7 +269,7 @@ struct RegAppendCommand: ParsableCommand {
 
     func run() throws {
         let key = try location.keyPath()
-        let registry = location.open()
+        let registry = try location.open()
         for i in 1...count {
             let strings = data.map { $0.replacingAll("{i}", with: String(i)) }
             try withRegistryErrors { try registry.appendMultiString(key, name, strings) }

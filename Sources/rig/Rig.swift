@@ -12,10 +12,13 @@ struct RigCommand: ParsableCommand {
             Exit status: 0 when everything held, 1 when an expectation failed, 2 for a bad rig or \
             bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
             """,
+        version: BuildInfo.line,
         subcommands: [RunCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
-    /// Usage errors exit with status 2 (ArgumentParser's default would be 64).
+    /// Usage errors (a `ValidationError` from `validate()` or `run()`, a bad flag) exit with
+    /// status 2, ArgumentParser's default being 64; a command's other failures print their
+    /// message and throw the `ExitCode` to end with (see `failure`).
     static func main() {
         // A run's outputs are written even when it is interrupted at once: SIGINT and SIGTERM
         // stay pending until `rig run` has its watchers (see `RigRunner.holdInterruptions`).
@@ -30,20 +33,22 @@ struct RigCommand: ParsableCommand {
             if code == .validationFailure {
                 let message = fullMessage(for: error)
                 if !message.isEmpty { printError(message) }
-                Glibc.exit(2)
+                exit(withError: ExitCode(2))
             }
             exit(withError: error)
         }
     }
 }
 
-/// A failure the user caused (bad rig, bad path, missing machine): message on stderr, exit 2.
-struct UsageFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// Prints `rig: message` to stderr and returns the exit status a command then throws:
+/// `throw failure("cannot read ...", code: 1)`. `main` exits with it and prints nothing more.
+func failure(_ message: String, code: Int32 = 2) -> ExitCode {
+    printError("rig: \(message)")
+    return ExitCode(code)
 }
 
-/// Prints `message` to stderr and exits with `code`.
+/// Prints `rig: message` to stderr and exits with `code` at once. Only `rig machine boot` still
+/// exits this way; every other command throws `failure(...)`.
 func fail(_ message: String, code: Int32 = 2) -> Never {
     printError("rig: \(message)")
     Glibc.exit(code)

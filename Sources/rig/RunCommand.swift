@@ -91,7 +91,8 @@ struct RunCommand: ParsableCommand {
 
         if !verdict.passed {
             printLogTails(history)
-            print("replay: rig run \(rig) --seed \(seed)")
+            // The command, then the build that ran it (a seed replays a run of the same commit).
+            print("replay: rig run \(shellQuoted(rig)) --seed \(seed)   (\(BuildInfo.line))")
         }
         if out == nil {
             if keepLogs {
@@ -209,6 +210,15 @@ struct RunCommand: ParsableCommand {
             }
         }
     }
+}
+
+private let shellPlainCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:=@%")
+
+/// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
+/// else in single quotes, so the replay line can be pasted as it is.
+func shellQuoted(_ text: String) -> String {
+    let plain = !text.isEmpty && text.allSatisfy(shellPlainCharacters.contains)
+    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// The temporary directories of runs without `--out` (`$TMPDIR/patchrig-run-<pid>-XXXXXX`). A

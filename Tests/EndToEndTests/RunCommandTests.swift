@@ -57,7 +57,26 @@ struct RunCommandTests {
             """)
         let outcome = try execute(Paths.rig, ["run", rig, "--seed", "99"])
         #expect(outcome.status == 1)
-        #expect(outcome.stdout.contains("replay: rig run \(rig) --seed 99"))
+        // The command, then the build that ran it (what `rig --version` prints).
+        let build = try execute(Paths.rig, ["--version"]).stdout.trimmingCharacters(in: .newlines)
+        #expect(outcome.stdout.contains("replay: rig run \(rig) --seed 99   (\(build))\n"), "stdout: \(outcome.stdout)")
+    }
+
+    @Test func theReplayCommandQuotesAPathTheShellWouldSplit() throws {
+        let rig = try temporaryFile("it's failing.yaml", "actors:\n  - name: a\n    role: script\n    steps:\n      - exit: 4\nexpect:\n  exit:\n    a: 0\n")
+        let outcome = try execute(Paths.rig, ["run", rig, "--seed", "5"])
+        #expect(outcome.status == 1)
+        let quoted = "'" + rig.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        #expect(outcome.stdout.contains("replay: rig run \(quoted) --seed 5   (rig "), "stdout: \(outcome.stdout)")
+    }
+
+    @Test func versionNamesTheVersionAndTheCommitOfTheBuild() throws {
+        let outcome = try execute(Paths.rig, ["--version"])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        // A commit recorded by scripts/build-commit (12 hex digits, `-dirty` for a changed tree),
+        // or `unknown` for a plain `swift build`.
+        let line = try Regex(#"rig [0-9]+\.[0-9]+\.[0-9]+ commit ([0-9a-f]{12}(-dirty)?|unknown)\n"#)
+        #expect(outcome.stdout.wholeMatch(of: line) != nil, "stdout: \(outcome.stdout)")
     }
 
     @Test(arguments: [
