@@ -77,6 +77,6 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "LibUV", "TestSupport"]),
     ]
 )

@@ -13,6 +13,28 @@ public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
         case .signaled(let signal): return "killed by signal \(signal)"
         }
     }
+
+    /// Decodes a `waitpid(2)` status (through the C shim's WIFEXITED, WEXITSTATUS, WIFSIGNALED,
+    /// WTERMSIG); nil for a status that says the process was stopped or continued, not ended.
+    public init?(waitStatus status: Int32) {
+        if patchrig_wifexited(status) != 0 {
+            self = .exited(code: patchrig_wexitstatus(status))
+        } else if patchrig_wifsignaled(status) != 0 {
+            self = .signaled(signal: patchrig_wtermsig(status))
+        } else {
+            return nil
+        }
+    }
+
+    /// Waits for child `pid` to end (retrying on EINTR) and says how; nil when `waitpid` fails
+    /// (errno: not our child, already reaped).
+    public static func wait(for pid: Int32) -> TerminationStatus? {
+        var status: Int32 = 0
+        while true {
+            if waitpid(pid, &status, 0) == pid { return TerminationStatus(waitStatus: status) }
+            if errno != EINTR { return nil }
+        }
+    }
 }
 
 /// Where a child's standard stream goes.
