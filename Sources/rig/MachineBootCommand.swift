@@ -30,7 +30,8 @@ struct MachineBootCommand: ParsableCommand {
             The boot waits for every process it started (each gets \(timeoutMinutes) minutes). \
             Once it is over, stdout gets, in time order, a `boot:` line per thing the boot did \
             (a program started or not, a value deleted, a logon, how each process ended) and a \
-            line per operation of each process (`boot/smss: NS DURns OP ARGS -> RESULT`).
+            line per operation of each process (`boot/smss: NS DURns OP ARGS -> RESULT`); what \
+            the processes logged goes to stderr, each line under its process's name.
             Exit status: 0 when the boot had no problem, 1 when it had one (Session Manager did \
             not complete, a process of the boot timed out or died of a signal nobody sent; each \
             problem on stderr, and the processes' logs are kept), 2 for bad usage, 130/143 when \
@@ -70,6 +71,13 @@ struct MachineBootCommand: ParsableCommand {
             fail("boot of '\(machine)' failed: \(error)", code: 1)
         }
         for line in Self.lines(history) { print(line) }
+        fflush(nil)
+        // What the processes logged (Session Manager's rollback, a failure's reason) follows,
+        // on stderr as when they ran there, each line under its process's name.
+        for record in history.actors {
+            guard let path = record.stderrPath, let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") { printError("\(record.name): \(line)") }
+        }
         let problems = Checks.problems(history)
         for problem in problems { printError("rig: boot of '\(machine)': \(problem)") }
         if problems.isEmpty {
