@@ -1,19 +1,10 @@
 import CLibUV
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// How a child process ended, as the kernel reported it. A non-zero exit code is a result.
-public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(code: Int32)
-    case signaled(signal: Int32)
-    public var description: String {
-        switch self {
-        case .exited(let code): return "exited with code \(code)"
-        case .signaled(let signal): return "killed by signal \(signal)"
-        }
-    }
-
+extension TerminationStatus {
     /// Decodes a `waitpid(2)` status (through the C shim's WIFEXITED, WEXITSTATUS, WIFSIGNALED,
     /// WTERMSIG); nil for a status that says the process was stopped or continued, not ended.
     public init?(waitStatus status: Int32) {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import LibUV
+import Wire
 import Testing
 import TestSupport
 
