@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "WinFS", dependencies: ["CWinFS"]),
         // The machine's registry in SQLite.
         .target(name: "Registry", dependencies: ["CSQLite", "WinFS"]),
-        // The machine sandbox: layout, file versions, native images, boot.
+        // The machine sandbox: layout, file versions, native images, the boot's rules.
         .target(name: "Machine", dependencies: ["WinFS", "Registry"]),
         // Rig files (and machine images, patches) decoded from YAML and validated. No libuv.
         .target(name: "RigModel", dependencies: ["Machine", .product(name: "Yams", package: "Yams")]),

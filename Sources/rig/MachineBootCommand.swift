@@ -27,15 +27,15 @@ struct MachineBootCommand: ParsableCommand {
             runs unless its name starts with '!' (then after it succeeds); RunOnce commands run one \
             at a time, Run commands are started. A command's program names the role that plays it \
             (netfxupdate.exe -> netfxupdate); a program with no role is ERROR_FILE_NOT_FOUND (2). \
-            The boot waits for every process it started (each gets \(timeoutMinutes) minutes). \
+            The boot waits for every process it started (the boot, and each process, may take \(timeoutMinutes) minutes). \
             Once it is over, stdout gets, in time order, a `boot:` line per thing the boot did \
             (a program started or not, a value deleted, a logon, how each process ended) and a \
             line per operation of each process (`boot/smss: NS DURns OP ARGS -> RESULT`); what \
             the processes logged goes to stderr, each line under its process's name.
             Exit status: 0 when the boot had no problem, 1 when it had one (Session Manager did \
-            not complete, a process of the boot timed out or died of a signal nobody sent; each \
-            problem on stderr, and the processes' logs are kept), 2 for bad usage, 130/143 when \
-            interrupted.
+            not complete — the services still start and the user still logs on, as in a rig —, a \
+            process of the boot timed out or died of a signal nobody sent; each problem on stderr, \
+            and the processes' logs are kept), 2 for bad usage, 130/143 when interrupted.
             """)
 
     /// How long the boot, and each of its processes, may take.
