@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "WinFS", dependencies: ["CWinFS"]),
         // The machine's registry in SQLite.
         .target(name: "Registry", dependencies: ["CSQLite", "WinFS"]),
-        // The machine sandbox: layout, file versions, native images, boot.
+        // The machine sandbox: layout, file versions, native images, the boot's rules.
         .target(name: "Machine", dependencies: ["WinFS", "Registry"]),
         // Rig files (and machine images, patches) decoded from YAML and validated. No libuv.
         .target(name: "RigModel", dependencies: ["Machine", .product(name: "Yams", package: "Yams")]),
@@ -77,6 +77,6 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "LibUV", "TestSupport"]),
     ]
 )

@@ -145,7 +145,9 @@ extension RigRunner {
                     self.note("services", [Argument("step", step.name), Argument("started", "none: Windows 9x has no service control manager")])
                 }
                 for service in try BootServices.autoStartServices(in: registry, profile: profile) {
-                    if self.startProgram(service.command, name: "\(step.name)/\(service.name)", step: step, onOver: { _ in }) {
+                    if self.startProgram(
+                        service.command, what: "service \(service.name)", name: "\(step.name)/\(service.name)", step: step, onOver: { _ in }
+                    ) {
                         self.emit(owner: step.name, event: StepEvents.service(service.name), ns: MonotonicClock.now())
                     }
                 }
@@ -184,11 +186,11 @@ extension RigRunner {
             let action = actions[i]
             let entry = action.entry
             let what = "\(entry.hive.rawValue) \(entry.kind.rawValue) \(entry.name)"
-            if action.deletion == .beforeRunning { deleteEntry(registry, action, step, "before running") }
-            let started = startProgram(action.command, name: "\(step.name)/\(entry.kind.rawValue)-\(entry.name)", step: step) {
+            if action.deletion == .beforeRunning { deleteEntry(registry, action, what, step, "before running") }
+            let started = startProgram(action.command, what: what, name: "\(step.name)/\(entry.kind.rawValue)-\(entry.name)", step: step) {
                 [unowned self] process in
                 if action.deletion == .afterSuccess, process?.record.exitCode == 0 {
-                    self.deleteEntry(registry, action, step, "after success")
+                    self.deleteEntry(registry, action, what, step, "after success")
                 }
                 if action.waitForExit { next(i + 1) }
             }
@@ -204,27 +206,37 @@ extension RigRunner {
         next(0)
     }
 
-    private func deleteEntry(_ registry: Registry, _ action: StartupAction, _ step: StepState, _ when: String) {
+    private func deleteEntry(_ registry: Registry, _ action: StartupAction, _ what: String, _ step: StepState, _ when: String) {
         do {
             try registry.deleteValue(action.key, action.entry.name)
-            note("delete_value", [Argument("key", action.key.description), Argument("name", action.entry.name), Argument("when", when)])
+            note(
+                "delete_value",
+                [Argument("key", action.key.description), Argument("name", action.entry.name), Argument("entry", what), Argument("when", when)])
         } catch {
             problems.append("\(step.name): cannot delete \(action.key)\\\(action.entry.name): \(error)")
         }
     }
 
-    /// Starts the program of a command line as a worker of the role its file name names.
+    /// Starts the program of a command line as a worker of the role its file name names, and
+    /// notes it (`start_program`: `what` — `service NAME`, `HKLM RunOnce NAME` —, the command,
+    /// the process's name, and `started` or the Win32 error CreateProcess would give).
     /// Returns false when there is no such program (ERROR_FILE_NOT_FOUND, as CreateProcess says);
     /// `onOver` then runs at once with nil.
     @discardableResult
     private func startProgram(
-        _ command: BootCommand, name: String, step: StepState, onOver: @escaping (ActorState?) -> Void
+        _ command: BootCommand, what: String, name: String, step: StepState, onOver: @escaping (ActorState?) -> Void
     ) -> Bool {
         guard let machine = options.machineDirectory, options.roleExists(command.role) else {
-            note("start_program", [Argument("command", command.commandLine), Argument("result", "ERROR_FILE_NOT_FOUND (2)")])
+            let error = Win32Error(2, operation: "CreateProcess", path: command.program)
+            note(
+                "start_program",
+                [Argument("what", what), Argument("command", command.commandLine), Argument("process", name), Argument("result", error.message)])
             onOver(nil)
             return false
         }
+        note(
+            "start_program",
+            [Argument("what", what), Argument("command", command.commandLine), Argument("process", name), Argument("result", "started")])
         let parameters = command.workerParameters(machine: machine).map { Argument($0.name, $0.value) }
         spawnProcess(name: name, role: command.role, parameters: parameters, timeout: rig.timeout, position: step.step.position) {
             onOver($0)

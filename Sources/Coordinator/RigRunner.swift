@@ -410,10 +410,7 @@ public final class RigRunner {
 
     private func exited(_ state: ActorState, _ status: TerminationStatus) {
         state.record.endNs = MonotonicClock.now()
-        switch status {
-        case .exited(let code): state.record.termination = .exited(code: code)
-        case .signaled(let signal): state.record.termination = .signaled(signal: signal)
-        }
+        state.record.termination = status
         note("exit", [Argument("actor", state.name), Argument("status", status.description)])
         if case .signaled(let signal) = status, !state.killedByCoordinator, state.record.failure == nil {
             // Nothing the rig asked for killed it: something outside the run did, or it crashed.

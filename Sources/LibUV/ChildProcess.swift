@@ -1,16 +1,29 @@
 import CLibUV
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// How a child process ended, as the kernel reported it. A non-zero exit code is a result.
-public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(code: Int32)
-    case signaled(signal: Int32)
-    public var description: String {
-        switch self {
-        case .exited(let code): return "exited with code \(code)"
-        case .signaled(let signal): return "killed by signal \(signal)"
+extension TerminationStatus {
+    /// Decodes a `waitpid(2)` status (through the C shim's WIFEXITED, WEXITSTATUS, WIFSIGNALED,
+    /// WTERMSIG); nil for a status that says the process was stopped or continued, not ended.
+    public init?(waitStatus status: Int32) {
+        if patchrig_wifexited(status) != 0 {
+            self = .exited(code: patchrig_wexitstatus(status))
+        } else if patchrig_wifsignaled(status) != 0 {
+            self = .signaled(signal: patchrig_wtermsig(status))
+        } else {
+            return nil
+        }
+    }
+
+    /// Waits for child `pid` to end (retrying on EINTR) and says how; nil when `waitpid` fails
+    /// (errno: not our child, already reaped).
+    public static func wait(for pid: Int32) -> TerminationStatus? {
+        var status: Int32 = 0
+        while true {
+            if waitpid(pid, &status, 0) == pid { return TerminationStatus(waitStatus: status) }
+            if errno != EINTR { return nil }
         }
     }
 }

@@ -61,18 +61,6 @@ public struct FaultRecord: Sendable, Equatable {
     }
 }
 
-/// How a process ended, as the kernel reported it. A non-zero exit is a result, not an error.
-public enum Termination: Sendable, Equatable, CustomStringConvertible {
-    case exited(code: Int32)
-    case signaled(signal: Int32)
-    public var description: String {
-        switch self {
-        case .exited(let code): return "exited with code \(code)"
-        case .signaled(let signal): return "killed by signal \(signal)"
-        }
-    }
-}
-
 /// One actor's process through the run.
 public struct ActorRecord: Sendable {
     public var name: String
@@ -83,7 +71,7 @@ public struct ActorRecord: Sendable {
     public var spawnNs: UInt64?
     public var helloNs: UInt64?
     public var endNs: UInt64?
-    public var termination: Termination?
+    public var termination: Wire.TerminationStatus?
     /// The worker's own exit report, when it sent one before exiting.
     public var exitReport: Wire.ExitReport?
     /// Every operation the worker reported, in the order it reported them.

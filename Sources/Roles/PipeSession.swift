@@ -170,11 +170,11 @@ final class StandaloneSession: WorkerSession {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", nil, nil, &argv, environ)
         guard rc == 0 else { return .failed("cannot start \(role): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS, which Swift cannot import (macros).
-        if status & 0x7f == 0 { return .exited(code: (status >> 8) & 0xff) }
-        return .failed("\(role) was killed by signal \(status & 0x7f)")
+        switch TerminationStatus.wait(for: pid) {
+        case .exited(let code)?: return .exited(code: code)
+        case .signaled(let signal)?: return .failed("\(role) was killed by signal \(signal)")
+        case nil: return .failed("cannot wait for \(role): \(String(cString: strerror(errno)))")
+        }
     }
 
     func log(_ line: String) { writeLine(2, line) }

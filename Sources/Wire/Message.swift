@@ -161,3 +161,18 @@ public struct ExitReport: Sendable, Equatable {
         self.detail = detail
     }
 }
+
+/// How a process ended, as the kernel reported it (`exited` with its status, or `signaled`). A
+/// non-zero exit is a result, not an error. The one such type: libuv's exit callback (LibUV
+/// `ChildProcess`), a waitpid status (LibUV `TerminationStatus(waitStatus:)`) and the run's
+/// history (Report `ActorRecord.termination`) all say it with this.
+public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(code: Int32)
+    case signaled(signal: Int32)
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with code \(code)"
+        case .signaled(let signal): return "killed by signal \(signal)"
+        }
+    }
+}

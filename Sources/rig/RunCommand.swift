@@ -108,15 +108,9 @@ struct RunCommand: ParsableCommand {
         if !verdict.passed { throw ExitCode(1) }
     }
 
-    /// rig-worker sits beside rig (the build puts both in one directory); RIG_WORKER overrides.
+    /// The rig-worker to spawn (RunOptions.defaultWorkerExecutable: RIG_WORKER, or beside rig).
     private func workerExecutable() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["RIG_WORKER"] { return path }
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let path = me.deletingLastPathComponent().appendingPathComponent("rig-worker").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ValidationError("cannot find rig-worker beside rig (looked for \(path)); build both with `swift build`")
-        }
-        return path
+        do { return try RunOptions.defaultWorkerExecutable() } catch { throw ValidationError(error.description) }
     }
 
     private func makeLogDirectory() throws -> String {

@@ -144,6 +144,33 @@ import TestSupport
         #expect(RegE2E.read(c + "/service.log") == "started\r\nstarted\r\nstarted\r\n")
     }
 
+    /// A boot whose Session Manager cannot finish is a problem: exit status 1, with the problem
+    /// and what Session Manager logged on stderr.
+    @Test func aSessionManagerThatCannotFinishFailsTheBoot() throws {
+        let m = makeMachine("broken-queue", profile: "nt")
+        let sessionManager = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+        #expect(rig(["reg", "set", m, sessionManager, "PendingFileRenameOperations", "-t", "REG_DWORD", "-d", "1"]).status == 0)
+        // TMPDIR: the failed boot keeps its processes' logs, here rather than in the real one.
+        let broken = try execute(Paths.rig, ["machine", "boot", m, "--logon", "admin"], environment: ["TMPDIR": scratch.path])
+        #expect(broken.status == 1, "\(broken)")
+        #expect(broken.stderr.contains("the boot's process logs are in \(scratch.path)"), "\(broken)")
+        #expect(broken.stdout.contains("boot: smss: exited with code 1"), "\(broken)")
+        #expect(broken.stderr.contains("Session Manager did not finish (exited with code 1)"), "\(broken)")
+        #expect(broken.stderr.contains("boot/smss: smss: ") && broken.stderr.contains("is REG_DWORD, not REG_MULTI_SZ"), "\(broken)")
+        // Nothing was renamed: the queue could not be read.
+        #expect(RegE2E.read(m + "/drive_c/Windows/System32/lib.dll") == "v1")
+    }
+
+    /// `rig machine boot` spawns the `rig-worker` that RIG_WORKER names, as `rig run` does.
+    @Test func theBootRunsTheWorkerThatRigWorkerNames() throws {
+        let m = makeMachine("elsewhere", profile: "nt")
+        let missing = scratch.path + "/no-such-rig-worker"
+        let outcome = try execute(Paths.rig, ["machine", "boot", m], environment: ["RIG_WORKER": missing, "TMPDIR": scratch.path])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("cannot start \(missing)"), "\(outcome)")
+        #expect(RegE2E.read(m + "/drive_c/Windows/System32/lib.dll") == "v1")
+    }
+
     @Test func badUsageExitsTwo() {
         #expect(rig(["machine", "boot", scratch.path + "/none"]).status == 2)
         let m = makeMachine("usage", profile: "nt")

@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import LibUV
+import Wire
 import Testing
 import TestSupport
 
@@ -161,10 +163,14 @@ enum MachineE2E {
         for pointer in argv { free(pointer) }
         posix_spawn_file_actions_destroy(&actions)
         precondition(rc == 0, "posix_spawn \(rig): \(String(cString: strerror(rc)))")
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status: Int32
+        switch TerminationStatus.wait(for: pid) {
+        case .exited(let code)?: status = code
+        case .signaled(let signal)?: status = 128 + signal
+        case nil: preconditionFailure("waitpid \(pid): \(String(cString: strerror(errno)))")
+        }
         let outcome = Outcome(
-            status: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+            status: status,
             stdout: read(out, prefix: 1 << 24), stderr: read(err, prefix: 1 << 24))
         unlink(out)
         unlink(err)

@@ -31,6 +31,35 @@ struct LibUVTests {
         loop.close()
     }
 
+    /// A waitpid status decodes (through the C shim) to how the child really ended.
+    @Test func aWaitStatusDecodesToTheSameTermination() {
+        var statuses: [TerminationStatus?] = []
+        for script in ["exit 7", "exit 0", "kill -TERM $$", "kill -KILL $$"] {
+            let arguments = ["/bin/sh", "-c", script]
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { for pointer in argv { free(pointer) } }
+            // The child starts with no signal blocked and SIGTERM at its default action, whatever
+            // the test runner does with its own.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var none = sigset_t()
+            sigemptyset(&none)
+            var term = sigset_t()
+            sigemptyset(&term)
+            sigaddset(&term, SIGTERM)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setsigdefault(&attributes, &term)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            var pid: pid_t = 0
+            #expect(posix_spawn(&pid, "/bin/sh", nil, &attributes, &argv, environ) == 0)
+            statuses.append(TerminationStatus.wait(for: pid))
+        }
+        #expect(statuses == [.exited(code: 7), .exited(code: 0), .signaled(signal: SIGTERM), .signaled(signal: SIGKILL)])
+        // Not our child (already reaped): no status.
+        #expect(TerminationStatus.wait(for: getpid()) == nil)
+    }
+
     @Test func framesCrossTheControlPipeBothWays() throws {
         // A shell child echoes its fd 3 back: every frame we send comes back whole.
         let loop = try EventLoop()
