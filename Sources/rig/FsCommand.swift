@@ -32,11 +32,6 @@ func validateMachine(_ directory: String) throws {
     do { try MachineDirectory.checkIsMachine(directory) } catch { throw ValidationError(error.message) }
 }
 
-/// `validateMachine` for `rig machine boot`, which checks in `run()` and exits 2 directly.
-func requireMachine(_ directory: String) {
-    do { try MachineDirectory.checkIsMachine(directory) } catch { fail(error.message, code: 2) }
-}
-
 /// Opens the machine directory (checked by `validateMachine`), or fails with 2 naming it.
 func openMachine(_ directory: String) throws -> MachineRoot {
     do {

@@ -49,12 +49,13 @@ struct MachineBootCommand: ParsableCommand {
     @Option(help: "Who logs on: none, user or admin.")
     var logon: Logon = .none
 
+    func validate() throws { try validateMachine(machine) }
+
     func run() throws {
-        requireMachine(machine)
         let worker: String
-        do { worker = try RunOptions.defaultWorkerExecutable() } catch { fail(error.description, code: 2) }
+        do { worker = try RunOptions.defaultWorkerExecutable() } catch { throw failure(error.description, code: 2) }
         RunDirectories.removeStale()
-        guard let logDirectory = RunDirectories.make() else { fail("cannot create a temporary directory", code: 1) }
+        guard let logDirectory = RunDirectories.make() else { throw failure("cannot create a temporary directory", code: 1) }
 
         let history: RunHistory
         let interruptedBy: Int32?
@@ -68,7 +69,7 @@ struct MachineBootCommand: ParsableCommand {
             interruptedBy = runner.interruptedBy ?? RigRunner.pendingInterruption()
         } catch {
             try? FileManager.default.removeItem(atPath: logDirectory)
-            fail("boot of '\(machine)' failed: \(error)", code: 1)
+            throw failure("boot of '\(machine)' failed: \(error)", code: 1)
         }
         for line in Self.lines(history) { print(line) }
         fflush(nil)

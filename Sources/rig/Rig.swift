@@ -47,13 +47,6 @@ func failure(_ message: String, code: Int32 = 2) -> ExitCode {
     return ExitCode(code)
 }
 
-/// Prints `rig: message` to stderr and exits with `code` at once. Only `rig machine boot` still
-/// exits this way; every other command throws `failure(...)`.
-func fail(_ message: String, code: Int32 = 2) -> Never {
-    printError("rig: \(message)")
-    Glibc.exit(code)
-}
-
 /// Writes a line to standard error (unbuffered, so it is never lost on exit).
 func printError(_ line: String) {
     let text = line.hasSuffix("\n") ? line : line + "\n"
