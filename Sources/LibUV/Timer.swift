@@ -24,10 +24,15 @@ public final class Timer: Handle {
         throws(UVError)
     {
         self.callback = callback
-        // libuv counts a timer from the loop's cached time, which is stale after work done since
-        // the loop last ran: refresh it so the timer lasts at least `nanoseconds` from now.
-        uv_update_time(uv_handle_get_loop(rawHandle))
-        let ms = (nanoseconds + 999_999) / 1_000_000
+        // libuv counts a timer in whole milliseconds from the loop's cached time, which is stale
+        // after work done since the loop last ran, and truncated even when fresh. Refresh it, and
+        // count from that truncated time to `nanoseconds` after the real now, so the timer lasts
+        // at least `nanoseconds` (a 300 ms pause is never 299.7 ms).
+        let loop = uv_handle_get_loop(rawHandle)
+        uv_update_time(loop)
+        let nowNs = uv_hrtime(), loopNs = uv_now(loop) &* 1_000_000
+        let behindNs = nowNs > loopNs ? nowNs - loopNs : 0
+        let ms = (nanoseconds + behindNs + 999_999) / 1_000_000
         let repeatMs = (repeatNanoseconds + 999_999) / 1_000_000
         try check(
             uv_timer_start(timer, { timer in
