@@ -4,10 +4,10 @@ import TestSupport
 
 /// `rig machine boot` and `rig-worker smss` run as real processes on real machines.
 @Suite(.serialized, .forks) struct BootTests {
-    let scratch = RegE2E.Scratch()
+    let scratch = Scratch("rig-e2e")
 
-    func rig(_ arguments: [String]) -> RegE2E.Outcome {
-        RegE2E.run([RegE2E.rig] + arguments, scratch: scratch.path)
+    func rig(_ arguments: [String]) -> ProcessOutcome {
+        TestProcess([BuiltBinaries.rig] + arguments).release()
     }
 
     /// A machine whose pending renames give a different result if any is applied twice or out of
@@ -60,7 +60,7 @@ import TestSupport
         RegE2E.tree(machine + "/drive_c") + "\n--- registry ---\n" + rig(["reg", "dump", machine]).stdout
     }
 
-    func boot(_ machine: String, logon: String = "admin") -> RegE2E.Outcome {
+    func boot(_ machine: String, logon: String = "admin") -> ProcessOutcome {
         rig(["machine", "boot", machine, "--logon", logon])
     }
 
@@ -92,7 +92,7 @@ import TestSupport
         let steps = 7
         for k in 1...steps {
             let machine = makeMachine("killed-\(profile)-\(k)", profile: profile)
-            let smss = RegE2E.Child([RegE2E.rigWorker, "smss", "machine=\(machine)", "stopAfterStep=\(k)"], scratch: scratch.path)
+            let smss = TestProcess([BuiltBinaries.worker, "smss", "machine=\(machine)", "stopAfterStep=\(k)"])
             let stopped = smss.waitStoppedOrEnded()
             #expect(stopped, "smss ended before step \(k)")
             kill(smss.pid, SIGKILL)
