@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `rig machine boot` and `rig-worker smss` run as real processes on real machines.
-@Suite(.serialized, .forks) struct BootTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct BootTests {
     let scratch = Scratch("rig-e2e")
 
     func rig(_ arguments: [String]) -> ProcessOutcome {

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Windows paths are case-insensitive and case-preserving, through the built `rig` as a user
 /// runs it: `rig fs`, `rig reg`, `rig machine show` and a whole rig.
-@Suite(.serialized, .forks) struct CasePathTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct CasePathTests {
     let scratch = Scratch("machine-e2e")
 
     func rig(_ arguments: String...) -> ProcessOutcome { runRig(arguments) }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Faults a rig injects, end to end through `rig run`: the guarantees that must hold at every
 /// point a fault can land, tried at each of them.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct FaultTests {
     /// A rig on the netfx11 image whose reboot has two pending renames to apply: two editors
     /// hard-lock mscoree.dll and msvcr71.dll, so the installer queues both for the boot.

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `rig fs` through the built binary: exit statuses, messages, and that bad input changes
 /// nothing outside the machine directory.
-@Suite(.serialized, .forks) struct FsCommandTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct FsCommandTests {
     /// A parent directory holding the machine `machine/` and a sibling `outside/` with a file.
     final class Sandbox {
         private let scratch = Scratch("rig-fs-e2e")

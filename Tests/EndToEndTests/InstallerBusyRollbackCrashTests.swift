@@ -16,7 +16,7 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
 /// any#N`); then (every other time) the next installer run, and the boot (every process stopped,
 /// Session Manager recovering the script and applying the queue) must leave every file of the
 /// patch old and nothing behind.
-@Suite(.serialized, .forks) struct InstallerBusyRollbackCrashTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerBusyRollbackCrashTests {
     let a = winPath("C:\\App\\a.dll"), b = winPath("C:\\App\\b.dll")
 
     /// Runs patch X's installer (killed at `killAt` when given) while an editor holds b.dll, and

@@ -13,7 +13,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
 /// The installer killed (SIGKILL, `rig-worker installer --kill-at any#N`) at every one of its
 /// operations, then the machine recovered by what comes next on Windows: the next installer run
 /// (of the same patch or of another one) or a boot. Every outcome is read back from the machine.
-@Suite(.serialized, .forks) struct InstallerCrashTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerCrashTests {
     /// A machine image of small files (fast to copy, write and hash), one of them with a native
     /// image so that a soft-locked install schedules a RunOnce ngen pass.
     static let image = """

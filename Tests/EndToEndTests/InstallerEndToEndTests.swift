@@ -9,7 +9,7 @@ import TestSupport
 /// `rig-worker installer` and `rig-worker setup` run standalone on machines made by
 /// `rig machine create`, with packages staged by `PatchPackage.stage` from `Rigs/patches`, and
 /// other processes (`rig fs open --hold`, another installer) holding what they hold.
-@Suite(.serialized, .forks) struct InstallerEndToEndTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerEndToEndTests {
     /// A netfx11 machine with `patches` staged; returns the machine directory.
     func machine(_ patches: [String], profile: String = "nt") throws -> String {
         let path = temporaryDirectory() + "/m"

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `rig machine create` and `rig machine show`, run as a user runs them.
-@Suite(.serialized, .forks) struct MachineCommandTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct MachineCommandTests {
     let scratch = Scratch("machine-e2e")
 
     func rig(_ arguments: String...) -> ProcessOutcome { runRig(arguments) }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `rig reg` run as a user runs it.
-@Suite(.serialized, .forks) struct RegCommandTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct RegCommandTests {
     let scratch = Scratch("rig-e2e")
 
     func rig(_ arguments: String...) -> ProcessOutcome {

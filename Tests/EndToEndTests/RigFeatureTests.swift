@@ -4,7 +4,7 @@ import TestSupport
 
 /// Expectations on the registry, on "exactly one of" and on operations, judged on what real
 /// processes did; `rig run --summary`; and commands refusing a directory that is not a machine.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct RigFeatureTests {
     /// The soft-lock rig (an application holds mscoree.dll loaded, the .NET 2.0 package replaces
     /// it) with the new expectations, written with the repository's image and patch.

@@ -10,7 +10,7 @@ import TestSupport
 /// processes, standalone or started by `rig machine boot`, on machines made from
 /// `Rigs/images/netfx11.yaml`. Every conflict comes from another real process: a `rig fs open
 /// --hold` holding a file, an app with a DLL loaded, `rig fs move` replacing a file.
-@Suite(.serialized, .forks) struct RolesTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct RolesTests {
     let scratch = Scratch("rig-e2e")
     static let framework = "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322"
     static let frameworkHost = "drive_c/Windows/Microsoft.NET/Framework/v1.1.4322"

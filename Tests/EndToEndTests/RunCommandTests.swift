@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `rig run` as a user runs it: the built binaries, real workers, real files.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct RunCommandTests {
     @Test func theSmokeRigPassesWithATraceAndAResultsRecord() throws {
         let dir = temporaryDirectory()
@@ -79,7 +79,7 @@ struct RunCommandTests {
 
 /// A worker the test writes as a script (`.forkFree`: executing a file just written must not
 /// meet a child forked beside it still holding the file open for writing).
-@Suite(.serialized, .forkFree)
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(10)))
 struct ImpostorWorkerTests {
     @Test func aWorkerSendingGarbageIsKilledAndNamed() throws {
         let impostor = try temporaryFile("impostor", "#!/bin/sh\nprintf '\\003\\000\\000\\000\\356\\001\\002' >&3\nsleep 30\n")
@@ -92,7 +92,7 @@ struct ImpostorWorkerTests {
 }
 
 /// No process outlives its run.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct OrphanTests {
     let sleepers = """
         rig: sleepers

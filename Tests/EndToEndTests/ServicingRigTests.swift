@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Every rig of the seeds' system, end to end through the built `rig`, as a user runs them.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct ServicingRigTests {
     static let rigs = [
         "Rigs/soft-lock-replace.yaml",
@@ -62,7 +62,7 @@ struct ServicingRigTests {
 /// long after the ngen pass must pass every time, and a seed whose hotfix lands during it may
 /// be run several times and must fail at least once for the right reason — a stale native image
 /// and ngen's failure to load mscorwks.dll in the record.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct Race {
     static let rig = "Rigs/sp1-hotfix-race.yaml"
 
@@ -108,7 +108,7 @@ struct Race {
 }
 
 /// Bad machine rigs are refused before anything is spawned.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct BadServicingRigTests {
     @Test(arguments: [
         // A patch naming a file the image lacks.

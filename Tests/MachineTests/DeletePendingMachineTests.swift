@@ -9,7 +9,7 @@ import TestSupport
 
 /// Delete-pending files on a machine: the installer's aside copies, the machine's listing (what
 /// `rig machine show` and the end-of-run record show) and Session Manager at boot.
-@Suite(.serialized, .forkFree) struct DeletePendingMachineTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct DeletePendingMachineTests {
     /// A reader sharing delete holds mscorwks.dll: the installer renames it aside (soft lock) and
     /// queues the aside copy for deletion at boot. Deleted now while the reader still holds it,
     /// the aside copy is delete-pending: listed, its name not reused (a second install goes to

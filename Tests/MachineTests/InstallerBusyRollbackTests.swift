@@ -12,7 +12,7 @@ import TestSupport
 /// take hold of the NEW files already in place. The rollback must still leave every file of the
 /// patch old — at once where the new file can be renamed aside, at the next boot otherwise — and
 /// say that a reboot is needed (3017). For every k: the install fails at file k of n.
-@Suite(.serialized, .forkFree) struct InstallerBusyRollbackTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerBusyRollbackTests {
     /// How the applications hold the new files while the installer retries.
     enum Hold: String, CaseIterable {
         /// Loaded as an image (shares delete): it cannot be a replace target (5), but it can be

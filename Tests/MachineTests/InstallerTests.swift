@@ -10,7 +10,7 @@ import TestSupport
 /// The installer transaction against real holders: `rig fs open --hold` processes holding files
 /// of the machine the way an application (loaded image), a reader sharing everything, or a
 /// document editor (no delete sharing) does.
-@Suite(.serialized, .forkFree) struct InstallerTransactionTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerTransactionTests {
     @Test func filesNotInUseAreReplacedAndNativeImagesRunAtOnce() throws {
         let machine = try InstallerMachine()
         let patch = try loadPatch("kb886903.yaml")
@@ -213,7 +213,7 @@ import TestSupport
 func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(text) }
 
 /// The Windows 9x profile: every in-use file is hard-locked, and GAC installs wait for the reboot.
-@Suite(.serialized, .forkFree) struct InstallerWindows9xTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerWindows9xTests {
     @Test func loadedImageCannotBeRenamedOn9xButCanOnNT() throws {
         for profile in [MachineProfile.nt, .win9x] {
             let machine = try InstallerMachine(profile: profile)

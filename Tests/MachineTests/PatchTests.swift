@@ -148,7 +148,7 @@ import TestSupport
 }
 
 /// Reboot reduction from what real installations did: the queue entries and the version standing.
-@Suite(.serialized, .forkFree) struct RebootReductionOnTheMachineTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct RebootReductionOnTheMachineTests {
     /// Runs `patch` and decides as setup does.
     func decide(_ patch: Patch, _ machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions()) throws -> (Int32, RebootReduction.Decision) {
         let before = try machine.pending()

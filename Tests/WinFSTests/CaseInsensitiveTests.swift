@@ -7,7 +7,7 @@ import TestSupport
 /// Windows names are case-insensitive and case-preserving: every spelling of a name is the one
 /// file, and the file keeps the case it was created with. The share-mode and image checks run
 /// between real processes (`rig fs open --hold` holds the first handle).
-@Suite(.serialized, .forkFree) struct CaseInsensitiveTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct CaseInsensitiveTests {
     /// A machine with `C:\Windows\System32\mscoree.dll` spelled that way on disk.
     func machine() throws -> (ScratchMachine, WindowsPath) {
         let s = try ScratchMachine()

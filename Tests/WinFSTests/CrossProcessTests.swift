@@ -5,7 +5,7 @@ import TestSupport
 
 /// Share modes and images between real processes: a `rig fs open --hold` process holds the
 /// first handle, this test process makes the second opens.
-@Suite(.serialized, .forkFree) struct CrossProcessTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct CrossProcessTests {
     /// 64 holder processes × 64 second opens from this process = 4096 cases.
     @Test func pairMatrixAcrossProcesses() throws {
         guard let rig = BuiltBinaries.requireRig() else { return }

@@ -7,7 +7,7 @@ import TestSupport
 
 /// DeleteFile on a file that other processes hold (sharing delete): delete-pending until the
 /// last handle is gone, as NTFS does it.
-@Suite(.serialized, .forkFree) struct DeletePendingTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct DeletePendingTests {
     /// A holder in another process that shares delete: DeleteFile succeeds, but the name stays and
     /// every use of it fails as Windows fails it, until the holder is gone.
     @Test func heldNameStaysUntilTheHolderIsGone() throws {
