@@ -64,16 +64,17 @@ let package = Package(
         .target(name: "RigFuzz", dependencies: ["RigModel", "Wire", "Machine", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "rig-fuzz", dependencies: ["RigFuzz", "Machine"]),
 
-        // What test targets share: keeping in-process share-mode locks apart from forks.
+        // What test targets share: the built binaries, scratch directories, child processes (holders
+        // keep their stderr), /proc readers, and keeping in-process share-mode locks apart from forks.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire", "TestSupport"]),
         .testTarget(name: "WinFSTests", dependencies: ["WinFS", "TestSupport"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel", "TestSupport"]),
-        .testTarget(name: "RigModelTests", dependencies: ["RigModel"]),
+        .testTarget(name: "RigModelTests", dependencies: ["RigModel", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire"]),
+        .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).

@@ -9,7 +9,7 @@ import TestSupport
 
 /// Reboots and logons taken by the coordinator, with Session Manager, services and Run/RunOnce
 /// commands as real workers.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(5)))
 struct MachineStepTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
     let workerRoles: Set<String> = ["script", "smss", "append"]

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Real processes that break the protocol (shell scripts written by the test, hence `.forkFree`): the coordinator kills them, fails the run with a
 /// message naming them, and never crashes.
-@Suite(.serialized, .forkFree)
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5)))
 struct MisbehavingWorkerTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
 

@@ -4,7 +4,7 @@ import RigModel
 import Testing
 import TestSupport
 
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(5)))
 struct RigRunnerTests {
     let here = SourcePosition(file: "test.yaml", line: 1, column: 1)
 

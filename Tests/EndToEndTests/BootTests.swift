@@ -3,11 +3,11 @@ import Testing
 import TestSupport
 
 /// `rig machine boot` and `rig-worker smss` run as real processes on real machines.
-@Suite(.serialized, .forks) struct BootTests {
-    let scratch = RegE2E.Scratch()
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct BootTests {
+    let scratch = Scratch("rig-e2e")
 
-    func rig(_ arguments: [String]) -> RegE2E.Outcome {
-        RegE2E.run([RegE2E.rig] + arguments, scratch: scratch.path)
+    func rig(_ arguments: [String]) -> ProcessOutcome {
+        TestProcess([BuiltBinaries.rig] + arguments).release()
     }
 
     /// A machine whose pending renames give a different result if any is applied twice or out of
@@ -60,7 +60,7 @@ import TestSupport
         RegE2E.tree(machine + "/drive_c") + "\n--- registry ---\n" + rig(["reg", "dump", machine]).stdout
     }
 
-    func boot(_ machine: String, logon: String = "admin") -> RegE2E.Outcome {
+    func boot(_ machine: String, logon: String = "admin") -> ProcessOutcome {
         rig(["machine", "boot", machine, "--logon", logon])
     }
 
@@ -92,7 +92,7 @@ import TestSupport
         let steps = 7
         for k in 1...steps {
             let machine = makeMachine("killed-\(profile)-\(k)", profile: profile)
-            let smss = RegE2E.Child([RegE2E.rigWorker, "smss", "machine=\(machine)", "stopAfterStep=\(k)"], scratch: scratch.path)
+            let smss = TestProcess([BuiltBinaries.worker, "smss", "machine=\(machine)", "stopAfterStep=\(k)"])
             let stopped = smss.waitStoppedOrEnded()
             #expect(stopped, "smss ended before step \(k)")
             kill(smss.pid, SIGKILL)
@@ -151,7 +151,7 @@ import TestSupport
         let sessionManager = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
         #expect(rig(["reg", "set", m, sessionManager, "PendingFileRenameOperations", "-t", "REG_DWORD", "-d", "1"]).status == 0)
         // TMPDIR: the failed boot keeps its processes' logs, here rather than in the real one.
-        let broken = try execute(Paths.rig, ["machine", "boot", m, "--logon", "admin"], environment: ["TMPDIR": scratch.path])
+        let broken = try execute(BuiltBinaries.rig, ["machine", "boot", m, "--logon", "admin"], environment: ["TMPDIR": scratch.path])
         #expect(broken.status == 1, "\(broken)")
         #expect(broken.stderr.contains("the boot's process logs are in \(scratch.path)"), "\(broken)")
         #expect(broken.stdout.contains("boot: smss: exited with code 1"), "\(broken)")
@@ -165,7 +165,7 @@ import TestSupport
     @Test func theBootRunsTheWorkerThatRigWorkerNames() throws {
         let m = makeMachine("elsewhere", profile: "nt")
         let missing = scratch.path + "/no-such-rig-worker"
-        let outcome = try execute(Paths.rig, ["machine", "boot", m], environment: ["RIG_WORKER": missing, "TMPDIR": scratch.path])
+        let outcome = try execute(BuiltBinaries.rig, ["machine", "boot", m], environment: ["RIG_WORKER": missing, "TMPDIR": scratch.path])
         #expect(outcome.status == 1, "\(outcome)")
         #expect(outcome.stderr.contains("cannot start \(missing)"), "\(outcome)")
         #expect(RegE2E.read(m + "/drive_c/Windows/System32/lib.dll") == "v1")

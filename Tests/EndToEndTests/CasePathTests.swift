@@ -4,10 +4,10 @@ import TestSupport
 
 /// Windows paths are case-insensitive and case-preserving, through the built `rig` as a user
 /// runs it: `rig fs`, `rig reg`, `rig machine show` and a whole rig.
-@Suite(.serialized, .forks) struct CasePathTests {
-    let scratch = MachineE2E.Scratch()
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct CasePathTests {
+    let scratch = Scratch("machine-e2e")
 
-    func rig(_ arguments: String...) -> MachineE2E.Outcome { MachineE2E.run(arguments, scratch: scratch.path) }
+    func rig(_ arguments: String...) -> ProcessOutcome { runRig(arguments) }
 
     @Test func fsCommandsTakeAnySpellingAndTheMachineKeepsItsOwn() throws {
         let m = scratch.path + "/m"
@@ -48,7 +48,7 @@ import TestSupport
     /// A rig whose processes name mscoree.dll in three spellings works end to end.
     @Test func aRigLoadingThroughAnotherSpellingPasses() throws {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, ["run", "Rigs/case-insensitive-paths.yaml", "--json", dir + "/r.json"])
+        let outcome = execute(BuiltBinaries.rig, ["run", "Rigs/case-insensitive-paths.yaml", "--json", dir + "/r.json"])
         #expect(outcome.status == 0, "stdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
         let results = try readJSON(dir + "/r.json")
         let files = try #require((results["machine"] as? [String: Any])?["files"] as? [String: Any])

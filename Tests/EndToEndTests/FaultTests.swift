@@ -4,7 +4,7 @@ import TestSupport
 
 /// Faults a rig injects, end to end through `rig run`: the guarantees that must hold at every
 /// point a fault can land, tried at each of them.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct FaultTests {
     /// A rig on the netfx11 image whose reboot has two pending renames to apply: two editors
     /// hard-lock mscoree.dll and msvcr71.dll, so the installer queues both for the boot.
@@ -12,7 +12,7 @@ struct FaultTests {
         try temporaryFile("boot.yaml", """
             rig: boot-power-loss
             machine:
-              image: \(Paths.root)/Rigs/images/netfx11.yaml
+              image: \(Repository.root)/Rigs/images/netfx11.yaml
               steps:
                 - reboot: {after_exit: installer}
             actors:
@@ -25,14 +25,14 @@ struct FaultTests {
               - name: installer
                 role: installer
                 start: {after: editor2.loaded}
-                params: {patch: \(Paths.root)/Rigs/patches/netfx20-mscoree-crt.yaml, files_in_use: ignore}
+                params: {patch: \(Repository.root)/Rigs/patches/netfx20-mscoree-crt.yaml, files_in_use: ignore}
             \(faults)
             """)
     }
 
     func run(_ rig: String) throws -> [String: Any] {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, ["run", rig, "--json", dir + "/r.json"])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--json", dir + "/r.json"])
         #expect(outcome.status == 0 || outcome.status == 1, "\(outcome.stdout)\n\(outcome.stderr)")
         return try readJSON(dir + "/r.json")
     }
@@ -73,11 +73,11 @@ struct FaultTests {
         let rig = try temporaryFile("lost.yaml", """
             rig: lost
             machine:
-              image: \(Paths.root)/Rigs/images/netfx11.yaml
+              image: \(Repository.root)/Rigs/images/netfx11.yaml
             actors:
               - name: hotfix
                 role: installer
-                params: {patch: \(Paths.root)/Rigs/patches/kb886903.yaml}
+                params: {patch: \(Repository.root)/Rigs/patches/kb886903.yaml}
               - name: later
                 role: script
                 start: {after: crash.booted}
@@ -126,7 +126,7 @@ struct FaultTests {
     /// coordinator's spawn slices start where the child's lane starts.
     @Test func theTraceHasTheRunAndTheMachineLane() throws {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, ["run", "Rigs/hard-lock-deferred.yaml", "--trace", dir + "/t.json"])
+        let outcome = execute(BuiltBinaries.rig, ["run", "Rigs/hard-lock-deferred.yaml", "--trace", dir + "/t.json"])
         #expect(outcome.status == 0, "\(outcome.stdout)")
         let events = try #require(try readJSON(dir + "/t.json")["traceEvents"] as? [[String: Any]])
         let run = try #require(events.first { $0["name"] as? String == "run" })
@@ -148,7 +148,7 @@ struct FaultTests {
         var names: [[String]] = []
         for _ in 0..<2 {
             let dir = temporaryDirectory()
-            _ = try execute(Paths.rig, ["run", rig, "--junit", dir + "/j.xml"])
+            _ = execute(BuiltBinaries.rig, ["run", rig, "--junit", dir + "/j.xml"])
             let xml = try String(contentsOfFile: dir + "/j.xml", encoding: .utf8)
             names.append(xml.components(separatedBy: "name=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) })
         }

@@ -4,17 +4,15 @@ import TestSupport
 
 /// `rig fs` through the built binary: exit statuses, messages, and that bad input changes
 /// nothing outside the machine directory.
-@Suite(.serialized, .forks) struct FsCommandTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct FsCommandTests {
     /// A parent directory holding the machine `machine/` and a sibling `outside/` with a file.
     final class Sandbox {
-        let parent: String
+        private let scratch = Scratch("rig-fs-e2e")
+        var parent: String { scratch.path }
         var machine: String { parent + "/machine" }
         var outside: String { parent + "/outside" }
 
         init() throws {
-            var template = Array((NSTemporaryDirectory() + "/rig-fs-e2e-XXXXXX").utf8CString)
-            guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
-            parent = String(cString: made)
             let fm = FileManager.default
             try fm.createDirectory(atPath: machine + "/drive_c/Windows", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: outside, withIntermediateDirectories: true)
@@ -29,8 +27,6 @@ import TestSupport
             try fm.createSymbolicLink(atPath: machine + "/drive_c/keep.txt", withDestinationPath: outside + "/keep.txt")
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: parent) }
-
         /// Every path under the parent except the machine directory, with sizes and contents.
         func outsideSnapshot() -> [String: Data] {
             var result: [String: Data] = [:]
@@ -42,38 +38,10 @@ import TestSupport
         }
     }
 
-    static func rig() -> String? {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = (exe as NSString).deletingLastPathComponent
-        while !dir.isEmpty && dir != "/" && !FileManager.default.isExecutableFile(atPath: dir + "/rig") {
-            dir = (dir as NSString).deletingLastPathComponent
-        }
-        guard FileManager.default.isExecutableFile(atPath: dir + "/rig") else {
-            Issue.record("rig is not built next to the tests (run `swift build --build-tests` first)")
-            return nil
-        }
-        return dir + "/rig"
-    }
-
-    static func run(_ rig: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: rig)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-
     /// Windows device names and names Win32 would strip are refused with ERROR_INVALID_NAME
     /// (123), by every `rig fs` command, and nothing is created.
     @Test func windowsNameRulesGiveErrorInvalidName() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let m = box.machine
         let cases: [[String]] = [
@@ -87,25 +55,25 @@ import TestSupport
             ["fs", "delete", m, "C:\\Windows\\aux"],
         ]
         for arguments in cases {
-            let result = try Self.run(rig, arguments)
+            let result = execute(rig, arguments)
             #expect(result.status == 123, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("ERROR_INVALID_NAME (123)"), "\(arguments): \(result.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: m + "/drive_c/Windows") == ["a.dll"])
-        #expect(try Self.run(rig, ["fs", "pending", m]).stdout == "")
+        #expect(execute(rig, ["fs", "pending", m]).stdout == "")
     }
 
     /// A machine whose own entries are links leading out is refused (exit 2) naming the entry,
     /// and nothing is written outside.
     @Test func machineEntriesLinkedOutsideAreRefused() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let m = box.machine
         try FileManager.default.removeItem(atPath: m + "/registry.db")
         try FileManager.default.createSymbolicLink(atPath: m + "/registry.db", withDestinationPath: box.outside + "/registry.db")
         let before = box.outsideSnapshot()
         for arguments in [["fs", "pending", m], ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read"]] {
-            let result = try Self.run(rig, arguments)
+            let result = execute(rig, arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("'registry.db'"), "\(arguments): \(result.stderr)")
         }
@@ -113,7 +81,7 @@ import TestSupport
     }
 
     @Test func badInputIsRefusedAndChangesNothingOutside() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let before = box.outsideSnapshot()
         let m = box.machine
@@ -144,7 +112,7 @@ import TestSupport
             (["fs", "move", m], 2, "Missing expected argument"),
         ]
         for (arguments, status, message) in cases {
-            let result = try Self.run(rig, arguments)
+            let result = execute(rig, arguments)
             #expect(result.status == status, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
             #expect(!result.stderr.isEmpty, "\(arguments)")
@@ -153,40 +121,40 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: box.parent + "/no-such-machine"))
         // The machine itself is as it was: nothing moved, nothing queued.
         #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data("dll".utf8))
-        #expect(try Self.run(rig, ["fs", "pending", m]).stdout == "")
+        #expect(execute(rig, ["fs", "pending", m]).stdout == "")
     }
 
     @Test func win32CodesAsExitStatus() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let m = box.machine
-        func run(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-            try Self.run(rig, ["fs"] + arguments)
+        func run(_ arguments: String...) -> ProcessOutcome {
+            execute(rig, ["fs"] + arguments)
         }
-        #expect(try run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new").status == 0)
-        let exists = try run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new")
+        #expect(run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new").status == 0)
+        let exists = run("open", m, "C:\\Windows\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new")
         #expect(exists.status == 80 && exists.stderr.contains("ERROR_FILE_EXISTS (80)"))
-        let missing = try run("open", m, "C:\\Windows\\none.txt", "--access", "read", "--share", "read")
+        let missing = run("open", m, "C:\\Windows\\none.txt", "--access", "read", "--share", "read")
         #expect(missing.status == 2 && missing.stderr.contains("ERROR_FILE_NOT_FOUND (2)"))
-        let noPath = try run("open", m, "C:\\Nope\\none.txt", "--access", "read", "--share", "read")
+        let noPath = run("open", m, "C:\\Nope\\none.txt", "--access", "read", "--share", "read")
         #expect(noPath.status == 3 && noPath.stderr.contains("ERROR_PATH_NOT_FOUND (3)"))
-        let already = try run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll")
+        let already = run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll")
         #expect(already.status == 183 && already.stderr.contains("ERROR_ALREADY_EXISTS (183)"))
-        #expect(try run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll", "--replace").status == 0)
+        #expect(run("move", m, "C:\\Windows\\new.txt", "C:\\Windows\\a.dll", "--replace").status == 0)
         #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data())
-        #expect(try run("delete", m, "C:\\Windows\\a.dll").status == 0)
-        #expect(try run("delete", m, "C:\\Windows\\a.dll").status == 2)
-        #expect(try run("image-less-subcommand").status == 2)
+        #expect(run("delete", m, "C:\\Windows\\a.dll").status == 0)
+        #expect(run("delete", m, "C:\\Windows\\a.dll").status == 2)
+        #expect(run("image-less-subcommand").status == 2)
     }
 
     @Test func delayedMovesAreQueuedInOrder() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let m = box.machine
-        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
-        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.new", "C:\\Windows\\a.dll", "--delay-until-reboot", "--replace"]).status == 0)
-        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
-        let pending = try Self.run(rig, ["fs", "pending", m])
+        #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
+        #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.new", "C:\\Windows\\a.dll", "--delay-until-reboot", "--replace"]).status == 0)
+        #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
+        let pending = execute(rig, ["fs", "pending", m])
         #expect(pending.status == 0)
         #expect(pending.stdout == """
             C:\\Windows\\a.dll -> C:\\Windows\\a.old
@@ -199,32 +167,19 @@ import TestSupport
     }
 
     @Test func holdBlocksAnotherRigProcess() throws {
-        guard let rig = Self.rig() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let box = try Sandbox()
         let m = box.machine
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: rig)
-        holder.arguments = ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--hold"]
-        let input = Pipe(), output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("held\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen.append(chunk)
-        }
-        #expect(String(decoding: seen, as: UTF8.self) == "held\n")
-        let blocked = try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"])
+        let holder = TestProcess([rig, "fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--hold"])
+        _ = holder.waitForOutput("held\n")
+        #expect(holder.stdoutSoFar == "held\n")
+        let blocked = execute(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"])
         #expect(blocked.status == 32 && blocked.stderr.contains("ERROR_SHARING_VIOLATION (32)"))
-        let write = try Self.run(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "all"])
+        let write = execute(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "all"])
         #expect(write.status == 2)  // "all" is not a share name: usage
-        let write2 = try Self.run(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "read,write,delete"])
+        let write2 = execute(rig, ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "write", "--share", "read,write,delete"])
         #expect(write2.status == 32)
-        try input.fileHandleForWriting.close()
-        holder.waitUntilExit()
-        #expect(holder.terminationStatus == 0)
-        #expect(try Self.run(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"]).status == 0)
+        #expect(holder.release().status == 0)
+        #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\b.dll"]).status == 0)
     }
 }

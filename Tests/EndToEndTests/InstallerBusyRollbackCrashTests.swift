@@ -16,39 +16,33 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
 /// any#N`); then (every other time) the next installer run, and the boot (every process stopped,
 /// Session Manager recovering the script and applying the queue) must leave every file of the
 /// patch old and nothing behind.
-@Suite(.serialized, .forks) struct InstallerBusyRollbackCrashTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerBusyRollbackCrashTests {
     let a = winPath("C:\\App\\a.dll"), b = winPath("C:\\App\\b.dll")
 
     /// Runs patch X's installer (killed at `killAt` when given) while an editor holds b.dll, and
     /// starts `hold` on the new a.dll as soon as it is in place. Returns the installer's outcome
     /// and the holders (still running).
-    func run(_ machine: String, _ x: Patch, hold: String, killAt: String?) throws -> (Outcome, [RunningProcess]) {
-        let editor = try RunningProcess(
-            Paths.rig, ["fs", "open", machine, b.description, "--access", "read,write", "--share", "read,write", "--hold"], until: "held")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.worker)
-        var arguments = ["installer"]
+    func run(_ machine: String, _ x: Patch, hold: String, killAt: String?) throws -> (ProcessOutcome, [TestProcess]) {
+        let editor = try TestProcess(
+            [BuiltBinaries.rig, "fs", "open", machine, b.description, "--access", "read,write", "--share", "read,write", "--hold"],
+            until: "held")
+        var arguments = [BuiltBinaries.worker, "installer"]
         if let killAt { arguments += ["--kill-at", killAt] }
-        process.arguments = arguments + [
-            "machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=retry", "retry_limit=800ms",
-        ]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let process = TestProcess(
+            arguments + ["machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=retry", "retry_limit=800ms"])
         // The application starts once the new a.dll is in place (the installer is retrying b.dll).
         let root = try MachineRoot(path: machine)
         let newA = x.file(at: a)!.bytes
-        var app: RunningProcess?
+        var app: TestProcess?
         for _ in 0..<2000 where process.isRunning {
             // The bytes can be in place while the installer still holds the file exclusively
             // (verifying it): the application then gets a sharing violation and tries again.
             if (try? root.readFile(a)) == newA,
-                let started = try? RunningProcess(
-                    Paths.rig,
-                    hold == "image"
-                        ? ["fs", "open", machine, a.description, "--image", "--hold"]
-                        : ["fs", "open", machine, a.description, "--access", "read,write", "--share", "read,write", "--hold"],
+                let started = try? TestProcess(
+                    [BuiltBinaries.rig]
+                        + (hold == "image"
+                            ? ["fs", "open", machine, a.description, "--image", "--hold"]
+                            : ["fs", "open", machine, a.description, "--access", "read,write", "--share", "read,write", "--hold"]),
                     until: "held")
             {
                 app = started
@@ -56,11 +50,9 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
             }
             usleep(2_000)
         }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(app != nil, "the new a.dll never appeared: \(stdout)\(stderr)")
-        return (Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr), [editor] + (app.map { [$0] } ?? []))
+        let outcome = process.release()
+        #expect(app != nil, "the new a.dll never appeared: \(outcome.stdout)\(outcome.stderr)")
+        return (outcome, [editor] + (app.map { [$0] } ?? []))
     }
 
     @Test(arguments: ["image", "editor"]) func killedAtEveryRollbackOperationThenBootedIsAllOld(hold: String) throws {
@@ -77,7 +69,7 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
         let operations = reference.stdout.split(separator: "\n").filter { $0.contains(" -> ") }
         #expect(operations.contains { $0.contains(" reboot_required ") && $0.contains("reason=rollback") }, "\(reference.stdout)")
         for holder in holders { holder.release() }
-        let boot = try execute(Paths.rig, ["machine", "boot", clean])
+        let boot = execute(BuiltBinaries.rig, ["machine", "boot", clean])
         #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)")
         #expect(try crash.checkConsistent(clean, x, old: old, context: "\(hold): clean run, then the boot") == .old)
 
@@ -104,7 +96,7 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
                 // The next installer run comes first, the applications still holding their files:
                 // it recovers what it can and, if the boot must finish the rollback, installs
                 // nothing (3017); otherwise it fails on b.dll again and rolls back (1602).
-                let again = try execute(Paths.worker, ["installer", "machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=exit"])
+                let again = execute(BuiltBinaries.worker, ["installer", "machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=exit"])
                 #expect(
                     [InstallerExit.failRebootRequired & 0xff, InstallerExit.userExit & 0xff].contains(again.status),
                     "\(context), then the installer: \(again.status) \(again.stdout)\(again.stderr)")
@@ -113,7 +105,7 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
             }
             // A reboot stops every process first.
             for holder in holders { holder.release() }
-            let boot = try execute(Paths.rig, ["machine", "boot", machine])
+            let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
             #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
             #expect(try crash.checkConsistent(machine, x, old: old, context: context) == .old)
         }

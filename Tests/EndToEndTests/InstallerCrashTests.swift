@@ -13,7 +13,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
 /// The installer killed (SIGKILL, `rig-worker installer --kill-at any#N`) at every one of its
 /// operations, then the machine recovered by what comes next on Windows: the next installer run
 /// (of the same patch or of another one) or a boot. Every outcome is read back from the machine.
-@Suite(.serialized, .forks) struct InstallerCrashTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerCrashTests {
     /// A machine image of small files (fast to copy, write and hash), one of them with a native
     /// image so that a soft-locked install schedules a RunOnce ngen pass.
     static let image = """
@@ -79,7 +79,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         let dir = temporaryDirectory()
         let imagePath = dir + "/tiny.yaml"
         try Self.image.write(toFile: imagePath, atomically: true, encoding: .utf8)
-        let created = try execute(Paths.rig, ["machine", "create", dir + "/m", "--image", imagePath])
+        let created = execute(BuiltBinaries.rig, ["machine", "create", dir + "/m", "--image", imagePath])
         #expect(created.status == 0, "\(created.stderr)")
         try Self.patchX.write(toFile: dir + "/x.yaml", atomically: true, encoding: .utf8)
         try Self.patchY.write(toFile: dir + "/y.yaml", atomically: true, encoding: .utf8)
@@ -97,14 +97,14 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         return path
     }
 
-    func installer(_ machine: String, _ patch: Patch, killAt: String? = nil) throws -> Outcome {
+    func installer(_ machine: String, _ patch: Patch, killAt: String? = nil) throws -> ProcessOutcome {
         var arguments = ["installer"]
         if let killAt { arguments += ["--kill-at", killAt] }
-        return try execute(Paths.worker, arguments + ["machine=\(machine)", "patch=\(patch.packagePath)", "files_in_use=ignore"])
+        return execute(BuiltBinaries.worker, arguments + ["machine=\(machine)", "patch=\(patch.packagePath)", "files_in_use=ignore"])
     }
 
-    func holdB(_ machine: String) throws -> RunningProcess {
-        try RunningProcess(Paths.rig, ["fs", "open", machine, b.description, "--image", "--hold"], until: "held")
+    func holdB(_ machine: String) throws -> TestProcess {
+        try TestProcess([BuiltBinaries.rig, "fs", "open", machine, b.description, "--image", "--hold"], until: "held")
     }
 
     /// The machine's state as far as patch X goes: `old`, `new`, or a description of the mixture.
@@ -156,7 +156,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         return side
     }
 
-    func operations(_ outcome: Outcome) -> Int {
+    func operations(_ outcome: ProcessOutcome) -> Int {
         outcome.stdout.split(separator: "\n").filter { $0.contains(" -> ") }.count
     }
 
@@ -203,7 +203,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
             default:
                 // A reboot stops every process first.
                 holder.release()
-                let boot = try execute(Paths.rig, ["machine", "boot", machine])
+                let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
                 #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
                 if let side = try checkConsistent(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
                 let again = try installer(machine, x)
@@ -238,7 +238,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
             holder.kill()
             if !WriteCache.losePower(machine: try MachineRoot(path: machine), atNs: monotonicNow()).isEmpty { lostSomething += 1 }
             let context = "power lost at any#\(n)"
-            let boot = try execute(Paths.rig, ["machine", "boot", machine])
+            let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
             #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
             if let side = try checkConsistent(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
             let again = try installer(machine, x)
@@ -317,7 +317,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         let machine = try copy(template)
         let killed = try installer(machine, x, killAt: "write#1")  // a.dll: truncated, half written
         #expect(killed.stderr.contains("killed at fault point"))
-        let shown = try execute(Paths.rig, ["machine", "show", machine])
+        let shown = execute(BuiltBinaries.rig, ["machine", "show", machine])
         let line = try #require(shown.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") })
         #expect(line.contains("DAMAGED: 2000 bytes; a.dll 2.0.0.0 has 4000"), "\(shown.stdout)")
         #expect(shown.stdout.components(separatedBy: "DAMAGED").count == 2, "\(shown.stdout)")
@@ -326,11 +326,11 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         var zeroTail = whole
         for i in (whole.count - 10)..<whole.count { zeroTail[i] = 0 }
         try root.writeFile(c, zeroTail)
-        let json = try execute(Paths.rig, ["machine", "show", machine, "--json"])
+        let json = execute(BuiltBinaries.rig, ["machine", "show", machine, "--json"])
         #expect(json.stdout.contains("its last 64 bytes are not those of a.dll 2.0.0.0"), "\(json.stdout)")
         // Recovered by the next installer: nothing flagged for the patch's files.
         _ = try installer(machine, x)
-        let after = try execute(Paths.rig, ["machine", "show", machine])
+        let after = execute(BuiltBinaries.rig, ["machine", "show", machine])
         #expect(!after.stdout.contains("C:\\App\\a.dll ") || !after.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") }!.contains("DAMAGED"))
     }
 
@@ -341,7 +341,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         let root = try MachineRoot(path: base)
         try root.writeFile(a, x.files[0].bytes)
         let clean = try copy(base)
-        let reference = try execute(Paths.worker, ["ngen", "machine=\(clean)", "assemblies=A"])
+        let reference = execute(BuiltBinaries.worker, ["ngen", "machine=\(clean)", "assemblies=A"])
         #expect(reference.status == 0, "\(reference.stdout)\(reference.stderr)")
         #expect(try imageStatus(clean) == "fresh")
         // Every operation but `load` (reported after the fact) is a fault point.
@@ -349,14 +349,14 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         #expect(total >= 4, "\(reference.stdout)")
         for n in 1...total {
             let machine = try copy(base)
-            let killed = try execute(Paths.worker, ["ngen", "--kill-at", "any#\(n)", "machine=\(machine)", "assemblies=A"])
+            let killed = execute(BuiltBinaries.worker, ["ngen", "--kill-at", "any#\(n)", "machine=\(machine)", "assemblies=A"])
             #expect(killed.stderr.contains("killed at fault point any#\(n)"), "\(killed.stdout)\(killed.stderr)")
             let status = try imageStatus(machine)
             // Killed before the image was renamed into place: the old image, stale; never a
             // partial image taken for a fresh one.
             #expect(status == "stale", "ngen killed at any#\(n): the image is \(status)")
             // And the report agrees with the bytes: a fresh image must parse whole.
-            let again = try execute(Paths.worker, ["ngen", "machine=\(machine)", "assemblies=A"])
+            let again = execute(BuiltBinaries.worker, ["ngen", "machine=\(machine)", "assemblies=A"])
             #expect(again.status == 0)
             #expect(try imageStatus(machine) == "fresh")
         }

@@ -9,15 +9,15 @@ import TestSupport
 /// `rig-worker installer` and `rig-worker setup` run standalone on machines made by
 /// `rig machine create`, with packages staged by `PatchPackage.stage` from `Rigs/patches`, and
 /// other processes (`rig fs open --hold`, another installer) holding what they hold.
-@Suite(.serialized, .forks) struct InstallerEndToEndTests {
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct InstallerEndToEndTests {
     /// A netfx11 machine with `patches` staged; returns the machine directory.
     func machine(_ patches: [String], profile: String = "nt") throws -> String {
         let path = temporaryDirectory() + "/m"
-        let created = try execute(Paths.rig, ["machine", "create", path, "--image", "Rigs/images/netfx11.yaml", "--profile", profile])
+        let created = execute(BuiltBinaries.rig, ["machine", "create", path, "--image", "Rigs/images/netfx11.yaml", "--profile", profile])
         #expect(created.status == 0, "\(created.stderr)")
         let root = try MachineRoot(path: path)
         for name in patches {
-            try PatchPackage.stage(try PatchLoader.load(file: Paths.root + "/Rigs/patches/" + name), root: root)
+            try PatchPackage.stage(try PatchLoader.load(file: Repository.root + "/Rigs/patches/" + name), root: root)
         }
         return path
     }
@@ -27,8 +27,8 @@ import TestSupport
         return FileContent.stamp(of: try root.readFile(try WindowsPath(path)))?.version
     }
 
-    func hold(_ machine: String, _ path: String, _ how: [String]) throws -> RunningProcess {
-        try RunningProcess(Paths.rig, ["fs", "open", machine, path] + how + ["--hold"], until: "held")
+    func hold(_ machine: String, _ path: String, _ how: [String]) throws -> TestProcess {
+        try TestProcess([BuiltBinaries.rig, "fs", "open", machine, path] + how + ["--hold"], until: "held")
     }
 
     let mscoree = "C:\\Windows\\System32\\mscoree.dll"
@@ -38,7 +38,7 @@ import TestSupport
 
     @Test func installerReplacesFilesAndRunsNgenAsAChild() throws {
         let m = try machine(["kb886903.yaml"])
-        let run = try execute(Paths.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=exit"])
+        let run = execute(BuiltBinaries.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=exit"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try version(m, mscorwks) == FileVersion("1.1.4322.2037"))
         // mscorwks.dll was serviced: every native image is regenerated.
@@ -50,7 +50,7 @@ import TestSupport
         // Installing the package directly keeps 3010 (process status 194).
         let direct = try machine(["netfx20-mscoree.yaml"])
         let app = try hold(direct, mscoree, ["--image"])
-        let run = try execute(Paths.worker, ["installer", "machine=\(direct)", "patch=\(netfx20)"])
+        let run = execute(BuiltBinaries.worker, ["installer", "machine=\(direct)", "patch=\(netfx20)"])
         app.release()
         #expect(run.status == 3010 & 0xff, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("reboot_required file=\(mscoree) lock=soft -> ok"))
@@ -58,7 +58,7 @@ import TestSupport
         // Through setup's external UI handler: only mscoree.dll, soft-locked → 0.
         let viaSetup = try machine(["netfx20-mscoree.yaml"])
         let app2 = try hold(viaSetup, mscoree, ["--image"])
-        let setup = try execute(Paths.worker, ["setup", "machine=\(viaSetup)", "patch=\(netfx20)"])
+        let setup = execute(BuiltBinaries.worker, ["setup", "machine=\(viaSetup)", "patch=\(netfx20)"])
         app2.release()
         #expect(setup.status == 0, "\(setup.stdout)\(setup.stderr)")
         #expect(setup.stdout.contains("reboot_reduction patch=\(netfx20) installer_code=3010 code=0"))
@@ -68,7 +68,7 @@ import TestSupport
     @Test func hardLockedMscoreeKeeps3010ThroughSetup() throws {
         let m = try machine(["netfx20-mscoree.yaml"])
         let editor = try hold(m, mscoree, ["--access", "read,write", "--share", "read,write"])
-        let setup = try execute(Paths.worker, ["setup", "machine=\(m)", "patch=\(netfx20)", "files_in_use=ignore"])
+        let setup = execute(BuiltBinaries.worker, ["setup", "machine=\(m)", "patch=\(netfx20)", "files_in_use=ignore"])
         editor.release()
         #expect(setup.status == 3010 & 0xff, "\(setup.stdout)\(setup.stderr)")
         #expect(setup.stdout.contains("installer_code=3010 code=3010"))
@@ -80,7 +80,7 @@ import TestSupport
         // mscoree soft-locked: reduced; the application needs nothing: no reboot at all.
         let soft = try machine(["netfx20-mscoree.yaml", "contoso-orders.yaml"])
         let app = try hold(soft, mscoree, ["--image"])
-        let run = try execute(Paths.worker, ["setup", "machine=\(soft)", "mode=bootstrapper", "packages=\(packages)"])
+        let run = execute(BuiltBinaries.worker, ["setup", "machine=\(soft)", "mode=bootstrapper", "packages=\(packages)"])
         app.release()
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(try version(soft, "C:\\Program Files\\Contoso\\Orders\\Orders.exe") == FileVersion("1.0.0.0"))
@@ -89,7 +89,7 @@ import TestSupport
         // application's install, asked for once at the end.
         let hard = try machine(["netfx20-mscoree.yaml", "contoso-orders.yaml"])
         let editor = try hold(hard, mscoree, ["--access", "read", "--share", "read"])
-        let chained = try execute(Paths.worker, ["setup", "machine=\(hard)", "mode=bootstrapper", "packages=\(packages)", "files_in_use=ignore"])
+        let chained = execute(BuiltBinaries.worker, ["setup", "machine=\(hard)", "mode=bootstrapper", "packages=\(packages)", "files_in_use=ignore"])
         editor.release()
         #expect(chained.status == 3010 & 0xff, "\(chained.stdout)\(chained.stderr)")
         #expect(chained.stdout.contains("bootstrapper packages=2 code=3010"))
@@ -100,22 +100,22 @@ import TestSupport
         let m = try machine(["kb886903.yaml"])
         let editor = try hold(m, mscorwks, ["--access", "read,write", "--share", "read,write"])
         // The first installer retries on the hard-locked file, holding _MSIExecute meanwhile.
-        let first = try RunningProcess(
-            Paths.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=retry", "retry_limit=60s"],
+        let first = try TestProcess(
+            [BuiltBinaries.worker, "installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=retry", "retry_limit=60s"],
             until: "rename_aside file=\(mscorwks) -> ERROR_SHARING_VIOLATION (32)")
-        let second = try execute(Paths.worker, ["installer", "machine=\(m)", "patch=\(kb886903)"])
+        let second = execute(BuiltBinaries.worker, ["installer", "machine=\(m)", "patch=\(kb886903)"])
         #expect(second.status == 1618 & 0xff, "\(second.stdout)\(second.stderr)")
         #expect(second.stdout.contains("mutex name=_MSIExecute action=acquire -> ERROR_INSTALL_ALREADY_RUNNING (1618)"))
         // Once the editor lets go, the first one finishes.
         editor.release()
-        #expect(first.wait() == 0)
+        #expect(first.wait().status == 0)
         #expect(try version(m, mscorwks) == FileVersion("1.1.4322.2037"))
     }
 
     @Test func win9xHardLocksALoadedFile() throws {
         let m = try machine(["kb886903.yaml"], profile: "win9x")
         let app = try hold(m, mscorwks, ["--image"])
-        let run = try execute(Paths.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=exit"])
+        let run = execute(BuiltBinaries.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=exit"])
         app.release()
         #expect(run.status == 1602 & 0xff, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("rename_aside file=\(mscorwks) -> ERROR_SHARING_VIOLATION (32)"))
@@ -124,69 +124,12 @@ import TestSupport
 
     @Test func badParametersAndMissingPackages() throws {
         let m = try machine([])
-        let missing = try execute(Paths.worker, ["installer", "machine=\(m)", "patch=C:\\Windows\\Installer\\nope.msp"])
+        let missing = execute(BuiltBinaries.worker, ["installer", "machine=\(m)", "patch=C:\\Windows\\Installer\\nope.msp"])
         #expect(missing.status == 1619 & 0xff)
-        let bad = try execute(Paths.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=maybe"])
+        let bad = execute(BuiltBinaries.worker, ["installer", "machine=\(m)", "patch=\(kb886903)", "files_in_use=maybe"])
         #expect(bad.status == 1639 & 0xff)
         #expect(bad.stderr.contains("files_in_use 'maybe'"))
-        let noMode = try execute(Paths.worker, ["setup", "machine=\(m)", "mode=silent"])
+        let noMode = execute(BuiltBinaries.worker, ["setup", "machine=\(m)", "mode=silent"])
         #expect(noMode.status == 1639 & 0xff)
     }
-}
-
-/// A process started and read until a line containing `until` appears on its stdout.
-final class RunningProcess {
-    let process = Process()
-    let input = Pipe()
-    let output = Pipe()
-
-    init(_ executable: String, _ arguments: [String], until marker: String) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Paths.root)
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains(marker) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty {
-                process.waitUntilExit()
-                throw HolderError(message: "\(arguments) exited with \(process.terminationStatus) before '\(marker)': \(String(decoding: seen, as: UTF8.self))")
-            }
-            seen.append(chunk)
-        }
-    }
-
-    /// Closes its input and waits for it to exit.
-    func release() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    /// Kills it (SIGKILL, as a power loss does) and waits for it.
-    func kill() {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    /// Waits for it to exit (draining its output) and returns its status.
-    func wait() -> Int32 {
-        _ = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-}
-
-struct HolderError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

@@ -6,10 +6,10 @@ import Testing
 import TestSupport
 
 /// `rig machine create` and `rig machine show`, run as a user runs them.
-@Suite(.serialized, .forks) struct MachineCommandTests {
-    let scratch = MachineE2E.Scratch()
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct MachineCommandTests {
+    let scratch = Scratch("machine-e2e")
 
-    func rig(_ arguments: String...) -> MachineE2E.Outcome { MachineE2E.run(arguments, scratch: scratch.path) }
+    func rig(_ arguments: String...) -> ProcessOutcome { runRig(arguments) }
 
     @Test func createNetfx11ThenShowJSON() throws {
         let m = scratch.path + "/m"
@@ -111,7 +111,7 @@ import TestSupport
             ["machine", "show", m],
             ["machine", "show", scratch.path],
         ] {
-            let result = MachineE2E.run(arguments, scratch: scratch.path)
+            let result = runRig(arguments)
             #expect(result.status == 2, "\(arguments): \(result)")
             #expect(!result.stderr.isEmpty)
         }
@@ -122,60 +122,10 @@ import TestSupport
     }
 }
 
-/// Runs the built `rig` for the machine end-to-end tests.
+/// Files and images for the machine end-to-end tests.
 enum MachineE2E {
-    /// The built `rig`: beside the test bundle.
-    static let rig: String = {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let exe = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        return String(exe[..<exe.lastIndex(of: "/")!]) + "/rig"
-    }()
-
     /// The repository's `Rigs/images/<name>`.
-    static func image(_ name: String) -> String {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/") + "/Rigs/images/" + name
-    }
-
-    struct Outcome: CustomStringConvertible {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var description: String { "status \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
-    }
-
-    nonisolated(unsafe) static var counter = 0
-
-    /// Runs `rig` with `arguments`, output captured through files in `scratch`.
-    static func run(_ arguments: [String], scratch: String) -> Outcome {
-        counter += 1
-        let out = "\(scratch)/.out-\(counter)"
-        let err = "\(scratch)/.err-\(counter)"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var argv: [UnsafeMutablePointer<CChar>?] = ([rig] + arguments).map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, rig, &actions, nil, &argv, environ)
-        for pointer in argv { free(pointer) }
-        posix_spawn_file_actions_destroy(&actions)
-        precondition(rc == 0, "posix_spawn \(rig): \(String(cString: strerror(rc)))")
-        let status: Int32
-        switch TerminationStatus.wait(for: pid) {
-        case .exited(let code)?: status = code
-        case .signaled(let signal)?: status = 128 + signal
-        case nil: preconditionFailure("waitpid \(pid): \(String(cString: strerror(errno)))")
-        }
-        let outcome = Outcome(
-            status: status,
-            stdout: read(out, prefix: 1 << 24), stderr: read(err, prefix: 1 << 24))
-        unlink(out)
-        unlink(err)
-        return outcome
-    }
+    static func image(_ name: String) -> String { Repository.file("Rigs/images/" + name) }
 
     /// Up to `prefix` bytes of a file as text ("" if it cannot be read).
     static func read(_ path: String, prefix: Int) -> String {
@@ -201,15 +151,5 @@ enum MachineE2E {
             lstat(directory + "/" + entry, &info)
             return "\(entry) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
         }
-    }
-
-    /// A scratch directory, removed with its contents on deinit.
-    final class Scratch {
-        let path: String
-        init() {
-            var template = Array("/tmp/machine-e2e-XXXXXX".utf8CString)
-            path = String(cString: mkdtemp(&template)!)
-        }
-        deinit { _ = system("rm -rf '\(path)'") }
     }
 }

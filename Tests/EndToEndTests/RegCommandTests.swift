@@ -3,11 +3,11 @@ import Testing
 import TestSupport
 
 /// `rig reg` run as a user runs it.
-@Suite(.serialized, .forks) struct RegCommandTests {
-    let scratch = RegE2E.Scratch()
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct RegCommandTests {
+    let scratch = Scratch("rig-e2e")
 
-    func rig(_ arguments: String...) -> RegE2E.Outcome {
-        RegE2E.run([RegE2E.rig] + arguments, scratch: scratch.path)
+    func rig(_ arguments: String...) -> ProcessOutcome {
+        TestProcess([BuiltBinaries.rig] + arguments).release()
     }
 
     @Test func setGetDumpDeleteRoundTrip() {
@@ -57,7 +57,7 @@ import TestSupport
             ["get", scratch.path + "/no-such-machine", "HKLM\\x", "v"],
             ["get", scratch.path, "HKLM\\x", "v"],
         ] {
-            let outcome = RegE2E.run([RegE2E.rig, "reg"] + arguments, scratch: scratch.path)
+            let outcome = TestProcess([BuiltBinaries.rig, "reg"] + arguments).release()
             #expect(outcome.status == 2, "\(arguments): \(outcome)")
             #expect(!outcome.stderr.isEmpty)
         }
@@ -85,8 +85,8 @@ import TestSupport
         let key = "HKLM\\SOFTWARE\\Queue"
         // Create the database first so both processes find it.
         #expect(rig("reg", "set", m, key, "Created", "-d", "yes").status == 0)
-        let first = RegE2E.Child([RegE2E.rig, "reg", "append", m, key, "Items", "--data", "p1-{i}", "--count", "1000"], scratch: scratch.path)
-        let second = RegE2E.Child([RegE2E.rig, "reg", "append", m, key, "Items", "--data", "p2-{i}", "--count", "1000"], scratch: scratch.path)
+        let first = TestProcess([BuiltBinaries.rig, "reg", "append", m, key, "Items", "--data", "p1-{i}", "--count", "1000"])
+        let second = TestProcess([BuiltBinaries.rig, "reg", "append", m, key, "Items", "--data", "p2-{i}", "--count", "1000"])
         let a = first.wait()
         let b = second.wait()
         #expect(a.status == 0, "\(a)")

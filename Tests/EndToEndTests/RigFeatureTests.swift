@@ -4,7 +4,7 @@ import TestSupport
 
 /// Expectations on the registry, on "exactly one of" and on operations, judged on what real
 /// processes did; `rig run --summary`; and commands refusing a directory that is not a machine.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct RigFeatureTests {
     /// The soft-lock rig (an application holds mscoree.dll loaded, the .NET 2.0 package replaces
     /// it) with the new expectations, written with the repository's image and patch.
@@ -12,7 +12,7 @@ struct RigFeatureTests {
         try temporaryFile("soft-lock.yaml", """
             rig: soft-lock-expect
             machine:
-              image: \(Paths.root)/Rigs/images/netfx11.yaml
+              image: \(Repository.root)/Rigs/images/netfx11.yaml
             actors:
               - name: app
                 role: app
@@ -20,7 +20,7 @@ struct RigFeatureTests {
               - name: installer
                 role: installer
                 start: {after: app.loaded}
-                params: {patch: \(Paths.root)/Rigs/patches/netfx20-mscoree.yaml}
+                params: {patch: \(Repository.root)/Rigs/patches/netfx20-mscoree.yaml}
               - name: late-app
                 role: app
                 start: {after_exit: installer}
@@ -30,9 +30,9 @@ struct RigFeatureTests {
             """)
     }
 
-    func run(_ rig: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (Outcome, [[String: Any]]) {
+    func run(_ rig: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (ProcessOutcome, [[String: Any]]) {
         let json = temporaryDirectory() + "/r.json"
-        let outcome = try execute(Paths.rig, ["run", rig, "--json", json] + extra, environment: environment)
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--json", json] + extra, environment: environment)
         let results = (try? readJSON(json)) ?? [:]
         return (outcome, results["expectations"] as? [[String: Any]] ?? [])
     }
@@ -116,7 +116,7 @@ struct RigFeatureTests {
                 if setup != "missing" { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
                 if setup == "drive_c only" { try FileManager.default.createDirectory(atPath: dir + "/drive_c", withIntermediateDirectories: true) }
                 let before = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-                let outcome = try execute(Paths.rig, command.map { $0 == "DIR" ? dir : $0 })
+                let outcome = execute(BuiltBinaries.rig, command.map { $0 == "DIR" ? dir : $0 })
                 #expect(outcome.status == 2, "\(command) on \(setup): \(outcome.stderr)")
                 #expect(outcome.stderr.contains("not a machine: '\(dir)'"), "\(command) on \(setup): \(outcome.stderr)")
                 let after = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
@@ -133,7 +133,7 @@ struct RigFeatureTests {
             ("installer", ["patch=C:\\Windows\\Installer\\X.msp"], 1639 & 0xff),
         ] {
             let dir = temporaryDirectory()
-            let outcome = try execute(Paths.worker, [role, "machine=\(dir)"] + parameters)
+            let outcome = execute(BuiltBinaries.worker, [role, "machine=\(dir)"] + parameters)
             #expect(outcome.status == code, "\(role): \(outcome.stderr)")
             #expect(outcome.stderr.contains("\(role): not a machine: '\(dir)'"), "\(role): \(outcome.stderr)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [], "\(role)")

@@ -10,8 +10,8 @@ import TestSupport
 /// processes, standalone or started by `rig machine boot`, on machines made from
 /// `Rigs/images/netfx11.yaml`. Every conflict comes from another real process: a `rig fs open
 /// --hold` holding a file, an app with a DLL loaded, `rig fs move` replacing a file.
-@Suite(.serialized, .forks) struct RolesTests {
-    let scratch = RegE2E.Scratch()
+@Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct RolesTests {
+    let scratch = Scratch("rig-e2e")
     static let framework = "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322"
     static let frameworkHost = "drive_c/Windows/Microsoft.NET/Framework/v1.1.4322"
     static let mscoree = "C:\\Windows\\System32\\mscoree.dll"
@@ -22,16 +22,16 @@ import TestSupport
 
     // MARK: Helpers
 
-    func rig(_ arguments: [String]) -> RegE2E.Outcome { RegE2E.run([RegE2E.rig] + arguments, scratch: scratch.path) }
+    func rig(_ arguments: [String]) -> ProcessOutcome { TestProcess([BuiltBinaries.rig] + arguments).release() }
 
-    func worker(_ role: String, _ parameters: [String]) -> RegE2E.Outcome {
-        RegE2E.run([RegE2E.rigWorker, role] + parameters, scratch: scratch.path)
+    func worker(_ role: String, _ parameters: [String]) -> ProcessOutcome {
+        TestProcess([BuiltBinaries.worker, role] + parameters).release()
     }
 
     /// A new machine with the .NET Framework 1.1 image.
     func makeMachine(_ name: String = "m") -> String {
         let machine = "\(scratch.path)/\(name)"
-        let made = rig(["machine", "create", machine, "--image", Paths.root + "/Rigs/images/netfx11.yaml"])
+        let made = rig(["machine", "create", machine, "--image", Repository.root + "/Rigs/images/netfx11.yaml"])
         #expect(made.status == 0, "\(made)")
         return machine
     }
@@ -60,69 +60,14 @@ import TestSupport
     }
 
     /// Waits until `child`'s stdout contains `text` (or it ended without it). True when it did.
-    func waitForOutput(_ child: RegE2E.Child, _ text: String) -> Bool {
-        for _ in 0..<6000 {
-            if child.stdoutSoFar.contains(text) { return true }
-            if !isAlive(child.pid) { return child.stdoutSoFar.contains(text) }
-            usleep(10_000)
-        }
-        return false
-    }
-
-    /// `rig fs open ... --hold`, with a pipe on its stdin: closing the pipe releases the handle.
-    final class Holder {
-        let pid: pid_t
-        let stdoutPath: String
-        private var stdinWrite: Int32
-
-        init(_ arguments: [String], scratch: String) {
-            stdoutPath = "\(scratch)/holder-\(getpid())-\(RegE2E.nextTag())"
-            var fds: [Int32] = [0, 0]
-            precondition(pipe(&fds) == 0)
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-            posix_spawn_file_actions_addclose(&actions, fds[1])
-            posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-            var child: pid_t = 0
-            let rc = posix_spawn(&child, arguments[0], &actions, nil, &argv, environ)
-            for pointer in argv { free(pointer) }
-            posix_spawn_file_actions_destroy(&actions)
-            close(fds[0])
-            precondition(rc == 0, "posix_spawn failed")
-            pid = child
-            stdinWrite = fds[1]
-        }
-
-        /// Waits until it printed `held`; false if it ended first.
-        func waitHeld() -> Bool {
-            for _ in 0..<6000 {
-                if RegE2E.read(stdoutPath).contains("held") { return true }
-                if !isAlive(pid) { return false }
-                usleep(10_000)
-            }
-            return false
-        }
-
-        /// Closes its stdin (it closes the handle and exits) and reaps it.
-        func release() {
-            if stdinWrite >= 0 { close(stdinWrite) }
-            stdinWrite = -1
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
-
-        deinit { release() }
-    }
+    func waitForOutput(_ child: TestProcess, _ text: String) -> Bool { child.waitForOutput(text) }
 
     // MARK: app
 
     @Test func anAppKeepsRunningTheOldBytesAfterItsDllIsReplaced() throws {
         let m = makeMachine()
-        let app = RegE2E.Child(
-            [RegE2E.rigWorker, "app", "machine=\(m)", "load=\(Self.mscoree),\(Self.mscorwks)", "run_for=3s"],
-            scratch: scratch.path)
+        let app = TestProcess(
+            [BuiltBinaries.worker, "app", "machine=\(m)", "load=\(Self.mscoree),\(Self.mscorwks)", "run_for=3s"])
         #expect(waitForOutput(app, "emit event=loaded -> ok"))
         #expect(app.stdoutSoFar.contains("load path=\(Self.mscoree) version=1.1.4322.573 -> ok"))
         rewrite(m, "mscoree.new", version: "2.0.50727.42", directory: "drive_c/Windows/System32")
@@ -147,7 +92,7 @@ import TestSupport
     @Test func aDocumentHeldByAnAppIsHardLocked() throws {
         let m = makeMachine()
         let web = Self.framework + "\\System.Web.dll"
-        let app = RegE2E.Child([RegE2E.rigWorker, "app", "machine=\(m)", "hold=\(web)", "run_for=3s"], scratch: scratch.path)
+        let app = TestProcess([BuiltBinaries.worker, "app", "machine=\(m)", "hold=\(web)", "run_for=3s"])
         #expect(waitForOutput(app, "emit event=loaded -> ok"))
         #expect(app.stdoutSoFar.contains("hold path=\(web) version=1.1.4322.573 -> ok"))
         // No share-delete: it cannot be renamed aside (ERROR_SHARING_VIOLATION (32)).
@@ -187,10 +132,9 @@ import TestSupport
     @Test func ngenFailsToLoadMscorwksWhileAnotherProcessHoldsItExclusively() {
         let m = makeMachine()
         rewrite(m, "System.dll", version: "1.1.4322.2032")
-        let holder = Holder(
-            [RegE2E.rig, "fs", "open", m, Self.mscorwks, "--access", "read,write", "--share", "none", "--hold"],
-            scratch: scratch.path)
-        #expect(holder.waitHeld())
+        let holder = TestProcess(
+            [BuiltBinaries.rig, "fs", "open", m, Self.mscorwks, "--access", "read,write", "--share", "none", "--hold"])
+        #expect(holder.waitForOutput("held"))
         let run = worker("ngen", ["machine=\(m)", "assemblies=System,System.Web"])
         #expect(run.status == 1, "\(run)")
         #expect(run.stdout.contains("load path=\(Self.mscorwks) -> ERROR_SHARING_VIOLATION (32)"), "\(run)")
@@ -214,9 +158,9 @@ import TestSupport
         let m = makeMachine()
         rewrite(m, "System.Xml.dll", version: "1.1.4322.2032")
         let xml = Self.framework + "\\System.Xml.dll"
-        let holder = Holder(
-            [RegE2E.rig, "fs", "open", m, xml, "--access", "write", "--share", "none", "--hold"], scratch: scratch.path)
-        #expect(holder.waitHeld())
+        let holder = TestProcess(
+            [BuiltBinaries.rig, "fs", "open", m, xml, "--access", "write", "--share", "none", "--hold"])
+        #expect(holder.waitForOutput("held"))
         let run = worker("ngen", ["machine=\(m)", "assemblies=System.Xml,mscorlib"])
         #expect(run.status == 1, "\(run)")
         #expect(run.stdout.contains("ngen assembly=mscorlib -> ok"), "\(run)")
@@ -233,8 +177,8 @@ import TestSupport
         // O_CLOEXEC: a copy of the descriptor inherited by ngen would hold the lock for it.
         let fd = open(m + "/objects/_MSIExecute", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
-        let ngen = RegE2E.Child(
-            [RegE2E.rigWorker, "ngen", "machine=\(m)", "assemblies=mscorlib", "install_mutex=hold"], scratch: scratch.path)
+        let ngen = TestProcess(
+            [BuiltBinaries.worker, "ngen", "machine=\(m)", "assemblies=mscorlib", "install_mutex=hold"])
         usleep(300_000)
         #expect(isAlive(ngen.pid), "ngen finished while the install held the mutex")
         #expect(!ngen.stdoutSoFar.contains("ngen assembly"))
@@ -305,10 +249,9 @@ import TestSupport
         let m = makeMachine()
         rewrite(m, "System.Web.dll", version: "1.1.4322.2032")
         registerService(m, work: ["ngen System.Web"])
-        let holder = Holder(
-            [RegE2E.rig, "fs", "open", m, Self.mscorwks, "--access", "read,write", "--share", "none", "--hold"],
-            scratch: scratch.path)
-        #expect(holder.waitHeld())
+        let holder = TestProcess(
+            [BuiltBinaries.rig, "fs", "open", m, Self.mscorwks, "--access", "read,write", "--share", "none", "--hold"])
+        #expect(holder.waitForOutput("held"))
         let run = worker("netfxupdate", ["machine=\(m)", "mode=service"])
         #expect(run.status == 1, "\(run)")
         #expect(run.stdout.contains("ngen assembly=System.Web -> failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)"), "\(run)")
@@ -381,7 +324,7 @@ import TestSupport
     @Test func windowsUpdateWaitsTheDelayPlusSeededJitterThenLaunchesTheHotfix() throws {
         let m = makeMachine()
         let patch = "C:\\Windows\\Installer\\KB886903.msp"
-        func launch(seed: String) -> RegE2E.Outcome {
+        func launch(seed: String) -> ProcessOutcome {
             worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=20ms", "jitter=30ms", "seed=\(seed)"])
         }
         let first = launch(seed: "7"), again = launch(seed: "7"), other = launch(seed: "8")
@@ -398,7 +341,7 @@ import TestSupport
 
     @Test func windowsUpdateInstallsAStagedHotfixThroughTheInstaller() throws {
         let m = makeMachine()
-        try PatchPackage.stage(try PatchLoader.load(file: Paths.root + "/Rigs/patches/kb886903.yaml"), root: try MachineRoot(path: m))
+        try PatchPackage.stage(try PatchLoader.load(file: Repository.root + "/Rigs/patches/kb886903.yaml"), root: try MachineRoot(path: m))
         let patch = "C:\\Windows\\Installer\\KB886903.msp"
         let run = worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=5ms", "jitter=5ms", "seed=1"])
         #expect(run.status == 0, "\(run)")

@@ -3,11 +3,11 @@ import Testing
 import TestSupport
 
 /// `rig run` as a user runs it: the built binaries, real workers, real files.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct RunCommandTests {
     @Test func theSmokeRigPassesWithATraceAndAResultsRecord() throws {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, [
+        let outcome = execute(BuiltBinaries.rig, [
             "run", "Rigs/smoke.yaml", "--trace", dir + "/t.json", "--json", dir + "/r.json", "--junit", dir + "/j.xml",
             "--out", dir + "/logs",
         ])
@@ -55,23 +55,23 @@ struct RunCommandTests {
               exit:
                 a: 0
             """)
-        let outcome = try execute(Paths.rig, ["run", rig, "--seed", "99"])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--seed", "99"])
         #expect(outcome.status == 1)
         // The command, then the build that ran it (what `rig --version` prints).
-        let build = try execute(Paths.rig, ["--version"]).stdout.trimmingCharacters(in: .newlines)
+        let build = try execute(BuiltBinaries.rig, ["--version"]).stdout.trimmingCharacters(in: .newlines)
         #expect(outcome.stdout.contains("replay: rig run \(rig) --seed 99   (\(build))\n"), "stdout: \(outcome.stdout)")
     }
 
     @Test func theReplayCommandQuotesAPathTheShellWouldSplit() throws {
         let rig = try temporaryFile("it's failing.yaml", "actors:\n  - name: a\n    role: script\n    steps:\n      - exit: 4\nexpect:\n  exit:\n    a: 0\n")
-        let outcome = try execute(Paths.rig, ["run", rig, "--seed", "5"])
+        let outcome = try execute(BuiltBinaries.rig, ["run", rig, "--seed", "5"])
         #expect(outcome.status == 1)
         let quoted = "'" + rig.replacingOccurrences(of: "'", with: "'\\''") + "'"
         #expect(outcome.stdout.contains("replay: rig run \(quoted) --seed 5   (rig "), "stdout: \(outcome.stdout)")
     }
 
     @Test func versionNamesTheVersionAndTheCommitOfTheBuild() throws {
-        let outcome = try execute(Paths.rig, ["--version"])
+        let outcome = try execute(BuiltBinaries.rig, ["--version"])
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
         // A commit recorded by scripts/build-commit (12 hex digits, `-dirty` for a changed tree),
         // or `unknown` for a plain `swift build`.
@@ -89,7 +89,7 @@ struct RunCommandTests {
     func aBadRigExitsTwoWithAPositionAndSpawnsNothing(yaml: String, message: String) throws {
         let rig = try temporaryFile("bad.yaml", yaml)
         let logs = temporaryDirectory() + "/logs"
-        let outcome = try execute(Paths.rig, ["run", rig, "--out", logs])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--out", logs])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(rig) && outcome.stderr.contains(message), "stderr: \(outcome.stderr)")
         #expect(!FileManager.default.fileExists(atPath: logs), "nothing may be spawned for a bad rig")
@@ -98,20 +98,20 @@ struct RunCommandTests {
 
 /// A worker the test writes as a script (`.forkFree`: executing a file just written must not
 /// meet a child forked beside it still holding the file open for writing).
-@Suite(.serialized, .forkFree)
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(10)))
 struct ImpostorWorkerTests {
     @Test func aWorkerSendingGarbageIsKilledAndNamed() throws {
         let impostor = try temporaryFile("impostor", "#!/bin/sh\nprintf '\\003\\000\\000\\000\\356\\001\\002' >&3\nsleep 30\n")
         chmod(impostor, 0o755)
         let rig = try temporaryFile("one.yaml", "actors:\n  - name: liar\n    role: script\n")
-        let outcome = try execute(Paths.rig, ["run", rig], environment: ["RIG_WORKER": impostor])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig], environment: ["RIG_WORKER": impostor])
         #expect(outcome.status == 1)
         #expect(outcome.stdout.contains("liar") && outcome.stdout.contains("malformed frame"), "stdout: \(outcome.stdout)")
     }
 }
 
 /// No process outlives its run.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct OrphanTests {
     let sleepers = """
         rig: sleepers
@@ -128,18 +128,13 @@ struct OrphanTests {
         """
 
     /// Starts `rig run` on the sleepers rig and waits until its three workers run.
-    func startRun(_ extra: [String] = []) throws -> (Process, [Int32]) {
+    func startRun(_ extra: [String] = []) throws -> (TestProcess, [Int32]) {
         let rig = try temporaryFile("sleepers.yaml", sleepers)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.rig)
-        process.arguments = ["run", rig] + extra
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = TestProcess([BuiltBinaries.rig, "run", rig] + extra)
         var workers: [Int32] = []
         for _ in 0..<500 where workers.count < 3 {
             usleep(10_000)
-            workers = children(of: process.processIdentifier, named: "rig-worker")
+            workers = children(of: process.pid, named: "rig-worker")
         }
         return (process, workers)
     }
@@ -147,8 +142,8 @@ struct OrphanTests {
     @Test func killingTheCoordinatorLeavesNoWorkerAlive() throws {
         let (process, workers) = try startRun()
         #expect(workers.count == 3)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(process.pid, SIGKILL)
+        process.wait()
         sleep(2)
         let survivors = workers.filter(isAlive)
         #expect(survivors.isEmpty, "still alive 2 s after the coordinator was killed: \(survivors)")
@@ -158,9 +153,9 @@ struct OrphanTests {
         let dir = temporaryDirectory()
         let (process, workers) = try startRun(["--json", dir + "/r.json"])
         #expect(workers.count == 3)
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
+        kill(process.pid, SIGINT)
+        let outcome = process.wait()
+        #expect(outcome.status == 130, "\(outcome)")
         #expect(workers.filter(isAlive).isEmpty)
         let results = try readJSON(dir + "/r.json")
         #expect(results["passed"] as? Bool == false)
@@ -189,30 +184,20 @@ struct OrphanTests {
         var random = SystemRandomNumberGenerator()
         for (trial, signal) in (Array(repeating: SIGINT, count: 8) + Array(repeating: SIGTERM, count: 8)).enumerated() {
             let dir = temporaryDirectory()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Paths.rig)
-            process.arguments = ["run", rig, "--json", dir + "/r.json", "--trace", dir + "/t.json", "--junit", dir + "/j.xml"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = TestProcess(
+                [BuiltBinaries.rig, "run", rig, "--json", dir + "/r.json", "--trace", dir + "/t.json", "--junit", dir + "/j.xml"])
             // From 30 ms on (before that the process may not have reached its first instruction).
             usleep(UInt32.random(in: 30_000...300_000, using: &random))
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+            kill(process.pid, signal)
+            let outcome = process.wait()
+            let status = outcome.signal.map { -$0 } ?? outcome.status
             #expect(status == 128 + signal, "trial \(trial): status \(status)")
             let results = try? readJSON(dir + "/r.json")
             #expect(results?["passed"] as? Bool == false, "trial \(trial): no results record")
             #expect(FileManager.default.fileExists(atPath: dir + "/t.json"), "trial \(trial): no trace")
             #expect(FileManager.default.fileExists(atPath: dir + "/j.xml"), "trial \(trial): no JUnit")
-            #expect(livePids(named: "rig-worker").filter { parent(of: $0) == process.processIdentifier }.isEmpty)
+            #expect(livePids(named: "rig-worker").filter { parent(of: $0) == process.pid }.isEmpty)
         }
-    }
-
-    /// The command line of a live process, its arguments split.
-    static func commandLine(_ pid: Int32) -> [String] {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
-        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Seed 000's serialized rig with its post-reboot pass SIGKILLed from outside: the run must
@@ -222,29 +207,23 @@ struct OrphanTests {
         var landed = false
         for _ in 0..<5 where !landed {
             let dir = temporaryDirectory()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Paths.rig)
-            process.arguments = ["run", "Rigs/sp1-hotfix-race-serialized.yaml", "--json", dir + "/r.json"]
-            process.currentDirectoryURL = URL(fileURLWithPath: Paths.root)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = TestProcess([BuiltBinaries.rig, "run", "Rigs/sp1-hotfix-race-serialized.yaml", "--json", dir + "/r.json"])
             var victim: Int32?
             for _ in 0..<3000 where victim == nil && process.isRunning {
                 usleep(2_000)
                 // This run's pass only: other tests' runs go on beside this one.
-                victim = children(of: process.processIdentifier, named: "rig-worker").first {
-                    Self.commandLine($0).dropFirst().first == "netfxupdate"
+                victim = children(of: process.pid, named: "rig-worker").first {
+                    commandLine(of: $0).dropFirst().first == "netfxupdate"
                 }
             }
             let pid = try #require(victim, "the post-reboot pass never ran")
             kill(pid, SIGKILL)
-            process.waitUntilExit()
+            let outcome = process.wait()
             let results = try readJSON(dir + "/r.json")
             let actors = try #require(results["actors"] as? [[String: Any]])
             guard actors.first(where: { $0["pid"] as? Int == Int(pid) })?["signal"] as? Int == Int(SIGKILL) else { continue }
             landed = true
-            #expect(process.terminationStatus == 1)
+            #expect(outcome.status == 1, "\(outcome)")
             let problems = try #require(results["problems"] as? [String])
             #expect(problems.contains { $0.contains("killed by signal 9, which the rig did not inject") }, "\(problems)")
         }
@@ -253,13 +232,8 @@ struct OrphanTests {
 
     @Test func aKilledCoordinatorsDirectoryIsRemovedByTheNextRun() throws {
         let rig = try temporaryFile("sleeper.yaml", "actors: [{name: a, role: script, steps: [{sleep: 30s}]}]\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.rig)
-        process.arguments = ["run", rig]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let mine = "patchrig-run-\(process.processIdentifier)-"
+        let process = TestProcess([BuiltBinaries.rig, "run", rig])
+        let mine = "patchrig-run-\(process.pid)-"
         var left: [String] = []
         for _ in 0..<500 where left.isEmpty {
             usleep(10_000)
@@ -267,10 +241,10 @@ struct OrphanTests {
         }
         #expect(left.count == 1)
         usleep(200_000)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(process.pid, SIGKILL)
+        process.wait()
         #expect(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "/" + left[0]))
-        #expect(try execute(Paths.rig, ["run", "Rigs/smoke.yaml"]).status == 0)
+        #expect(execute(BuiltBinaries.rig, ["run", "Rigs/smoke.yaml"]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "/" + left[0]), "the next run removes it")
     }
 
@@ -280,7 +254,7 @@ struct OrphanTests {
             actors: [{name: a, role: script, steps: [{exit: 4}]}]
             expect: {exit: {a: 0}}
             """)
-        let outcome = try execute(Paths.rig, ["run", rig])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig])
         #expect(outcome.status == 1)
         let line = try #require(outcome.stdout.split(separator: "\n").first { $0.hasPrefix("worker logs kept in ") })
         let kept = String(line.dropFirst("worker logs kept in ".count).prefix { $0 != " " })
@@ -296,7 +270,7 @@ struct OrphanTests {
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir + "/out/a.stdout", withDestinationPath: outside)
         let rig = try temporaryFile("one.yaml", "actors: [{name: a, role: script}]\n")
-        let outcome = try execute(Paths.rig, ["run", rig, "--out", dir + "/out"])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--out", dir + "/out"])
         #expect(outcome.status == 1, "the actor cannot start: \(outcome.stdout)")
         #expect(outcome.stdout.contains("cannot create its log files"))
         #expect(try String(contentsOfFile: outside, encoding: .utf8) == "precious\n")

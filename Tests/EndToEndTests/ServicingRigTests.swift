@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Every rig of the seeds' system, end to end through the built `rig`, as a user runs them.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct ServicingRigTests {
     static let rigs = [
         "Rigs/soft-lock-replace.yaml",
@@ -31,7 +31,7 @@ struct ServicingRigTests {
     @Test(arguments: rigs)
     func theRigPasses(rig: String) throws {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, ["run", rig, "--json", dir + "/r.json"])
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--json", dir + "/r.json"])
         #expect(outcome.status == 0, "\(rig)\nstdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
         let results = try readJSON(dir + "/r.json")
         #expect(results["machine"] is [String: Any], "the record carries the machine")
@@ -40,13 +40,13 @@ struct ServicingRigTests {
     /// The serialized race passes on seeds inside the window of the unserialized one too.
     @Test(arguments: [4, 12, 31])
     func theSerializedRaceNeverFails(seed: Int) throws {
-        let outcome = try execute(Paths.rig, ["run", "Rigs/sp1-hotfix-race-serialized.yaml", "--seed", String(seed)])
+        let outcome = execute(BuiltBinaries.rig, ["run", "Rigs/sp1-hotfix-race-serialized.yaml", "--seed", String(seed)])
         #expect(outcome.status == 0, "seed \(seed)\n\(outcome.stdout)")
     }
 
     @Test func theSoftLockedAppKeepsTheOldBytes() throws {
         let dir = temporaryDirectory()
-        let outcome = try execute(Paths.rig, ["run", "Rigs/soft-lock-replace.yaml", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
+        let outcome = execute(BuiltBinaries.rig, ["run", "Rigs/soft-lock-replace.yaml", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
         #expect(outcome.status == 0)
         let results = try readJSON(dir + "/r.json")
         let actors = try #require(results["actors"] as? [[String: Any]])
@@ -62,7 +62,7 @@ struct ServicingRigTests {
 /// long after the ngen pass must pass every time, and a seed whose hotfix lands during it may
 /// be run several times and must fail at least once for the right reason — a stale native image
 /// and ngen's failure to load mscorwks.dll in the record.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct Race {
     static let rig = "Rigs/sp1-hotfix-race.yaml"
 
@@ -75,7 +75,7 @@ struct Race {
     /// Seed 1 draws a hotfix delay of about 1.3 s: far after the post-reboot ngen pass.
     @Test func aSeedFarFromTheWindowPassesEveryTime() throws {
         for _ in 1...3 {
-            let outcome = try execute(Paths.rig, ["run", Self.rig, "--seed", "1"])
+            let outcome = execute(BuiltBinaries.rig, ["run", Self.rig, "--seed", "1"])
             #expect(outcome.status == 0, "\(outcome.stdout)")
         }
     }
@@ -86,7 +86,7 @@ struct Race {
         var failures = 0
         for _ in 1...25 where rightReason == 0 {
             let dir = temporaryDirectory()
-            let outcome = try execute(Paths.rig, ["run", Self.rig, "--seed", "4", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
+            let outcome = execute(BuiltBinaries.rig, ["run", Self.rig, "--seed", "4", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
             guard outcome.status == 1 else {
                 #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
                 continue
@@ -108,7 +108,7 @@ struct Race {
 }
 
 /// Bad machine rigs are refused before anything is spawned.
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct BadServicingRigTests {
     @Test(arguments: [
         // A patch naming a file the image lacks.
@@ -127,7 +127,7 @@ struct BadServicingRigTests {
         let dir = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/patches", withIntermediateDirectories: true)
         if !patchFile.isEmpty { try patch.write(toFile: dir + "/" + patchFile, atomically: true, encoding: .utf8) }
-        let image = Paths.root + "/Rigs/images/netfx11.yaml"
+        let image = Repository.root + "/Rigs/images/netfx11.yaml"
         let rig: String
         switch message {
         case let m where m.contains("colour"):
@@ -138,7 +138,7 @@ struct BadServicingRigTests {
             rig = "machine: {image: \(image)}\nactors:\n  - {name: i, role: installer, params: {patch: \(patchFile)}}\n"
         }
         try rig.write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
-        let outcome = try execute(Paths.rig, ["run", dir + "/r.yaml", "--out", dir + "/logs"])
+        let outcome = execute(BuiltBinaries.rig, ["run", dir + "/r.yaml", "--out", dir + "/logs"])
         #expect(outcome.status == 2, "\(outcome.stderr)")
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
         #expect(outcome.stderr.contains(": error: "))

@@ -4,7 +4,7 @@ import Testing
 import Wire
 import TestSupport
 
-@Suite(.serialized, .forks)
+@Suite(.serialized, .forks, .timeLimit(.minutes(5)))
 struct LibUVTests {
     @Test func aTimerFiresAndTheLoopClosesCleanly() throws {
         let loop = try EventLoop()

@@ -9,7 +9,7 @@ import TestSupport
 
 /// Delete-pending files on a machine: the installer's aside copies, the machine's listing (what
 /// `rig machine show` and the end-of-run record show) and Session Manager at boot.
-@Suite(.serialized, .forkFree) struct DeletePendingMachineTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct DeletePendingMachineTests {
     /// A reader sharing delete holds mscorwks.dll: the installer renames it aside (soft lock) and
     /// queues the aside copy for deletion at boot. Deleted now while the reader still holds it,
     /// the aside copy is delete-pending: listed, its name not reused (a second install goes to
@@ -18,20 +18,15 @@ import TestSupport
     @Test func asideCopyDeletedWhileHeld() throws {
         let machine = try InstallerMachine()
         let patch = try loadPatch("kb886903.yaml")
-        let reader = try HoldingProcess.sharingReader(machine, mscorwks)
+        let reader = try TestProcess.sharingReader(machine, mscorwks)
         defer { reader.release() }
         let outcome = try install(patch, on: machine)
         #expect(outcome.exitCode == InstallerExit.rebootRequired)
         let aside = framework.appending("mscorwks.dll.~1")
         #expect(try machine.pending() == [PendingRename(source: aside, destination: nil, replaceExisting: false)])
 
-        let rig = builtRig()
-        let deleted = Process()
-        deleted.executableURL = URL(fileURLWithPath: rig)
-        deleted.arguments = ["fs", "delete", machine.path, aside.description]
-        try deleted.run()
-        deleted.waitUntilExit()
-        #expect(deleted.terminationStatus == 0)
+        let deleted = runRig(["fs", "delete", machine.path, aside.description])
+        #expect(deleted.status == 0, "\(deleted)")
         #expect(machine.root.isDeletePending(aside))
         let listed = try MachineDirectory(opening: machine.path).fileList().map(\.path)
         #expect(listed.contains(aside))
@@ -41,7 +36,7 @@ import TestSupport
         let second = Patch(
             id: "Again", era: .runonce, product: "Test",
             files: [PatchFile(path: mscorwks, version: FileVersion("1.1.4322.3000")!, size: 70000)])
-        let reader2 = try HoldingProcess.sharingReader(machine, mscorwks)
+        let reader2 = try TestProcess.sharingReader(machine, mscorwks)
         #expect(try install(second, on: machine).exitCode == InstallerExit.rebootRequired)
         #expect(try machine.pending().map(\.source) == [aside, framework.appending("mscorwks.dll.~2")])
 
@@ -67,7 +62,7 @@ import TestSupport
         let source = winPath("C:\\Windows\\new.dll")
         try machine.root.writeFile(held, [1])
         try machine.root.writeFile(source, [2])
-        let holder = try HoldingProcess.sharingReader(machine, held)
+        let holder = try TestProcess.sharingReader(machine, held)
         try machine.root.deleteFile(held)
         let queue = try pendingRenameQueue(for: machine.root)
         try queue.append(PendingRename(source: source, destination: held, replaceExisting: false))

@@ -12,7 +12,7 @@ import TestSupport
 /// take hold of the NEW files already in place. The rollback must still leave every file of the
 /// patch old — at once where the new file can be renamed aside, at the next boot otherwise — and
 /// say that a reboot is needed (3017). For every k: the install fails at file k of n.
-@Suite(.serialized, .forkFree) struct InstallerBusyRollbackTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerBusyRollbackTests {
     /// How the applications hold the new files while the installer retries.
     enum Hold: String, CaseIterable {
         /// Loaded as an image (shares delete): it cannot be a replace target (5), but it can be
@@ -31,15 +31,15 @@ import TestSupport
             var old: [WindowsPath: [UInt8]] = [:]
             for file in files { old[file] = try machine.bytes(file) }
             // File k is hard-locked for the whole install: the retries run out on it.
-            let blocker = try HoldingProcess.editor(machine, files[k - 1])
-            var apps: [HoldingProcess] = []
+            let blocker = try TestProcess.editor(machine, files[k - 1])
+            var apps: [TestProcess] = []
             let host = RecordingHost()
             // At the first retry pause, applications take hold of the new files already in place.
             host.onSleep = { sleep in
                 guard sleep == 1 else { return }
                 for file in files.prefix(k - 1) {
                     #expect(try! machine.bytes(file) == patch.file(at: file)!.bytes, "\(context): \(file) is not new yet")
-                    apps.append(try! hold == .image ? HoldingProcess.image(machine, file) : HoldingProcess.editor(machine, file))
+                    apps.append(try! hold == .image ? TestProcess.image(machine, file) : TestProcess.editor(machine, file))
                 }
             }
             let options = InstallerOptions(filesInUse: .retry, retryLimitNs: 200_000_000, retryIntervalNs: 100_000_000)

@@ -4,11 +4,12 @@ import Machine
 import Registry
 import RigModel
 import Testing
+import TestSupport
 import WinFS
 
 /// A netfx11 machine in a scratch directory, with helpers to look at it.
 final class InstallerMachine {
-    let scratch = MachineScratch()
+    let scratch = Scratch("machine-test")
     let path: String
     let root: MachineRoot
 
@@ -66,67 +67,25 @@ final class RecordingHost: InstallerHost {
     }
 }
 
-/// The directory holding the built `rig` (beside the test bundle after `swift build --build-tests`).
-func builtRig() -> String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = (exe as NSString).deletingLastPathComponent
-    while !dir.isEmpty && dir != "/" && !FileManager.default.isExecutableFile(atPath: dir + "/rig") {
-        dir = (dir as NSString).deletingLastPathComponent
-    }
-    return dir + "/rig"
-}
-
-/// Another process holding something of the machine until released: `rig fs open ... --hold`,
-/// or any command printing `held` once it holds.
-final class HoldingProcess {
-    let process = Process()
-    let input = Pipe()
-    let output = Pipe()
-
-    init(_ executable: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("held") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty {
-                process.waitUntilExit()
-                throw MachineError("holder \(arguments) exited with \(process.terminationStatus) before holding")
-            }
-            seen.append(chunk)
-        }
-    }
-
+/// Other processes holding something of the machine until released (`rig fs open ... --hold`).
+extension TestProcess {
     /// `rig fs open MACHINE PATH --image --hold`: the file loaded as an image (shares delete).
-    static func image(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
-        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--image", "--hold"])
+    static func image(_ machine: InstallerMachine, _ path: WindowsPath) throws -> TestProcess {
+        try TestProcess([BuiltBinaries.rig, "fs", "open", machine.path, path.description, "--image", "--hold"], until: "held")
     }
 
     /// A document editor's handle: read|write, share read|write, no delete sharing (a hard lock).
-    static func editor(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
-        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--access", "read,write", "--share", "read,write", "--hold"])
+    static func editor(_ machine: InstallerMachine, _ path: WindowsPath) throws -> TestProcess {
+        try TestProcess(
+            [BuiltBinaries.rig, "fs", "open", machine.path, path.description, "--access", "read,write", "--share", "read,write", "--hold"],
+            until: "held")
     }
 
     /// A handle that shares everything (read, share read|write|delete): a soft lock.
-    static func sharingReader(_ machine: InstallerMachine, _ path: WindowsPath) throws -> HoldingProcess {
-        try HoldingProcess(builtRig(), ["fs", "open", machine.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"])
-    }
-
-    /// Releases it (closes its input) and waits for it to exit.
-    func release() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    static func sharingReader(_ machine: InstallerMachine, _ path: WindowsPath) throws -> TestProcess {
+        try TestProcess(
+            [BuiltBinaries.rig, "fs", "open", machine.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"],
+            until: "held")
     }
 }
 
@@ -139,9 +98,7 @@ let aspnetIsapi = framework.appending("aspnet_isapi.dll")
 let mscoree = winPath("C:\\Windows\\System32\\mscoree.dll")
 
 /// The repository's `Rigs/patches/<name>`.
-func repositoryPatch(_ name: String) -> String {
-    repositoryImage("x").replacingOccurrences(of: "/Rigs/images/x", with: "/Rigs/patches/" + name)
-}
+func repositoryPatch(_ name: String) -> String { Repository.file("Rigs/patches/" + name) }
 
 /// The patch `Rigs/patches/<name>` as the loader reads it.
 func loadPatch(_ name: String) throws -> Patch { try PatchLoader.load(file: repositoryPatch(name)) }

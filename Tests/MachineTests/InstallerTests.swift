@@ -10,7 +10,7 @@ import TestSupport
 /// The installer transaction against real holders: `rig fs open --hold` processes holding files
 /// of the machine the way an application (loaded image), a reader sharing everything, or a
 /// document editor (no delete sharing) does.
-@Suite(.serialized, .forkFree) struct InstallerTransactionTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerTransactionTests {
     @Test func filesNotInUseAreReplacedAndNativeImagesRunAtOnce() throws {
         let machine = try InstallerMachine()
         let patch = try loadPatch("kb886903.yaml")
@@ -38,7 +38,7 @@ import TestSupport
         let machine = try InstallerMachine()
         let patch = try loadPatch("kb886903.yaml")
         let oldBytes = try machine.bytes(mscorwks)
-        let app = try HoldingProcess.image(machine, mscorwks)
+        let app = try TestProcess.image(machine, mscorwks)
         defer { app.release() }
         let host = RecordingHost()
         let outcome = try install(patch, on: machine, host: host)
@@ -61,7 +61,7 @@ import TestSupport
 
     @Test func handleSharingDeleteIsASoftLockToo() throws {
         let machine = try InstallerMachine()
-        let reader = try HoldingProcess.sharingReader(machine, systemWeb)
+        let reader = try TestProcess.sharingReader(machine, systemWeb)
         defer { reader.release() }
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine)
         #expect(outcome.exitCode == 3010)
@@ -74,8 +74,8 @@ import TestSupport
         let before = try machine.snapshot()
         let pendingBefore = try machine.pending()
         // mscorwks soft-locked (renamed aside, queued), then aspnet_isapi hard-locked.
-        let app = try HoldingProcess.image(machine, mscorwks)
-        let editor = try HoldingProcess.editor(machine, aspnetIsapi)
+        let app = try TestProcess.image(machine, mscorwks)
+        let editor = try TestProcess.editor(machine, aspnetIsapi)
         defer {
             app.release()
             editor.release()
@@ -98,7 +98,7 @@ import TestSupport
     @Test func hardLockWithIgnoreQueuesTheReplacement() throws {
         let machine = try InstallerMachine()
         let oldBytes = try machine.bytes(mscorwks)
-        let editor = try HoldingProcess.editor(machine, mscorwks)
+        let editor = try TestProcess.editor(machine, mscorwks)
         defer { editor.release() }
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .ignore))
         #expect(outcome.exitCode == 3010)
@@ -111,7 +111,7 @@ import TestSupport
 
     @Test func retryWaitsUntilTheHolderLetsGo() throws {
         let machine = try InstallerMachine()
-        let editor = try HoldingProcess.editor(machine, mscorwks)
+        let editor = try TestProcess.editor(machine, mscorwks)
         let host = RecordingHost()
         // The holder lets go during the second pause: the next try finds the file free.
         host.onSleep = { count in if count == 2 { editor.release() } }
@@ -125,7 +125,7 @@ import TestSupport
     @Test func retryGivesUpAtTheLimitAndRollsBack() throws {
         let machine = try InstallerMachine()
         let before = try machine.snapshot()
-        let editor = try HoldingProcess.editor(machine, mscorwks)
+        let editor = try TestProcess.editor(machine, mscorwks)
         defer { editor.release() }
         let host = RecordingHost()
         let options = InstallerOptions(filesInUse: .retry, retryLimitNs: 300_000_000, retryIntervalNs: 100_000_000)
@@ -142,7 +142,7 @@ import TestSupport
         // The second file's directory cannot be made: a file stands where it would go.
         let blocker = winPath("C:\\Program Files")
         try machine.root.writeFile(blocker, Array("not a directory".utf8))
-        let app = try HoldingProcess.image(machine, systemWeb)
+        let app = try TestProcess.image(machine, systemWeb)
         defer { app.release() }
         let before = try machine.snapshot()
         let patch = Patch(
@@ -167,7 +167,7 @@ import TestSupport
         let before = try machine.snapshot()
         _ = try NamedMutex(NamedMutex.installer, machine: machine.root)  // creates objects/_MSIExecute
         // util-linux flock(1) takes the same flock(2) lock NamedMutex uses, in another process.
-        let other = try HoldingProcess("/usr/bin/flock", ["-n", machine.path + "/objects/_MSIExecute", "sh", "-c", "echo held; cat"])
+        let other = try TestProcess(["/usr/bin/flock", "-n", machine.path + "/objects/_MSIExecute", "sh", "-c", "echo held; cat"], until: "held")
         let host = RecordingHost()
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, host: host)
         #expect(outcome.exitCode == 1618)
@@ -198,7 +198,7 @@ import TestSupport
 
     @Test func serviceEraRegistersNetFxUpdateWithWork() throws {
         let machine = try InstallerMachine()
-        let app = try HoldingProcess.image(machine, mscorwks)
+        let app = try TestProcess.image(machine, mscorwks)
         defer { app.release() }
         let outcome = try install(try loadPatch("netfx11-sp1-service.yaml"), on: machine)
         #expect(outcome.exitCode == 3010)
@@ -213,11 +213,11 @@ import TestSupport
 func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(text) }
 
 /// The Windows 9x profile: every in-use file is hard-locked, and GAC installs wait for the reboot.
-@Suite(.serialized, .forkFree) struct InstallerWindows9xTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct InstallerWindows9xTests {
     @Test func loadedImageCannotBeRenamedOn9xButCanOnNT() throws {
         for profile in [MachineProfile.nt, .win9x] {
             let machine = try InstallerMachine(profile: profile)
-            let app = try HoldingProcess.image(machine, mscoree)
+            let app = try TestProcess.image(machine, mscoree)
             defer { app.release() }
             #expect(machine.root.hardLocksInUseFiles == (profile == .win9x))
             do {
@@ -234,7 +234,7 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
     @Test func inUseFileIsHardLockedOn9x() throws {
         let machine = try InstallerMachine(profile: .win9x)
         let before = try machine.snapshot()
-        let app = try HoldingProcess.image(machine, mscorwks)
+        let app = try TestProcess.image(machine, mscorwks)
         defer { app.release() }
         let host = RecordingHost()
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .exit), host: host)
@@ -247,7 +247,7 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
 
     @Test func ignoreOn9xQueuesInWininit() throws {
         let machine = try InstallerMachine(profile: .win9x)
-        let app = try HoldingProcess.image(machine, mscorwks)
+        let app = try TestProcess.image(machine, mscorwks)
         defer { app.release() }
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, InstallerOptions(filesInUse: .ignore))
         #expect(outcome.exitCode == 3010)
@@ -295,7 +295,7 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         let machine = try InstallerMachine(profile: .win9x)
         let oldBytes = try machine.bytes(aspnetIsapi)
         try machine.root.writeFile(winPath("C:\\Program Files"), Array("not a directory".utf8))
-        let app = try HoldingProcess.image(machine, aspnetIsapi)  // hard-locked on 9x
+        let app = try TestProcess.image(machine, aspnetIsapi)  // hard-locked on 9x
         defer { app.release() }
         let patch = Patch(
             id: "Broken9x", era: .runonce, product: "Test",

@@ -9,7 +9,7 @@ import TestSupport
 /// read or write outside it: the machine is refused, naming the entry.
 @Suite(.forkFree) struct MachineContainmentTests {
     /// A machine in `scratch/machine` and an `outside` directory beside it.
-    private func machineAndOutside(_ scratch: MachineScratch) throws -> (machine: String, outside: String) {
+    private func machineAndOutside(_ scratch: Scratch) throws -> (machine: String, outside: String) {
         let machine = scratch.path + "/machine"
         let outside = scratch.path + "/outside"
         try MachineDirectory.create(at: machine, image: .minimal, profile: .nt)
@@ -23,7 +23,7 @@ import TestSupport
     }
 
     @Test func objectsLinkedOutsideIsRefusedAndTheMutexIsNotCreatedThere() throws {
-        let scratch = MachineScratch()
+        let scratch = Scratch("machine-test")
         let (machine, outside) = try machineAndOutside(scratch)
         let root = try MachineRoot(path: machine)
         // Planted after the machine was opened: the mutex itself must not follow it.
@@ -49,7 +49,7 @@ import TestSupport
 
     @Test(arguments: ["registry.db", "registry.db-wal", "registry.db-shm", "registry.db-journal"])
     func registryFilesLinkedOutsideAreRefused(_ entry: String) throws {
-        let scratch = MachineScratch()
+        let scratch = Scratch("machine-test")
         let (machine, outside) = try machineAndOutside(scratch)
         let target = outside + "/" + entry
         if entry == "registry.db" {
@@ -82,7 +82,7 @@ import TestSupport
     }
 
     @Test func profileLinkedOutsideIsRefused() throws {
-        let scratch = MachineScratch()
+        let scratch = Scratch("machine-test")
         let (machine, outside) = try machineAndOutside(scratch)
         let fd = open(outside + "/profile", O_WRONLY | O_CREAT, 0o644)
         _ = write(fd, "win9x\n", 6)
@@ -93,7 +93,7 @@ import TestSupport
     }
 
     @Test func aRegularFileWhereADirectoryBelongsIsRefused() throws {
-        let scratch = MachineScratch()
+        let scratch = Scratch("machine-test")
         let (machine, _) = try machineAndOutside(scratch)
         _ = system("rm -rf '\(machine)/objects'")
         close(open(machine + "/objects", O_WRONLY | O_CREAT, 0o644))

@@ -7,7 +7,7 @@ import WinFS
 import TestSupport
 
 @Suite(.forkFree) struct MachineDirectoryTests {
-    let scratch = MachineScratch()
+    let scratch = Scratch("machine-test")
 
     @Test func minimalMachineHasSystem32AndAnEmptyRegistry() throws {
         let machine = try MachineDirectory.create(at: scratch.path + "/m", image: .minimal, profile: .win9x)

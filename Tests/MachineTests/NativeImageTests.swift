@@ -26,7 +26,7 @@ let chainImage: MachineImage = {
 }()
 
 @Suite(.forkFree) struct NativeImageTests {
-    let scratch = MachineScratch()
+    let scratch = Scratch("machine-test")
 
     func makeMachine(_ image: MachineImage = chainImage) throws -> MachineDirectory {
         try MachineDirectory.create(at: scratch.path + "/m", image: image, profile: .nt)

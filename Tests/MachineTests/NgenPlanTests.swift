@@ -6,7 +6,7 @@ import TestSupport
 
 /// Which images an ngen run builds, and native-image builds through real WinFS handles.
 @Suite(.forkFree) struct NgenPlanTests {
-    let scratch = MachineScratch()
+    let scratch = Scratch("machine-test")
     let catalog = chainImage.catalog
 
     @Test func allMeansEveryAssemblyWithANativeImageInCatalogOrder() {

@@ -148,7 +148,7 @@ import TestSupport
 }
 
 /// Reboot reduction from what real installations did: the queue entries and the version standing.
-@Suite(.serialized, .forkFree) struct RebootReductionOnTheMachineTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct RebootReductionOnTheMachineTests {
     /// Runs `patch` and decides as setup does.
     func decide(_ patch: Patch, _ machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions()) throws -> (Int32, RebootReduction.Decision) {
         let before = try machine.pending()
@@ -162,7 +162,7 @@ import TestSupport
 
     @Test func loadedMscoreeAloneIsReducedTo0() throws {
         let machine = try InstallerMachine()
-        let app = try HoldingProcess.image(machine, mscoree)
+        let app = try TestProcess.image(machine, mscoree)
         defer { app.release() }
         let (installer, decision) = try decide(try loadPatch("netfx20-mscoree.yaml"), machine)
         #expect(installer == 3010)
@@ -173,8 +173,8 @@ import TestSupport
         let machine = try InstallerMachine()
         var patch = try loadPatch("netfx20-mscoree.yaml")
         patch.files.append(PatchFile(path: aspnetIsapi, version: FileVersion("1.1.4322.2032")!, size: 212992))
-        let app = try HoldingProcess.image(machine, mscoree)
-        let isapi = try HoldingProcess.image(machine, aspnetIsapi)
+        let app = try TestProcess.image(machine, mscoree)
+        let isapi = try TestProcess.image(machine, aspnetIsapi)
         defer {
             app.release()
             isapi.release()
@@ -186,7 +186,7 @@ import TestSupport
 
     @Test func hardLockedMscoreeIsNotReduced() throws {
         let machine = try InstallerMachine()
-        let editor = try HoldingProcess.editor(machine, mscoree)
+        let editor = try TestProcess.editor(machine, mscoree)
         defer { editor.release() }
         let (installer, decision) = try decide(try loadPatch("netfx20-mscoree.yaml"), machine, InstallerOptions(filesInUse: .ignore))
         #expect(installer == 3010)

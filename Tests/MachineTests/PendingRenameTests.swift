@@ -7,24 +7,15 @@ import TestSupport
 
 /// A machine directory for boot tests: `drive_c/Windows` and a profile file (none when nil).
 final class BootTestMachine {
-    let path: String
+    private let scratch = Scratch("boot-test")
+    var path: String { scratch.path }
     let root: MachineRoot
 
     init(profile: String?) throws {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array("\(base)/boot-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed: errno \(errno)") }
-        path = String(cString: made)
-        if let profile {
-            let file = fopen(path + "/profile", "w")
-            fputs(profile + "\n", file)
-            fclose(file)
-        }
-        root = try MachineRoot(path: path)
+        if let profile { scratch.write("profile", profile + "\n") }
+        root = try MachineRoot(path: scratch.path)
         try root.createDirectories(try WindowsPath("C:\\Windows"))
     }
-
-    deinit { _ = system("rm -rf '\(path)'") }
 
     func write(_ path: String, _ text: String) throws {
         let windowsPath = try WindowsPath(path)

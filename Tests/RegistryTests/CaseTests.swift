@@ -1,11 +1,12 @@
 import Testing
+import TestSupport
 
 @testable import Registry
 
 /// Key paths and value names are case-insensitive and case-preserving, for every letter — not
 /// only the ASCII ones SQLite's NOCASE folds.
 @Suite struct RegistryCaseTests {
-    let directory = TemporaryDirectory()
+    let directory = Scratch("registry-test")
 
     @Test func keysAndValueNamesOfAnyLetterMatchIgnoringCaseAndKeepTheirCase() throws {
         let registry = try Registry(machineDirectory: directory.path)

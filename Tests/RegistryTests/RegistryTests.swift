@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import TestSupport
 
 @testable import Registry
 
@@ -26,7 +27,7 @@ import Testing
 }
 
 @Suite struct RegistryTests {
-    let directory = TemporaryDirectory()
+    let directory = Scratch("registry-test")
 
     @Test func storesEachTypeAndReadsItBack() throws {
         let registry = try Registry(machineDirectory: directory.path)

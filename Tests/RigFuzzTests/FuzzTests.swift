@@ -3,17 +3,15 @@ import Machine
 import RigFuzz
 import RigModel
 import Testing
+import TestSupport
 import Wire
 
 /// A few thousand generated inputs with a fixed seed (`scripts/fuzz` runs 100,000 and more):
 /// the loaders refuse every broken rig, patch and image with `file:line:column` errors, and the
 /// frame decoder yields what a reference reading of the stream yields or a `WireError`.
 @Suite(.serialized) struct FuzzTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
     static func target() throws -> FuzzTarget {
-        try FuzzTarget(rigsDirectory: root + "/Rigs", workDirectory: NSTemporaryDirectory() + "rig-fuzz-tests-\(getpid())")
+        try FuzzTarget(rigsDirectory: Repository.file("Rigs"), workDirectory: NSTemporaryDirectory() + "rig-fuzz-tests-\(getpid())")
     }
 
     func run(_ target: FuzzTarget, seed: UInt64, indices: Range<UInt64>, kinds: Set<FuzzKind>) -> [FuzzKind: Int] {

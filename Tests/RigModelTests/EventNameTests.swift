@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import RigModel
 
 /// A directory with a patch, for rigs whose roles need one.
 private final class EventRigDirectory {
-    let path: String
+    private let scratch = Scratch("events")
+    var path: String { scratch.path }
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
         try """
             patch: OK1
@@ -16,7 +17,6 @@ private final class EventRigDirectory {
               - {path: C:\\Windows\\System32\\a.dll, version: 1.0.0.1, size: 4096, adds: true}
             """.write(toFile: path + "/patches/ok.yaml", atomically: true, encoding: .utf8)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func errors(_ yaml: String) -> [String] {
         do {

@@ -1,15 +1,16 @@
 import Foundation
 import Machine
 import Testing
+import TestSupport
 
 @testable import RigModel
 
 /// A directory with a rig's neighbours: `images/small.yaml` (a valid image), `images/bad.yaml`
 /// (an image with an unknown key), `patches/sp1.yaml` (a patch fitting small.yaml), `patches/broken.yaml` (not YAML).
 private final class RigDirectory {
-    let path: String
+    private let scratch = Scratch("machinerig")
+    var path: String { scratch.path }
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("machinerig-\(getpid())-\(UUID().uuidString)").path
         let fm = FileManager.default
         try fm.createDirectory(atPath: path + "/images", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
@@ -28,7 +29,6 @@ private final class RigDirectory {
             """.write(toFile: path + "/patches/sp1.yaml", atomically: true, encoding: .utf8)
         try "files: [a, b\n".write(toFile: path + "/patches/broken.yaml", atomically: true, encoding: .utf8)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     var rigFile: String { path + "/r.yaml" }
 

@@ -2,14 +2,15 @@ import Foundation
 import Machine
 import Registry
 import Testing
+import TestSupport
 
 @testable import RigModel
 
 /// A directory for a rig `r.yaml` and the patches and images it names.
 private final class GapDirectory {
-    let path: String
+    private let scratch = Scratch("gaps")
+    var path: String { scratch.path }
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("gaps-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
         try write("patches/ok.yaml", """
             patch: OK1
@@ -18,7 +19,6 @@ private final class GapDirectory {
               - {path: C:\\Windows\\System32\\a.dll, version: 1.0.0.1, size: 4096, adds: true}
             """)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func write(_ name: String, _ text: String) throws {
         try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)

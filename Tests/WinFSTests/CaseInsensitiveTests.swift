@@ -7,10 +7,10 @@ import TestSupport
 /// Windows names are case-insensitive and case-preserving: every spelling of a name is the one
 /// file, and the file keeps the case it was created with. The share-mode and image checks run
 /// between real processes (`rig fs open --hold` holds the first handle).
-@Suite(.serialized, .forkFree) struct CaseInsensitiveTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct CaseInsensitiveTests {
     /// A machine with `C:\Windows\System32\mscoree.dll` spelled that way on disk.
-    func machine() throws -> (Scratch, WindowsPath) {
-        let s = try Scratch()
+    func machine() throws -> (ScratchMachine, WindowsPath) {
+        let s = try ScratchMachine()
         try s.root.createDirectories(s.win("Windows\\System32"))
         let dll = s.win("Windows\\System32\\mscoree.dll")
         try s.root.writeFile(dll, Array("mscoree".utf8))
@@ -69,33 +69,34 @@ import TestSupport
 
     /// Opens through two spellings from two processes are opens of one file.
     @Test func shareModesConflictAcrossSpellingsAndProcesses() throws {
-        guard let rig = rigExecutable() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, _) = try machine()
-        let holder = try Holder(
-            rig, ["fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--access", "write", "--share", "read", "--hold"])
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--access", "write", "--share", "read", "--hold"],
+            until: "held\n")
         #expect(win32Code { try s.root.open(s.win("WINDOWS\\System32\\mscoree.dll"), access: .write, share: .all).close() } == 32)
         #expect(win32Code { try s.root.moveFile(s.win("Windows\\SYSTEM32\\MsCoree.dll"), to: s.win("Windows\\x.dll")) } == 32)
         try s.root.open(s.win("Windows\\System32\\Mscoree.Dll"), access: .read, share: [.read, .write]).close()
         // And the other way round: a second process opening through yet another spelling.
-        let second = try runRig(rig, ["fs", "open", s.path, "C:\\WINDOWS\\SYSTEM32\\mscoree.dll", "--access", "read", "--share", "read"])
+        let second = execute(rig, ["fs", "open", s.path, "C:\\WINDOWS\\SYSTEM32\\mscoree.dll", "--access", "read", "--share", "read"])
         #expect(second.status == 32, "\(second.stderr)")
         #expect(second.stderr.contains("ERROR_SHARING_VIOLATION (32)"))
-        #expect(holder.release() == 0)
+        #expect(holder.release().status == 0)
         try s.root.open(s.win("WINDOWS\\System32\\mscoree.dll"), access: .write, share: .none).close()
     }
 
     /// An image loaded through one spelling by another process blocks writing, deleting and
     /// replacing through any other spelling.
     @Test func anImageLoadedThroughOneCaseBlocksAWriteThroughAnother() throws {
-        guard let rig = rigExecutable() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, _) = try machine()
-        let holder = try Holder(rig, ["fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--image", "--hold"])
+        let holder = try TestProcess([rig, "fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--image", "--hold"], until: "held\n")
         let upper = s.win("WINDOWS\\SYSTEM32\\MSCOREE.DLL")
         #expect(win32Code { try s.root.open(upper, access: .write, share: .all).close() } == 32)
         #expect(win32Code { try s.root.deleteFile(s.win("Windows\\System32\\MsCoree.dll")) } == 5)
         try s.root.writeFile(s.win("Windows\\System32\\mscoree.new"), Array("new".utf8))
         #expect(win32Code { try s.root.moveFile(s.win("Windows\\System32\\mscoree.new"), to: upper, flags: .replaceExisting) } == 5)
-        #expect(holder.release() == 0)
+        #expect(holder.release().status == 0)
         try s.root.moveFile(s.win("Windows\\System32\\mscoree.new"), to: upper, flags: .replaceExisting)
         #expect(try s.root.list(s.win("Windows\\System32")) == ["mscoree.dll"])
         #expect(try s.root.readFile(s.win("windows\\system32\\mscoree.dll")) == Array("new".utf8))
@@ -105,15 +106,15 @@ import TestSupport
     /// REPLACE_EXISTING, a replacement (keeping the existing name's case, as Wine does) with it,
     /// and 5 while another process holds the target open.
     @Test func moveOntoACaseVariantOfAnExistingFile() throws {
-        guard let rig = rigExecutable() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, dll) = try machine()
         let new = s.win("Windows\\System32\\mscoree.new")
         try s.root.writeFile(new, Array("new".utf8))
         let variant = s.win("WINDOWS\\SYSTEM32\\MSCOREE.DLL")
         #expect(win32Code { try s.root.moveFile(new, to: variant) } == 183)
-        let holder = try Holder(rig, ["fs", "open", s.path, "C:\\Windows\\System32\\mscoree.dll", "--access", "read", "--share", "read,write,delete", "--hold"])
+        let holder = try TestProcess([rig, "fs", "open", s.path, "C:\\Windows\\System32\\mscoree.dll", "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.moveFile(new, to: variant, flags: .replaceExisting) } == 5)
-        #expect(holder.release() == 0)
+        #expect(holder.release().status == 0)
         try s.root.moveFile(new, to: variant, flags: .replaceExisting)
         #expect(try s.root.list(s.win("Windows\\System32")) == ["mscoree.dll"])
         #expect(try s.root.readFile(dll) == Array("new".utf8))
@@ -133,7 +134,7 @@ import TestSupport
     /// looking for a case variant. The test holds that lock while the four start, so all of them
     /// are inside the window at once; released, exactly one creates and the others get 80.
     @Test func racingCreatorsOfFourSpellingsMakeOneFile() throws {
-        guard let rig = rigExecutable() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, _) = try machine()
         for round in 0..<3 {
             let directory = Glibc.open(s.host("Windows"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -168,7 +169,7 @@ import TestSupport
     /// A move to a new name adds it under the directory's entry lock too: it waits while the
     /// lock is held (without ever blocking on it while it holds the source's gate), then moves.
     @Test func aMoveToANewNameWaitsForTheEntryLock() throws {
-        guard let rig = rigExecutable() else { return }
+        guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, _) = try machine()
         try s.root.writeFile(s.win("Windows\\Setup.log"), [1])
         let directory = Glibc.open(s.host("Windows/System32"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -191,7 +192,7 @@ import TestSupport
     /// Containment is as strict as before: a link leaving the machine is refused whatever the
     /// spelling that reaches it.
     @Test func aLinkLeavingTheMachineIsRefusedInEveryCase() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let outside = s.path + "-outside"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: outside) }

@@ -7,17 +7,17 @@ import TestSupport
 
 /// DeleteFile on a file that other processes hold (sharing delete): delete-pending until the
 /// last handle is gone, as NTFS does it.
-@Suite(.serialized, .forkFree) struct DeletePendingTests {
+@Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct DeletePendingTests {
     /// A holder in another process that shares delete: DeleteFile succeeds, but the name stays and
     /// every use of it fails as Windows fails it, until the holder is gone.
     @Test func heldNameStaysUntilTheHolderIsGone() throws {
-        guard let rig = rigExecutable() else { return }
-        let s = try Scratch()
+        guard let rig = BuiltBinaries.requireRig() else { return }
+        let s = try ScratchMachine()
         let path = s.win("doc.dat")
         let other = s.win("other.dat")
         try s.root.writeFile(path, [1, 2, 3])
         try s.root.writeFile(other, [9])
-        let holder = try Holder(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"])
+        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
         try s.root.deleteFile(path)
         // The name stays (FindFirstFile still lists it) ...
         #expect(FileManager.default.fileExists(atPath: s.host("doc.dat")))
@@ -38,7 +38,7 @@ import TestSupport
         #expect(win32Code { try s.root.moveFile(other, to: path) } == 183)
         #expect(win32Code { try s.root.copyFile(other, to: path, failIfExists: true) } == 5)
         // Another process meets the same.
-        #expect(try runRig(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"]).status == 5)
+        #expect(execute(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"]).status == 5)
 
         holder.kill()  // no code runs at its end: the kernel drops its locks
         // The next operation meeting the name completes the delete and finds it free.
@@ -51,23 +51,23 @@ import TestSupport
     /// Once the holder is gone, listings (and the machine snapshots built on them) no longer
     /// show the file, and a CREATE_NEW, a rename onto the name and a load behave as for a free name.
     @Test func completedDeleteLeavesListingsAndFreesTheName() throws {
-        guard let rig = rigExecutable() else { return }
-        let s = try Scratch()
+        guard let rig = BuiltBinaries.requireRig() else { return }
+        let s = try ScratchMachine()
         try s.root.createDirectories(s.win("dir"))
         let path = s.win("dir\\a.dll")
         try s.root.writeFile(path, [1])
         try s.root.writeFile(s.win("dir\\b.dll"), [2])
-        let holder = try Holder(rig, ["fs", "open", s.path, path.description, "--access", "none", "--share", "read,write,delete", "--hold"])
+        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "none", "--share", "read,write,delete", "--hold"], until: "held\n")
         try s.root.deleteFile(path)
         #expect(try s.root.list(s.win("dir")) == ["a.dll", "b.dll"])
-        #expect(holder.release() == 0)
+        #expect(holder.release().status == 0)
         #expect(try s.root.list(s.win("dir")) == ["b.dll"])
         #expect(!FileManager.default.fileExists(atPath: s.host("dir/a.dll")))
 
         // The same for each kind of operation meeting the name first.
         for meet in ["exists", "createNew", "moveOnto", "load", "delete"] {
             try s.root.writeFile(path, [1])
-            let again = try Holder(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"])
+            let again = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
             try s.root.deleteFile(path)
             #expect(win32Code { try s.root.open(path, access: .read, share: .all).close() } == 5, "\(meet)")
             again.kill()
@@ -88,20 +88,20 @@ import TestSupport
     /// With no other handle the file goes at once; a holder that does not share delete still
     /// makes DeleteFile fail (32) and marks nothing; an image still makes it fail with 5.
     @Test func otherCasesAreUnchanged() throws {
-        guard let rig = rigExecutable() else { return }
-        let s = try Scratch()
+        guard let rig = BuiltBinaries.requireRig() else { return }
+        let s = try ScratchMachine()
         let path = s.win("x.dat")
         try s.root.writeFile(path, [1])
         try s.root.deleteFile(path)
         #expect(!FileManager.default.fileExists(atPath: s.host("x.dat")))
 
         try s.root.writeFile(path, [1])
-        let hard = try Holder(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read", "--hold"])
+        let hard = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.deleteFile(path) } == 32)
         hard.kill()
         try s.root.open(path, access: .read, share: .all).close()
 
-        let image = try Holder(rig, ["fs", "open", s.path, path.description, "--image", "--hold"])
+        let image = try TestProcess([rig, "fs", "open", s.path, path.description, "--image", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.deleteFile(path) } == 5)
         #expect(!s.root.isDeletePending(path))
         image.kill()
@@ -112,7 +112,7 @@ import TestSupport
     /// A second handle of the same process holds the file as another process's would (one
     /// handle per open file description).
     @Test func handleOfTheSameProcessCounts() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let path = s.win("y.dat")
         try s.root.writeFile(path, [5, 6])
         let handle = try s.root.open(path, access: .read, share: .all)
@@ -127,19 +127,19 @@ import TestSupport
     /// `rig fs delete` on a file another `rig fs open --hold` holds: exit 0, then `rig fs open`
     /// exits 5 (ERROR_ACCESS_DENIED) until the holder is gone, then 2.
     @Test func rigFsDelete() throws {
-        guard let rig = rigExecutable() else { return }
-        let s = try Scratch()
+        guard let rig = BuiltBinaries.requireRig() else { return }
+        let s = try ScratchMachine()
         let path = s.win("z.dat")
         try s.root.writeFile(path, [1])
-        let holder = try Holder(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,delete", "--hold"])
-        let deleted = try runRig(rig, ["fs", "delete", s.path, path.description])
+        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,delete", "--hold"], until: "held\n")
+        let deleted = execute(rig, ["fs", "delete", s.path, path.description])
         #expect(deleted.status == 0, "\(deleted.stderr)")
-        let open = try runRig(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"])
+        let open = execute(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"])
         #expect(open.status == 5)
         #expect(open.stderr.contains("ERROR_ACCESS_DENIED (5)") && open.stderr.contains("delete-pending"), "\(open.stderr)")
-        #expect(try runRig(rig, ["fs", "delete", s.path, path.description]).status == 5)
+        #expect(execute(rig, ["fs", "delete", s.path, path.description]).status == 5)
         holder.kill()
-        #expect(try runRig(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"]).status == 2)
+        #expect(execute(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"]).status == 2)
         #expect(!FileManager.default.fileExists(atPath: s.host("z.dat")))
     }
 }

@@ -8,7 +8,7 @@ import TestSupport
 /// (each open is its own open file description) never hold it two at a time.
 @Suite(.serialized, .forkFree) struct GateTests {
     @Test func exclusiveHandlesNeverOverlap() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let path = s.win("gate.dat")
         try s.root.writeFile(path, [1])
         let root = s.root

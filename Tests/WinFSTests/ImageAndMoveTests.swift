@@ -11,7 +11,7 @@ final class MemoryStore: PendingRenameStore {
 
 @Suite(.serialized, .forkFree) struct ImageTests {
     @Test func sectionRules() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         try s.root.createDirectories(s.win("Windows\\System32"))
         let dll = s.win("Windows\\System32\\mscorwks.dll")
         try s.root.writeFile(dll, Array("version 1".utf8))
@@ -57,7 +57,7 @@ final class MemoryStore: PendingRenameStore {
     }
 
     @Test func loaderOpenIsShareChecked() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let dll = s.win("a.dll")
         try s.root.writeFile(dll, [0x4D, 0x5A])
         // A writer sharing everything: the loader (read, share read|delete) does not share write.
@@ -82,7 +82,7 @@ final class MemoryStore: PendingRenameStore {
 @Suite(.serialized, .forkFree) struct MoveFileTests {
     enum Holder: CaseIterable { case nothing, sharesDelete, noShareDelete, noDataAccess, loaded }
 
-    func hold(_ s: Scratch, _ path: WindowsPath, _ holder: Holder) throws -> AnyObject? {
+    func hold(_ s: ScratchMachine, _ path: WindowsPath, _ holder: Holder) throws -> AnyObject? {
         switch holder {
         case .nothing: return nil
         case .sharesDelete: return try s.root.open(path, access: .read, share: [.read, .delete])
@@ -98,7 +98,7 @@ final class MemoryStore: PendingRenameStore {
             for destinationExists in [false, true] {
                 for destinationHolder in destinationExists ? Holder.allCases : [.nothing] {
                     for replace in [false, true] {
-                        let s = try Scratch()
+                        let s = try ScratchMachine()
                         let src = s.win("src.dll"), dst = s.win("dst.dll")
                         try s.root.writeFile(src, [1])
                         if destinationExists { try s.root.writeFile(dst, [2]) }
@@ -128,7 +128,7 @@ final class MemoryStore: PendingRenameStore {
 
     @Test func deleteMatrix() throws {
         for holder in Holder.allCases {
-            let s = try Scratch()
+            let s = try ScratchMachine()
             let p = s.win("x.dll")
             try s.root.writeFile(p, [1])
             let h = try hold(s, p, holder)
@@ -148,7 +148,7 @@ final class MemoryStore: PendingRenameStore {
             (h as? LoadedImage)?.unload()
             #expect(s.root.exists(p) == (expected != nil), "\(holder), closed")
         }
-        let s = try Scratch()
+        let s = try ScratchMachine()
         #expect(win32Code { try s.root.deleteFile(s.win("missing.dll")) } == 2)
         #expect(win32Code { try s.root.deleteFile(s.win("nodir\\missing.dll")) } == 3)
         try s.root.createDirectories(s.win("dir"))
@@ -156,7 +156,7 @@ final class MemoryStore: PendingRenameStore {
     }
 
     @Test func missingSourceAndSameFile() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         #expect(win32Code { try s.root.moveFile(s.win("a"), to: s.win("b")) } == 2)
         #expect(win32Code { try s.root.moveFile(s.win("d\\a"), to: s.win("b")) } == 3)
         try s.root.writeFile(s.win("a"), [1])
@@ -167,7 +167,7 @@ final class MemoryStore: PendingRenameStore {
     }
 
     @Test func delayUntilRebootOnlyQueues() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let store = MemoryStore()
         try s.root.writeFile(s.win("a.dll"), [1])
         let holder = try s.root.open(s.win("a.dll"), access: .read, share: .none)  // hard lock
@@ -184,7 +184,7 @@ final class MemoryStore: PendingRenameStore {
     }
 
     @Test func copyAndCreate() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         try s.root.createFile(s.win("a"), contents: [1, 2])
         #expect(win32Code { try s.root.createFile(s.win("a"), contents: [3]) } == 80)
         try s.root.copyFile(s.win("a"), to: s.win("b"), failIfExists: true)

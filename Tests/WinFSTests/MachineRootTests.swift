@@ -15,7 +15,7 @@ import TestSupport
     }
 
     @Test func layOutAndReadBack() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         try s.root.createDirectories(s.win("Windows\\System32"))
         try s.root.createDirectories(s.win("Windows\\System32"))  // again: fine
         try s.root.writeFile(s.win("Windows\\System32\\a.dll"), [1, 2, 3])
@@ -31,7 +31,7 @@ import TestSupport
     }
 
     @Test func missingFileVersusMissingDirectory() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         try s.root.createDirectories(s.win("Windows"))
         #expect(win32Code { _ = try s.root.readFile(s.win("Windows\\x.dll")) } == 2)
         #expect(win32Code { _ = try s.root.readFile(s.win("Nope\\x.dll")) } == 3)
@@ -40,7 +40,7 @@ import TestSupport
     }
 
     @Test func symlinksLeadingOutAreRefused() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let outside = s.path + "/outside"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         try Data("secret".utf8).write(to: URL(fileURLWithPath: outside + "/secret.txt"))
@@ -119,8 +119,8 @@ import TestSupport
 @Suite(.forkFree) struct SymlinkEntryPointTests {
     /// A machine with `C:\abs` (absolute link) and `C:\rel` (relative link) to `<machine>/outside`
     /// holding `secret.txt`, `C:\file` linked to that file, and `C:\in\a.txt` inside.
-    private func setUp() throws -> (Scratch, outside: String) {
-        let s = try Scratch()
+    private func setUp() throws -> (ScratchMachine, outside: String) {
+        let s = try ScratchMachine()
         let outside = s.path + "/outside"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         try Data("secret".utf8).write(to: URL(fileURLWithPath: outside + "/secret.txt"))

@@ -25,7 +25,7 @@ let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
 @Suite(.serialized, .forkFree) struct ShareModeTests {
     /// 64 first handles × 64 second opens, two open file descriptions in this process.
     @Test func pairMatrixInProcess() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let path = s.win("f.dat")
         try s.root.writeFile(path, [1, 2, 3])
         var checkedCases = 0
@@ -66,7 +66,7 @@ let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
     /// Three handles: the third open against two coexisting ones, every combination of the
     /// third for a spread of first/second pairs.
     @Test func threeHandles() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let path = s.win("f.dat")
         try s.root.writeFile(path, [1])
         let pairs: [(Access, ShareMode, Access, ShareMode)] = [
@@ -104,7 +104,7 @@ let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
     }
 
     @Test func renameFollowsTheInode() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         try s.root.writeFile(s.win("a.dll"), [1])
         let holder = try s.root.open(s.win("a.dll"), access: .read, share: [.read, .delete])
         try s.root.moveFile(s.win("a.dll"), to: s.win("b.dll"))
@@ -119,7 +119,7 @@ let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
     }
 
     @Test func dispositions() throws {
-        let s = try Scratch()
+        let s = try ScratchMachine()
         let p = s.win("d.txt")
         #expect(win32Code { try s.root.open(p, access: .read, share: .all).close() } == 2)
         #expect(win32Code { try s.root.open(s.win("no\\d.txt"), access: .read, share: .all, disposition: .openAlways).close() } == 3)

@@ -1,24 +1,21 @@
 import Foundation
-import Glibc
+import TestSupport
 import WinFS
 
-/// A fresh machine directory under the system temporary directory, removed on deinit.
-final class Scratch {
-    let path: String
+/// A fresh machine directory in a scratch directory (removed on deinit), opened as a
+/// `MachineRoot`.
+final class ScratchMachine {
+    private let scratch = Scratch("winfs-test")
+    var path: String { scratch.path }
     let root: MachineRoot
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/winfs-test-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw Win32Error(31, operation: "mkdtemp") }
-        path = String(cString: made)
-        root = try MachineRoot(path: path)
+        root = try MachineRoot(path: scratch.path)
         // What makes it a machine for `rig fs` (run by the cross-process tests): its profile and
         // its registry (an empty SQLite database), as `rig machine create` makes them.
-        FileManager.default.createFile(atPath: path + "/profile", contents: Data("nt\n".utf8))
-        FileManager.default.createFile(atPath: path + "/registry.db", contents: Data())
+        scratch.write("profile", "nt\n")
+        scratch.write("registry.db", "")
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// `C:\<text>` parsed.
     func win(_ text: String) -> WindowsPath { try! WindowsPath("C:\\" + text) }
