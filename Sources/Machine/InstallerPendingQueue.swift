@@ -39,7 +39,7 @@ public enum InstallerPendingQueue {
         let pair = RegistryPendingRenames.strings(for: rename)
         return try registry.transaction { registry in
             guard case .multiString(var strings)? = try registry.value(
-                BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
             else { return false }
             var index = strings.count - 2
             // Pairs start at even offsets.
@@ -48,10 +48,10 @@ public enum InstallerPendingQueue {
                 if Array(strings[index..<index + 2]) == pair {
                     strings.removeSubrange(index..<index + 2)
                     if strings.isEmpty {
-                        try registry.deleteValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                        try registry.deleteValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
                     } else {
                         try registry.setValue(
-                            BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, .multiString(strings))
+                            WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, .multiString(strings))
                     }
                     return true
                 }

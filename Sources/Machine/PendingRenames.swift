@@ -80,26 +80,16 @@ public protocol PendingRenameQueue: PendingRenameStore {
     func finish(processed count: Int) throws
 }
 
-/// Registry keys and values the boot uses.
+/// PatchRig's own registry record of a boot in progress (the Windows keys the boot uses are in
+/// `WindowsKeys`).
 public enum BootKeys {
-    /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
-    public static let sessionManager = RegistryKeyPath(
-        root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Control", "Session Manager"])
-    /// The REG_MULTI_SZ of (source, destination) pairs.
-    public static let pendingFileRenameOperations = "PendingFileRenameOperations"
     /// Where Session Manager records its progress through the queue during a boot (PatchRig's
     /// own key; deleted when the queue is done).
-    public static let bootProgress = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "BootProgress"])
+    public static let bootProgress = WindowsKeys.patchRig.appending("BootProgress")
     /// REG_DWORD: entries of the queue already applied by the boot in progress.
     public static let appliedValue = "PendingRenamesApplied"
     /// REG_SZ: which `wininit.ini` (device:inode) the applied count is about (Windows 9x).
     public static let wininitIdentityValue = "WininitFile"
-    /// `HKLM\SYSTEM\CurrentControlSet\Services`
-    public static let services = RegistryKeyPath(root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Services"])
-    /// `Software\Microsoft\Windows\CurrentVersion` below HKLM or HKCU: holds `Run` and `RunOnce`.
-    public static func currentVersion(_ root: RegistryRoot) -> RegistryKeyPath {
-        RegistryKeyPath(root: root, components: ["Software", "Microsoft", "Windows", "CurrentVersion"])
-    }
 }
 
 // MARK: NT
@@ -117,7 +107,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
     /// The queue in `registry`.
     public init(registry: Registry) { self.registry = registry }
 
-    public var location: String { "\(BootKeys.sessionManager)\\\(BootKeys.pendingFileRenameOperations)" }
+    public var location: String { "\(WindowsKeys.sessionManager)\\\(WindowsKeys.pendingFileRenameOperations)" }
 
     /// The two strings a rename is stored as.
     public static func strings(for rename: PendingRename) -> [String] {
@@ -156,7 +146,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
 
     /// Appends the pair in one registry transaction (atomic against other processes).
     public func append(_ rename: PendingRename) throws {
-        try registry.appendMultiString(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, Self.strings(for: rename))
+        try registry.appendMultiString(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, Self.strings(for: rename))
     }
 
     public func pending() throws -> [PendingRename] {
@@ -164,7 +154,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
     }
 
     private func storedStrings() throws -> [String] {
-        switch try registry.value(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations) {
+        switch try registry.value(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations) {
         case nil: return []
         case .multiString(let strings)?: return strings
         case let other?:
@@ -189,9 +179,9 @@ public final class RegistryPendingRenames: PendingRenameQueue {
             let consumed = min(strings.count, count * 2)
             let rest = Array(strings.dropFirst(consumed))
             if rest.isEmpty {
-                try registry.deleteValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                try registry.deleteValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
             } else {
-                try registry.setValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, .multiString(rest))
+                try registry.setValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, .multiString(rest))
             }
             try clearProgress(registry)
         }
