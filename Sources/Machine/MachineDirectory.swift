@@ -61,7 +61,7 @@ public struct MachineDirectory: Sendable {
         try checkCanCreate(at: path)
         var info = stat()
         if lstat(path, &info) != 0 {
-            _ = try hostCall("create machine directory", path) { mkdir(path, 0o755) }
+            _ = try checked("create machine directory", path) { mkdir(path, 0o755) }
         }
         let text = profile.rawValue + "\n"
         try writeHostFile(path + "/profile", Array(text.utf8))
@@ -280,10 +280,10 @@ public enum MachineCatalogKeys {
 
 /// Writes a new file of the machine directory itself (not of drive C).
 func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
-    let fd = try hostCall("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+    let fd = try checked("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
     defer { close(fd) }
     var offset = 0
     while offset < bytes.count {
-        offset += Int(try hostCall("write", path) { bytes.withUnsafeBytes { Int32(write(fd, $0.baseAddress! + offset, $0.count - offset)) } })
+        offset += Int(try checked("write", path) { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } })
     }
 }

@@ -275,9 +275,9 @@ public final class WininitPendingRenames: PendingRenameQueue {
     /// Runs `body` holding the wininit lock: an exclusive flock on a new open of the machine
     /// directory, so two processes (or two threads) never rewrite the file at once.
     private func locked<T>(_ body: () throws -> T) throws -> T {
-        let fd = try win32Call("open machine directory", root.path) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let fd = try checked("open machine directory", root.path) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
-        try win32Call("lock wininit.ini", root.path) { flock(fd, LOCK_EX) }
+        try checked("lock wininit.ini", root.path) { flock(fd, LOCK_EX) }
         return try body()
     }
 
