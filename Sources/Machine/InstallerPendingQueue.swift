@@ -76,7 +76,7 @@ public enum InstallerPendingQueue {
             .map(String.init)
         if lines.last == "" { lines.removeLast() }
         let wanted = WininitPendingRenames.line(for: rename)
-        guard let index = lines.lastIndex(where: { $0.bootTrimmed == wanted }) else { return false }
+        guard let index = lines.lastIndex(where: { $0.trimmed == wanted }) else { return false }
         lines.remove(at: index)
         try root.writeFile(path, Array(lines.map { $0.replacingCR() + "\r\n" }.joined().utf8))
         return true

@@ -58,12 +58,12 @@ public enum NetFxUpdateWorkItem: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a `Work` string: `ngen <Assembly>` or `gac <Windows path>` (the keyword in any case).
     public init(parsing text: String) throws(NetFxUpdateError) {
-        let trimmed = NgenPlan.trim(text)
+        let trimmed = text.trimmed
         guard let space = trimmed.firstIndex(of: " ") else {
             throw NetFxUpdateError("work item '\(text)': expected 'ngen <Assembly>' or 'gac <Windows path>'")
         }
         let verb = trimmed[..<space].lowercased()
-        let operand = NgenPlan.trim(trimmed[trimmed.index(after: space)...])
+        let operand = trimmed[trimmed.index(after: space)...].trimmed
         guard !operand.isEmpty else {
             throw NetFxUpdateError("work item '\(text)': nothing after '\(verb)'")
         }
@@ -158,7 +158,7 @@ public struct NetFxUpdateCommand: Sendable, Equatable {
     }
 
     static func items(_ text: Substring) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { NgenPlan.trim($0) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map(\.trimmed).filter { !$0.isEmpty }
     }
 }
 

@@ -37,7 +37,7 @@ public func machineProfile(of root: MachineRoot) throws(MachineError) -> Machine
         if count == 0 { break }
         bytes += chunk[0..<count]
     }
-    let text = String(decoding: bytes, as: UTF8.self).bootTrimmed
+    let text = String(decoding: bytes, as: UTF8.self).trimmed
     guard let profile = MachineProfile(rawValue: text) else {
         throw MachineError("\(root.path)/profile: unknown profile '\(text)' (expected nt or win9x)")
     }
@@ -232,7 +232,7 @@ public final class WininitPendingRenames: PendingRenameQueue {
         var inRename = false
         var result: [PendingRenameEntry] = []
         for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
-            let line = String(raw).bootTrimmed
+            let line = String(raw).trimmed
             if line.hasPrefix("[") {
                 inRename = line.lowercased() == "[rename]"
                 continue
@@ -242,8 +242,8 @@ public final class WininitPendingRenames: PendingRenameQueue {
                 result.append(.malformed(text: line, reason: "not DESTINATION=SOURCE"))
                 continue
             }
-            let destination = String(line[..<equals]).bootTrimmed
-            let source = String(line[line.index(after: equals)...]).bootTrimmed
+            let destination = String(line[..<equals]).trimmed
+            let source = String(line[line.index(after: equals)...]).trimmed
             do {
                 let from = try WindowsPath(source)
                 let to = destination.uppercased() == "NUL" ? nil : try WindowsPath(destination)
@@ -260,14 +260,14 @@ public final class WininitPendingRenames: PendingRenameQueue {
     public static func appending(_ line: String, toIni text: String) -> String {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        guard let header = lines.firstIndex(where: { $0.bootTrimmed.lowercased() == "[rename]" }) else {
+        guard let header = lines.firstIndex(where: { $0.trimmed.lowercased() == "[rename]" }) else {
             return (lines + ["[rename]", line]).map { $0 + "\r\n" }.joined()
         }
         var end = lines.index(after: header)
-        while end < lines.endIndex, !lines[end].bootTrimmed.hasPrefix("[") { end += 1 }
+        while end < lines.endIndex, !lines[end].trimmed.hasPrefix("[") { end += 1 }
         // After the section's last non-blank line.
         var insert = end
-        while insert > header + 1, lines[insert - 1].bootTrimmed.isEmpty { insert -= 1 }
+        while insert > header + 1, lines[insert - 1].trimmed.isEmpty { insert -= 1 }
         lines.insert(line, at: insert)
         return lines.map { $0 + "\r\n" }.joined()
     }
@@ -328,14 +328,5 @@ public final class WininitPendingRenames: PendingRenameQueue {
             }
             try registry.transaction { try clearProgress($0) }
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces, tabs, CR and LF.
-    var bootTrimmed: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }
