@@ -93,8 +93,8 @@ public enum BootServices {
         var result: [BootService] = []
         for name in try registry.subkeys(of: WindowsKeys.services) ?? [] {
             let key = WindowsKeys.services.appending(name)
-            guard try registry.value(key, "Start")?.dwordValue == WindowsKeys.serviceAutoStart,
-                let imagePath = try registry.value(key, "ImagePath")?.stringValue
+            guard try registry.value(key, WindowsKeys.serviceStart)?.dwordValue == ServiceStart.auto.startValue,
+                let imagePath = try registry.value(key, WindowsKeys.serviceImagePath)?.stringValue
             else { continue }
             result.append(BootService(name: name, command: BootCommand(imagePath)))
         }

@@ -664,10 +664,8 @@ public enum NetFxUpdateSchedule {
                 NetFxUpdateKeys.runOnce, NetFxUpdateKeys.runOnceValueName(patch: id),
                 .string(NetFxUpdateKeys.runOnceCommand(ngen: assemblies, gac: gac, lock: lock)))
         case .service:
-            let key = NetFxUpdateKeys.service
-            try registry.setValue(key, "ImagePath", .string(NetFxUpdateKeys.serviceCommand))
-            try registry.setValue(key, "Start", .dword(WindowsKeys.serviceAutoStart))
-            try registry.setValue(key, "Type", .dword(WindowsKeys.serviceWin32OwnProcess))
+            try WindowsKeys.registerService(
+                NetFxUpdateKeys.serviceName, command: NetFxUpdateKeys.serviceCommand, start: .auto, in: registry)
             try registry.appendMultiString(
                 NetFxUpdateKeys.work, NetFxUpdateKeys.workValue, workItems(assemblies: assemblies, gac: gac))
         }

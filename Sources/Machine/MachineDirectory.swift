@@ -83,10 +83,7 @@ public struct MachineDirectory: Sendable {
                 }
             }
             for service in image.services {
-                let key = WindowsKeys.services.appending(service.name)
-                try registry.setValue(key, "ImagePath", .string(service.command))
-                try registry.setValue(key, "Start", .dword(service.start.startValue))
-                try registry.setValue(key, "Type", .dword(WindowsKeys.serviceWin32OwnProcess))
+                try WindowsKeys.registerService(service.name, command: service.command, start: service.start, in: registry)
             }
             for entry in image.startup {
                 try registry.setValue(entry.key, entry.name, .string(entry.command))
@@ -199,9 +196,9 @@ public struct MachineDirectory: Sendable {
         var services: [ServiceDefinition] = []
         for name in try registry.subkeys(of: WindowsKeys.services) ?? [] {
             let key = WindowsKeys.services.appending(name)
-            guard case .string(let command)? = try registry.value(key, "ImagePath") else { continue }
+            guard case .string(let command)? = try registry.value(key, WindowsKeys.serviceImagePath) else { continue }
             var start = ServiceStart.demand
-            if case .dword(let value)? = try registry.value(key, "Start"), let known = ServiceStart(startValue: value) {
+            if case .dword(let value)? = try registry.value(key, WindowsKeys.serviceStart), let known = ServiceStart(startValue: value) {
                 start = known
             }
             services.append(ServiceDefinition(name: name, command: command, start: start))

@@ -26,10 +26,23 @@ public enum WindowsKeys {
     /// `HKLM\SYSTEM\CurrentControlSet\Services`: one subkey per service.
     public static let services = RegistryKeyPath(
         root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Services"])
-    /// A service's `Start` (REG_DWORD): 2 is SERVICE_AUTO_START, started at boot with no logon.
-    public static let serviceAutoStart: UInt32 = 2
+    /// A service's command line (REG_SZ).
+    public static let serviceImagePath = "ImagePath"
+    /// When a service starts (REG_DWORD, `ServiceStart.startValue`).
+    public static let serviceStart = "Start"
+    /// What a service is (REG_DWORD, `serviceWin32OwnProcess`).
+    public static let serviceType = "Type"
     /// SERVICE_WIN32_OWN_PROCESS, the `Type` of a service with its own executable.
     public static let serviceWin32OwnProcess: UInt32 = 0x10
+
+    /// Registers the service `name` under `services`: its `ImagePath` runs `command`, its `Start`
+    /// is `start`, its `Type` SERVICE_WIN32_OWN_PROCESS (inside the caller's transaction, if any).
+    public static func registerService(_ name: String, command: String, start: ServiceStart, in registry: Registry) throws {
+        let key = services.appending(name)
+        try registry.setValue(key, serviceImagePath, .string(command))
+        try registry.setValue(key, serviceStart, .dword(start.startValue))
+        try registry.setValue(key, serviceType, .dword(serviceWin32OwnProcess))
+    }
 
     /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
     public static let sessionManager = RegistryKeyPath(

@@ -58,11 +58,11 @@ import Testing
     @Test func entriesAndServicesAreReadFromTheRegistry() throws {
         let machine = try BootTestMachine(profile: "nt")
         let registry = try machine.registry()
-        let hklmRunOnce = WindowsKeys.currentVersion(.localMachine).appending("RunOnce")
+        let hklmRunOnce = WindowsKeys.startup(.localMachine, .runOnce)
         try registry.setValue(hklmRunOnce, "B", .string("b.exe"))
         try registry.setValue(hklmRunOnce, "A", .string("a.exe"))
         try registry.setValue(hklmRunOnce, "NotText", .dword(1))
-        try registry.setValue(WindowsKeys.currentVersion(.currentUser).appending("Run"), "C", .string("c.exe"))
+        try registry.setValue(WindowsKeys.startup(.currentUser, .run), "C", .string("c.exe"))
         // Value order is the order they were set, as RegEnumValue returns them.
         #expect(try StartupRules.entries(in: registry).map(\.name) == ["B", "A", "C"])
 
