@@ -13,8 +13,7 @@ import WinFS
 ///   is done.
 public enum NetFxUpdateKeys {
     /// The program, `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe`.
-    public static let program = WindowsPath(
-        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "netfxupdate.exe"])
+    public static let program = FrameworkLayout.netFxUpdate
     /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`
     public static let runOnce = WindowsKeys.startup(.localMachine, .runOnce)
     /// `HKLM\SYSTEM\CurrentControlSet\Services\NetFxUpdate`

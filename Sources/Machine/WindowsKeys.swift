@@ -1,4 +1,5 @@
 import Registry
+import WinFS
 
 /// The one home of the registry keys and value names the simulated Windows uses: every other
 /// file names a key through these, so each key is spelled one way.
@@ -62,4 +63,17 @@ public enum WindowsKeys {
 
     /// `HKLM\SOFTWARE\PatchRig`: the simulation's own bookkeeping (Windows has no such key).
     public static let patchRig = software(.localMachine).appending("PatchRig")
+}
+
+/// Where the .NET Framework 1.1 lives on the machine's drive C, for the programs that need it
+/// without a catalog (the GAC and native images have their own homes: `GlobalAssemblyCache`,
+/// `NativeImageSet`).
+public enum FrameworkLayout {
+    /// `C:\Windows\Microsoft.NET\Framework\v1.1.4322`
+    public static let directory = WindowsPath(components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322"])
+    /// `C:\Windows\Microsoft.NET\Framework\v1.1.4322\mscorwks.dll`, the runtime engine, when the
+    /// catalog does not name one.
+    public static let runtimeEngine = directory.appending("mscorwks.dll")
+    /// `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe`
+    public static let netFxUpdate = directory.appending("netfxupdate.exe")
 }

@@ -28,8 +28,7 @@ import Wire
 /// cannot be read), 87 (ERROR_INVALID_PARAMETER) for bad parameters.
 public enum NgenRole {
     /// Where the engine is when the catalog does not say.
-    static let defaultRuntime = WindowsPath(
-        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "mscorwks.dll"])
+    static let defaultRuntime = FrameworkLayout.runtimeEngine
 
     public static func run(_ session: any WorkerSession) -> Int32 {
         guard let machine = session.parameter("machine") else {
