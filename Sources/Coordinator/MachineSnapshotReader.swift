@@ -10,7 +10,7 @@ enum MachineSnapshotReader {
         let startup = try machine.startupEntries()
         func entries(_ kind: StartupEntry.Kind) -> [(key: String, name: String, commandLine: String)] {
             startup.filter { $0.kind == kind }.map {
-                (StartupEntry.key(hive: $0.hive, kind: $0.kind).description, $0.name, $0.command)
+                (WindowsKeys.startup($0.hive, $0.kind).description, $0.name, $0.command)
             }
         }
         let files = try machine.fileList()

@@ -35,7 +35,7 @@ public struct BootFiles {
         defer { close(targetDirectory) }
         let flags: UInt32 = replaceExisting ? 0 : CWINFS_RENAME_NOREPLACE
         do {
-            try win32Call("MoveFileEx", source.description) {
+            try checked("MoveFileEx", source.description) {
                 cwinfs_renameat2(sourceDirectory, sourceName, targetDirectory, targetName, flags)
             }
         } catch {
@@ -54,9 +54,9 @@ public struct BootFiles {
         let (directory, name) = try openParent(root.onDiskPath(path), shown: path, operation: "DeleteFile")
         defer { close(directory) }
         do {
-            try win32Call("DeleteFile", path.description) { unlinkat(directory, name, 0) }
+            try checked("DeleteFile", path.description) { unlinkat(directory, name, 0) }
         } catch where error.posixErrno == EISDIR {
-            try win32Call("RemoveDirectory", path.description) { unlinkat(directory, name, AT_REMOVEDIR) }
+            try checked("RemoveDirectory", path.description) { unlinkat(directory, name, AT_REMOVEDIR) }
         }
     }
 
@@ -81,7 +81,7 @@ public struct BootFiles {
         let flags = UInt64(UInt32(bitPattern: O_RDONLY | O_DIRECTORY | O_CLOEXEC))
         let resolve = CWINFS_RESOLVE_BENEATH | CWINFS_RESOLVE_NO_MAGICLINKS
         do {
-            let fd = try win32Call(operation, path.description) {
+            let fd = try checked(operation, path.description) {
                 relative.withCString { cwinfs_openat2(root.driveDescriptor, $0, flags, 0, resolve) }
             }
             return (fd, name)
@@ -97,18 +97,5 @@ public struct BootFiles {
                 throw error
             }
         }
-    }
-}
-
-/// The machine module's one checked call: runs `body` (retrying on EINTR); a negative result
-/// becomes the Win32 error its errno maps to, naming `operation` and `path`.
-@discardableResult
-func win32Call(_ operation: String, _ path: @autoclosure () -> String?, _ body: () -> Int32) throws(Win32Error) -> Int32 {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let value = errno
-        if value == EINTR { continue }
-        throw Win32Error(errno: value, operation: operation, path: path())
     }
 }

@@ -81,9 +81,6 @@ public struct BootService: Sendable, Equatable {
 
 /// The services the service control manager starts at boot, with no one logged on.
 public enum BootServices {
-    /// SERVICE_AUTO_START, the `Start` value of a service started at boot.
-    public static let autoStart: UInt32 = 2
-
     /// Whether a boot of `profile` starts services at all. Windows 9x has no service control
     /// manager (its `RunServices` keys start ordinary programs before logon, which NetFxUpdate
     /// never used there, and which the sandbox does not model): nothing under `Services` starts.
@@ -94,10 +91,10 @@ public enum BootServices {
     public static func autoStartServices(in registry: Registry, profile: MachineProfile) throws -> [BootService] {
         guard start(on: profile) else { return [] }
         var result: [BootService] = []
-        for name in try registry.subkeys(of: BootKeys.services) ?? [] {
-            let key = BootKeys.services.appending(name)
-            guard try registry.value(key, "Start")?.dwordValue == autoStart,
-                let imagePath = try registry.value(key, "ImagePath")?.stringValue
+        for name in try registry.subkeys(of: WindowsKeys.services) ?? [] {
+            let key = WindowsKeys.services.appending(name)
+            guard try registry.value(key, WindowsKeys.serviceStart)?.dwordValue == ServiceStart.auto.startValue,
+                let imagePath = try registry.value(key, WindowsKeys.serviceImagePath)?.stringValue
             else { continue }
             result.append(BootService(name: name, command: BootCommand(imagePath)))
         }
@@ -114,7 +111,7 @@ public struct StartupAction: Sendable, Equatable {
     public var deletion: RunOnceDeletion?
 
     /// The registry key holding the entry.
-    public var key: RegistryKeyPath { StartupRules.key(entry.hive, entry.kind) }
+    public var key: RegistryKeyPath { WindowsKeys.startup(entry.hive, entry.kind) }
     /// The parsed command line.
     public var command: BootCommand { BootCommand(entry.command) }
 }
@@ -131,11 +128,6 @@ public enum RunOnceDeletion: Sendable, Equatable {
 /// Windows's rules for `Run` and `RunOnce` under `HKLM` and `HKCU`
 /// `Software\Microsoft\Windows\CurrentVersion`, applied when a user logs on.
 public enum StartupRules {
-    /// The key holding `kind` entries in `hive`.
-    public static func key(_ hive: StartupEntry.Hive, _ kind: StartupEntry.Kind) -> RegistryKeyPath {
-        BootKeys.currentVersion(hive == .localMachine ? .localMachine : .currentUser).appending(kind.rawValue)
-    }
-
     /// When a RunOnce value named `name` is deleted: after success if the name starts with `!`.
     public static func deletion(forRunOnce name: String) -> RunOnceDeletion {
         name.hasPrefix("!") ? .afterSuccess : .beforeRunning
@@ -150,7 +142,7 @@ public enum StartupRules {
     public static func entries(in registry: Registry) throws -> [StartupEntry] {
         var result: [StartupEntry] = []
         for (hive, kind) in order {
-            for (name, value) in try registry.values(of: key(hive, kind)) ?? [] {
+            for (name, value) in try registry.values(of: WindowsKeys.startup(hive, kind)) ?? [] {
                 guard let command = value.stringValue else { continue }
                 result.append(StartupEntry(hive: hive, kind: kind, name: name, command: command))
             }

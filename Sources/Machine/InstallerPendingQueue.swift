@@ -39,7 +39,7 @@ public enum InstallerPendingQueue {
         let pair = RegistryPendingRenames.strings(for: rename)
         return try registry.transaction { registry in
             guard case .multiString(var strings)? = try registry.value(
-                BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
             else { return false }
             var index = strings.count - 2
             // Pairs start at even offsets.
@@ -48,10 +48,10 @@ public enum InstallerPendingQueue {
                 if Array(strings[index..<index + 2]) == pair {
                     strings.removeSubrange(index..<index + 2)
                     if strings.isEmpty {
-                        try registry.deleteValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                        try registry.deleteValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
                     } else {
                         try registry.setValue(
-                            BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, .multiString(strings))
+                            WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, .multiString(strings))
                     }
                     return true
                 }
@@ -76,7 +76,7 @@ public enum InstallerPendingQueue {
             .map(String.init)
         if lines.last == "" { lines.removeLast() }
         let wanted = WininitPendingRenames.line(for: rename)
-        guard let index = lines.lastIndex(where: { $0.bootTrimmed == wanted }) else { return false }
+        guard let index = lines.lastIndex(where: { $0.trimmed == wanted }) else { return false }
         lines.remove(at: index)
         try root.writeFile(path, Array(lines.map { $0.replacingCR() + "\r\n" }.joined().utf8))
         return true

@@ -92,8 +92,7 @@ extension String {
 /// themselves (`<id>-<n>.rbf`) are files in `C:\Config.Msi`, as on Windows.
 public enum InstallerRollbackScript {
     /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`
-    public static let key = RegistryKeyPath(
-        root: .localMachine, components: ["SOFTWARE", "Microsoft", "Windows", "CurrentVersion", "Installer", "InProgress"])
+    public static let key = WindowsKeys.installerInProgress
 
     /// A script as read back.
     public struct Script: Sendable, Equatable {

@@ -647,23 +647,11 @@ public enum NetFxUpdateSchedule {
     /// Why a service-era patch uses the RunOnce entry on Windows 9x (the installer's `era` event).
     public static let noServiceOnWindows9x = "Windows 9x has no service control manager: the NetFxUpdate service exists on Windows NT only"
 
-    /// The RunOnce command line: `...\netfxupdate.exe /ngen:A,B` plus ` /gac:C:\x.dll,...`.
-    public static func runOnceCommand(assemblies: [String], gac: [WindowsPath], lock: Bool = false) -> String {
-        var line = PatchKeys.netFxUpdateProgram
-        if !assemblies.isEmpty { line += " /ngen:" + assemblies.joined(separator: ",") }
-        if !gac.isEmpty { line += " /gac:" + gac.map(\.description).joined(separator: ",") }
-        if lock { line += " /lock" }
-        return line
-    }
-
     /// The service's work items: `ngen <Assembly>`..., `gac <Windows path>`... (GAC first: the
     /// native images are built from what the GAC holds).
     public static func workItems(assemblies: [String], gac: [WindowsPath]) -> [String] {
         gac.map { "gac \($0)" } + assemblies.map { "ngen \($0)" }
     }
-
-    /// The service's `ImagePath`.
-    public static let serviceCommand = PatchKeys.netFxUpdateProgram + " /service"
 
     /// Writes the work of patch `id` in `era` (inside the caller's registry transaction).
     /// `lock`: the pass holds the install mutex while it works (RunOnce era: `/lock`).
@@ -673,14 +661,13 @@ public enum NetFxUpdateSchedule {
         switch era {
         case .runonce:
             try registry.setValue(
-                PatchKeys.runOnce, PatchKeys.runOnceName(id: id),
-                .string(runOnceCommand(assemblies: assemblies, gac: gac, lock: lock)))
+                NetFxUpdateKeys.runOnce, NetFxUpdateKeys.runOnceValueName(patch: id),
+                .string(NetFxUpdateKeys.runOnceCommand(ngen: assemblies, gac: gac, lock: lock)))
         case .service:
-            let key = PatchKeys.netFxUpdateService
-            try registry.setValue(key, "ImagePath", .string(serviceCommand))
-            try registry.setValue(key, "Start", .dword(BootServices.autoStart))
-            try registry.setValue(key, "Type", .dword(MachineCatalogKeys.serviceWin32OwnProcess))
-            try registry.appendMultiString(PatchKeys.netFxUpdateWork, PatchKeys.workValue, workItems(assemblies: assemblies, gac: gac))
+            try WindowsKeys.registerService(
+                NetFxUpdateKeys.serviceName, command: NetFxUpdateKeys.serviceCommand, start: .auto, in: registry)
+            try registry.appendMultiString(
+                NetFxUpdateKeys.work, NetFxUpdateKeys.workValue, workItems(assemblies: assemblies, gac: gac))
         }
     }
 }

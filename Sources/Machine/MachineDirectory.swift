@@ -61,7 +61,7 @@ public struct MachineDirectory: Sendable {
         try checkCanCreate(at: path)
         var info = stat()
         if lstat(path, &info) != 0 {
-            _ = try hostCall("create machine directory", path) { mkdir(path, 0o755) }
+            _ = try checked("create machine directory", path) { mkdir(path, 0o755) }
         }
         let text = profile.rawValue + "\n"
         try writeHostFile(path + "/profile", Array(text.utf8))
@@ -83,10 +83,7 @@ public struct MachineDirectory: Sendable {
                 }
             }
             for service in image.services {
-                let key = MachineCatalogKeys.services.appending(service.name)
-                try registry.setValue(key, "ImagePath", .string(service.command))
-                try registry.setValue(key, "Start", .dword(service.start.startValue))
-                try registry.setValue(key, "Type", .dword(MachineCatalogKeys.serviceWin32OwnProcess))
+                try WindowsKeys.registerService(service.name, command: service.command, start: service.start, in: registry)
             }
             for entry in image.startup {
                 try registry.setValue(entry.key, entry.name, .string(entry.command))
@@ -185,7 +182,7 @@ public struct MachineDirectory: Sendable {
         var entries: [StartupEntry] = []
         for hive in [StartupEntry.Hive.localMachine, .currentUser] {
             for kind in [StartupEntry.Kind.run, .runOnce] {
-                for (name, value) in try registry.values(of: StartupEntry.key(hive: hive, kind: kind)) ?? [] {
+                for (name, value) in try registry.values(of: WindowsKeys.startup(hive, kind)) ?? [] {
                     entries.append(StartupEntry(hive: hive, kind: kind, name: name, command: value.description))
                 }
             }
@@ -197,11 +194,11 @@ public struct MachineDirectory: Sendable {
     public func services() throws -> [ServiceDefinition] {
         let registry = try registry()
         var services: [ServiceDefinition] = []
-        for name in try registry.subkeys(of: MachineCatalogKeys.services) ?? [] {
-            let key = MachineCatalogKeys.services.appending(name)
-            guard case .string(let command)? = try registry.value(key, "ImagePath") else { continue }
+        for name in try registry.subkeys(of: WindowsKeys.services) ?? [] {
+            let key = WindowsKeys.services.appending(name)
+            guard case .string(let command)? = try registry.value(key, WindowsKeys.serviceImagePath) else { continue }
             var start = ServiceStart.demand
-            if case .dword(let value)? = try registry.value(key, "Start"), let known = ServiceStart(startValue: value) {
+            if case .dword(let value)? = try registry.value(key, WindowsKeys.serviceStart), let known = ServiceStart(startValue: value) {
                 start = known
             }
             services.append(ServiceDefinition(name: name, command: command, start: start))
@@ -227,13 +224,10 @@ public struct FileSummary: Sendable, Equatable {
 /// `Runtime` (REG_SZ, optional), `Assemblies` (REG_MULTI_SZ). These keys are the simulation's own
 /// bookkeeping (the metadata a real assembly carries in its PE file); Windows has no such key.
 public enum MachineCatalogKeys {
-    public static let assemblies = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "Assemblies"])
-    public static let nativeImages = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "NativeImages"])
-    /// `HKLM\SYSTEM\CurrentControlSet\Services`
-    public static let services = RegistryKeyPath(
-        root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Services"])
-    /// SERVICE_WIN32_OWN_PROCESS, the `Type` of a service with its own executable.
-    public static let serviceWin32OwnProcess: UInt32 = 0x10
+    /// `HKLM\SOFTWARE\PatchRig\Assemblies`
+    public static let assemblies = WindowsKeys.patchRig.appending("Assemblies")
+    /// `HKLM\SOFTWARE\PatchRig\NativeImages`
+    public static let nativeImages = WindowsKeys.patchRig.appending("NativeImages")
 
     /// Records `catalog` (nothing when it has no assemblies).
     public static func write(_ catalog: AssemblyCatalog, to registry: Registry) throws {
@@ -283,10 +277,10 @@ public enum MachineCatalogKeys {
 
 /// Writes a new file of the machine directory itself (not of drive C).
 func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
-    let fd = try hostCall("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+    let fd = try checked("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
     defer { close(fd) }
     var offset = 0
     while offset < bytes.count {
-        offset += Int(try hostCall("write", path) { bytes.withUnsafeBytes { Int32(write(fd, $0.baseAddress! + offset, $0.count - offset)) } })
+        offset += Int(try checked("write", path) { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } })
     }
 }

@@ -30,16 +30,3 @@ public struct MachineError: Error, Sendable, Equatable, CustomStringConvertible 
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
-
-/// The checked call for the machine directory's own files (`profile`, the directory itself):
-/// runs `body` (again on EINTR) and turns -1 into the `Win32Error` errno maps to, naming
-/// `operation` and `path`.
-func hostCall(_ operation: String, _ path: String, _ body: () -> Int32) throws(Win32Error) -> Int32 {
-    while true {
-        let result = body()
-        if result != -1 { return result }
-        let value = errno
-        if value == EINTR { continue }
-        throw Win32Error(errno: value, operation: operation, path: path)
-    }
-}

@@ -221,13 +221,7 @@ public struct StartupEntry: Sendable, Equatable, Encodable {
         self.command = command
     }
 
-    /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`
-    public var key: RegistryKeyPath { StartupEntry.key(hive: hive, kind: kind) }
-
-    /// The registry key holding `kind` entries of `hive`.
-    public static func key(hive: Hive, kind: Kind) -> RegistryKeyPath {
-        RegistryKeyPath(
-            root: hive == .localMachine ? .localMachine : .currentUser,
-            components: ["SOFTWARE", "Microsoft", "Windows", "CurrentVersion", kind.rawValue])
-    }
+    /// The registry key holding the entry (`WindowsKeys.startup`), e.g.
+    /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`.
+    public var key: RegistryKeyPath { WindowsKeys.startup(hive, kind) }
 }

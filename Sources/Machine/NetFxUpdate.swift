@@ -13,31 +13,30 @@ import WinFS
 ///   is done.
 public enum NetFxUpdateKeys {
     /// The program, `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe`.
-    public static let program = WindowsPath(
-        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "netfxupdate.exe"])
-    /// `HKLM\Software\Microsoft\Windows\CurrentVersion\RunOnce`
-    public static let runOnce = StartupRules.key(.localMachine, .runOnce)
+    public static let program = FrameworkLayout.netFxUpdate
+    /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`
+    public static let runOnce = WindowsKeys.startup(.localMachine, .runOnce)
     /// `HKLM\SYSTEM\CurrentControlSet\Services\NetFxUpdate`
-    public static let service = BootKeys.services.appending(serviceName)
+    public static let service = WindowsKeys.services.appending(serviceName)
     /// The service's key name.
     public static let serviceName = "NetFxUpdate"
     /// `HKLM\SOFTWARE\Microsoft\.NETFramework\NetFxUpdate`, the protected work store.
-    public static let work = RegistryKeyPath(
-        root: .localMachine, components: ["SOFTWARE", "Microsoft", ".NETFramework", "NetFxUpdate"])
+    public static let work = WindowsKeys.software(.localMachine).appending("Microsoft\\.NETFramework\\NetFxUpdate")
     /// The REG_MULTI_SZ value of `work` holding the items.
     public static let workValue = "Work"
     /// The service's `ImagePath`: `<program> /service`.
-    public static var serviceCommand: String { "\(program) /service" }
+    public static let serviceCommand = "\(program) /service"
 
     /// The RunOnce value name for patch `id`: `NetFxUpdate_<id>`.
     public static func runOnceValueName(patch id: String) -> String { "NetFxUpdate_\(id)" }
 
     /// The RunOnce-era command line: `<program> /ngen:A,B` and, when there is GAC work,
-    /// ` /gac:P,Q`.
-    public static func runOnceCommand(ngen: [String], gac: [WindowsPath] = []) -> String {
+    /// ` /gac:P,Q`; ` /lock` when the pass holds the install mutex while it works.
+    public static func runOnceCommand(ngen: [String], gac: [WindowsPath] = [], lock: Bool = false) -> String {
         var line = program.description
         if !ngen.isEmpty { line += " /ngen:" + ngen.joined(separator: ",") }
         if !gac.isEmpty { line += " /gac:" + gac.map(\.description).joined(separator: ",") }
+        if lock { line += " /lock" }
         return line
     }
 }
@@ -58,12 +57,12 @@ public enum NetFxUpdateWorkItem: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a `Work` string: `ngen <Assembly>` or `gac <Windows path>` (the keyword in any case).
     public init(parsing text: String) throws(NetFxUpdateError) {
-        let trimmed = NgenPlan.trim(text)
+        let trimmed = text.trimmed
         guard let space = trimmed.firstIndex(of: " ") else {
             throw NetFxUpdateError("work item '\(text)': expected 'ngen <Assembly>' or 'gac <Windows path>'")
         }
         let verb = trimmed[..<space].lowercased()
-        let operand = NgenPlan.trim(trimmed[trimmed.index(after: space)...])
+        let operand = trimmed[trimmed.index(after: space)...].trimmed
         guard !operand.isEmpty else {
             throw NetFxUpdateError("work item '\(text)': nothing after '\(verb)'")
         }
@@ -158,7 +157,7 @@ public struct NetFxUpdateCommand: Sendable, Equatable {
     }
 
     static func items(_ text: Substring) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { NgenPlan.trim($0) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map(\.trimmed).filter { !$0.isEmpty }
     }
 }
 

@@ -49,10 +49,10 @@ public enum NgenPlan {
     /// in the catalog, in catalog order; otherwise a comma list (spaces around names ignored,
     /// empty names and repeats dropped, order kept).
     public static func requested(_ text: String, catalog: AssemblyCatalog) -> [String] {
-        if trim(text) == "all" { return catalog.nativeImages.assemblies }
+        if text.trimmed == "all" { return catalog.nativeImages.assemblies }
         var result: [String] = []
         for part in text.split(separator: ",") {
-            let name = trim(part)
+            let name = part.trimmed
             if !name.isEmpty && !result.contains(name) { result.append(name) }
         }
         return result
@@ -79,15 +79,5 @@ public enum NgenPlan {
         _ names: [String], catalog: AssemblyCatalog, files: some MachineFiles
     ) -> [String] {
         names.filter { NativeImages.status(of: $0, catalog: catalog, files: files).status != .fresh }
-    }
-}
-
-extension NgenPlan {
-    /// `text` without leading and trailing spaces and tabs.
-    static func trim(_ text: some StringProtocol) -> String {
-        var rest = Substring(text)
-        while let first = rest.first, first == " " || first == "\t" { rest.removeFirst() }
-        while let last = rest.last, last == " " || last == "\t" { rest.removeLast() }
-        return String(rest)
     }
 }

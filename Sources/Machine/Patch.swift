@@ -68,10 +68,7 @@ public struct Patch: Sendable, Equatable {
     /// `HKLM\SOFTWARE\Microsoft\Updates\<product>\<id>`: where the installer records the patch
     /// (`Installed`=1, `Description`, `Files`), so that it can be recognised and applied again.
     public var recordKey: RegistryKeyPath {
-        var components = ["SOFTWARE", "Microsoft", "Updates"]
-        components += product.split(separator: "\\").map(String.init)
-        components.append(id)
-        return RegistryKeyPath(root: .localMachine, components: components)
+        WindowsKeys.installedUpdates.appending(product).appending(id)
     }
 
     /// The patch's file at `path` (names compared ignoring case, as Windows does).
@@ -111,23 +108,6 @@ public struct PatchFile: Sendable, Equatable {
 
     /// The file's new contents (deterministic: the package carries only the manifest).
     public var bytes: [UInt8] { FileContent.bytes(name: path.name ?? "", version: version, size: size) }
-}
-
-/// Where things live that patches and NetFxUpdate share.
-public enum PatchKeys {
-    /// `C:\Windows\Microsoft.NET\Framework\v1.1.4322\netfxupdate.exe`
-    public static let netFxUpdateProgram = "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe"
-    /// `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce`
-    public static let runOnce = StartupEntry.key(hive: .localMachine, kind: .runOnce)
-    /// `HKLM\SYSTEM\CurrentControlSet\Services\NetFxUpdate`
-    public static let netFxUpdateService = BootKeys.services.appending("NetFxUpdate")
-    /// The protected key holding the service's work: `HKLM\SOFTWARE\Microsoft\.NETFramework\NetFxUpdate`.
-    public static let netFxUpdateWork = RegistryKeyPath(
-        root: .localMachine, components: ["SOFTWARE", "Microsoft", ".NETFramework", "NetFxUpdate"])
-    /// The REG_MULTI_SZ value of work items (`ngen <Assembly>`, `gac <Windows path>`).
-    public static let workValue = "Work"
-    /// The RunOnce value name of patch `id`: `NetFxUpdate_<id>`.
-    public static func runOnceName(id: String) -> String { "NetFxUpdate_\(id)" }
 }
 
 extension WindowsPath {

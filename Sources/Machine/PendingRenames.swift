@@ -37,7 +37,7 @@ public func machineProfile(of root: MachineRoot) throws(MachineError) -> Machine
         if count == 0 { break }
         bytes += chunk[0..<count]
     }
-    let text = String(decoding: bytes, as: UTF8.self).bootTrimmed
+    let text = String(decoding: bytes, as: UTF8.self).trimmed
     guard let profile = MachineProfile(rawValue: text) else {
         throw MachineError("\(root.path)/profile: unknown profile '\(text)' (expected nt or win9x)")
     }
@@ -80,26 +80,16 @@ public protocol PendingRenameQueue: PendingRenameStore {
     func finish(processed count: Int) throws
 }
 
-/// Registry keys and values the boot uses.
+/// PatchRig's own registry record of a boot in progress (the Windows keys the boot uses are in
+/// `WindowsKeys`).
 public enum BootKeys {
-    /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
-    public static let sessionManager = RegistryKeyPath(
-        root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Control", "Session Manager"])
-    /// The REG_MULTI_SZ of (source, destination) pairs.
-    public static let pendingFileRenameOperations = "PendingFileRenameOperations"
     /// Where Session Manager records its progress through the queue during a boot (PatchRig's
     /// own key; deleted when the queue is done).
-    public static let bootProgress = RegistryKeyPath(root: .localMachine, components: ["SOFTWARE", "PatchRig", "BootProgress"])
+    public static let bootProgress = WindowsKeys.patchRig.appending("BootProgress")
     /// REG_DWORD: entries of the queue already applied by the boot in progress.
     public static let appliedValue = "PendingRenamesApplied"
     /// REG_SZ: which `wininit.ini` (device:inode) the applied count is about (Windows 9x).
     public static let wininitIdentityValue = "WininitFile"
-    /// `HKLM\SYSTEM\CurrentControlSet\Services`
-    public static let services = RegistryKeyPath(root: .localMachine, components: ["SYSTEM", "CurrentControlSet", "Services"])
-    /// `Software\Microsoft\Windows\CurrentVersion` below HKLM or HKCU: holds `Run` and `RunOnce`.
-    public static func currentVersion(_ root: RegistryRoot) -> RegistryKeyPath {
-        RegistryKeyPath(root: root, components: ["Software", "Microsoft", "Windows", "CurrentVersion"])
-    }
 }
 
 // MARK: NT
@@ -117,7 +107,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
     /// The queue in `registry`.
     public init(registry: Registry) { self.registry = registry }
 
-    public var location: String { "\(BootKeys.sessionManager)\\\(BootKeys.pendingFileRenameOperations)" }
+    public var location: String { "\(WindowsKeys.sessionManager)\\\(WindowsKeys.pendingFileRenameOperations)" }
 
     /// The two strings a rename is stored as.
     public static func strings(for rename: PendingRename) -> [String] {
@@ -156,7 +146,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
 
     /// Appends the pair in one registry transaction (atomic against other processes).
     public func append(_ rename: PendingRename) throws {
-        try registry.appendMultiString(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, Self.strings(for: rename))
+        try registry.appendMultiString(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, Self.strings(for: rename))
     }
 
     public func pending() throws -> [PendingRename] {
@@ -164,7 +154,7 @@ public final class RegistryPendingRenames: PendingRenameQueue {
     }
 
     private func storedStrings() throws -> [String] {
-        switch try registry.value(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations) {
+        switch try registry.value(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations) {
         case nil: return []
         case .multiString(let strings)?: return strings
         case let other?:
@@ -189,9 +179,9 @@ public final class RegistryPendingRenames: PendingRenameQueue {
             let consumed = min(strings.count, count * 2)
             let rest = Array(strings.dropFirst(consumed))
             if rest.isEmpty {
-                try registry.deleteValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations)
+                try registry.deleteValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
             } else {
-                try registry.setValue(BootKeys.sessionManager, BootKeys.pendingFileRenameOperations, .multiString(rest))
+                try registry.setValue(WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations, .multiString(rest))
             }
             try clearProgress(registry)
         }
@@ -242,7 +232,7 @@ public final class WininitPendingRenames: PendingRenameQueue {
         var inRename = false
         var result: [PendingRenameEntry] = []
         for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
-            let line = String(raw).bootTrimmed
+            let line = String(raw).trimmed
             if line.hasPrefix("[") {
                 inRename = line.lowercased() == "[rename]"
                 continue
@@ -252,8 +242,8 @@ public final class WininitPendingRenames: PendingRenameQueue {
                 result.append(.malformed(text: line, reason: "not DESTINATION=SOURCE"))
                 continue
             }
-            let destination = String(line[..<equals]).bootTrimmed
-            let source = String(line[line.index(after: equals)...]).bootTrimmed
+            let destination = String(line[..<equals]).trimmed
+            let source = String(line[line.index(after: equals)...]).trimmed
             do {
                 let from = try WindowsPath(source)
                 let to = destination.uppercased() == "NUL" ? nil : try WindowsPath(destination)
@@ -270,14 +260,14 @@ public final class WininitPendingRenames: PendingRenameQueue {
     public static func appending(_ line: String, toIni text: String) -> String {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        guard let header = lines.firstIndex(where: { $0.bootTrimmed.lowercased() == "[rename]" }) else {
+        guard let header = lines.firstIndex(where: { $0.trimmed.lowercased() == "[rename]" }) else {
             return (lines + ["[rename]", line]).map { $0 + "\r\n" }.joined()
         }
         var end = lines.index(after: header)
-        while end < lines.endIndex, !lines[end].bootTrimmed.hasPrefix("[") { end += 1 }
+        while end < lines.endIndex, !lines[end].trimmed.hasPrefix("[") { end += 1 }
         // After the section's last non-blank line.
         var insert = end
-        while insert > header + 1, lines[insert - 1].bootTrimmed.isEmpty { insert -= 1 }
+        while insert > header + 1, lines[insert - 1].trimmed.isEmpty { insert -= 1 }
         lines.insert(line, at: insert)
         return lines.map { $0 + "\r\n" }.joined()
     }
@@ -285,9 +275,9 @@ public final class WininitPendingRenames: PendingRenameQueue {
     /// Runs `body` holding the wininit lock: an exclusive flock on a new open of the machine
     /// directory, so two processes (or two threads) never rewrite the file at once.
     private func locked<T>(_ body: () throws -> T) throws -> T {
-        let fd = try win32Call("open machine directory", root.path) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let fd = try checked("open machine directory", root.path) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
-        try win32Call("lock wininit.ini", root.path) { flock(fd, LOCK_EX) }
+        try checked("lock wininit.ini", root.path) { flock(fd, LOCK_EX) }
         return try body()
     }
 
@@ -338,14 +328,5 @@ public final class WininitPendingRenames: PendingRenameQueue {
             }
             try registry.transaction { try clearProgress($0) }
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces, tabs, CR and LF.
-    var bootTrimmed: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -16,53 +16,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
-/// A duration parameter of a worker role (`200ms`, `1.5s`), parsed without Foundation: a
-/// non-negative decimal number directly followed by `ns`, `us`, `ms`, `s` or `m`, as rig files
-/// write durations.
-public enum RoleDuration {
-    /// The units and their length in nanoseconds.
-    static let units: [(name: String, nanoseconds: UInt64)] = [
-        ("ns", 1), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),
-    ]
-
-    /// Nanoseconds, or a message saying what is wrong with `text`.
-    public static func parse(_ text: String) -> Result<UInt64, MachineError> {
-        let number = text.prefix { $0 == "." || ($0.isASCII && $0.isNumber) }
-        let unitText = text.dropFirst(number.count)
-        guard let unit = units.first(where: { $0.name == unitText }) else {
-            return .failure(MachineError("duration '\(text)': write a number and a unit (ns, us, ms, s, m), e.g. 200ms"))
-        }
-        let parts = number.split(separator: ".", omittingEmptySubsequences: false)
-        guard !number.isEmpty, parts.count <= 2, !(parts[0].isEmpty && (parts.count == 1 || parts[1].isEmpty)) else {
-            return .failure(MachineError("duration '\(text)': '\(number)' is not a number"))
-        }
-        let tooLong = MachineError("duration '\(text)' is too long")
-        var total: UInt64 = 0
-        if !parts[0].isEmpty {
-            guard let whole = UInt64(parts[0]) else { return .failure(tooLong) }
-            let (product, overflow) = whole.multipliedReportingOverflow(by: unit.nanoseconds)
-            guard !overflow else { return .failure(tooLong) }
-            total = product
-        }
-        if parts.count == 2 && !parts[1].isEmpty {
-            // The fraction must come to whole nanoseconds.
-            var scale = unit.nanoseconds
-            for digit in parts[1] {
-                let value = UInt64(digit.wholeNumberValue!)
-                if value == 0 && scale < 10 { continue }
-                guard scale % 10 == 0 else {
-                    return .failure(MachineError("duration '\(text)' is finer than a nanosecond"))
-                }
-                scale /= 10
-                let (sum, overflow) = total.addingReportingOverflow(value * scale)
-                guard !overflow else { return .failure(tooLong) }
-                total = sum
-            }
-        }
-        return .success(total)
-    }
-}
-
 /// When Windows Update starts its install after boot: after `delay` plus a jitter drawn
 /// uniformly from `0...jitter` by a generator seeded with the run's seed, so the same seed
 /// replays the same start and another seed moves it (which is how a stress run explores the race

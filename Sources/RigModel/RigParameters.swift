@@ -95,7 +95,7 @@ extension RigDecoder {
                 references.append(Reference(from: use.actor, to: other, event: event, node: node, context: "until"))
             } else if RigLoader.windowsPathParameters.contains(key) {
                 guard let text = reader.string(node, what: what) else { continue }
-                let paths = key == "load" ? text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [text]
+                let paths = key == "load" ? text.split(separator: ",").map(\.trimmed) : [text]
                 for path in paths {
                     do {
                         _ = try WindowsPath(path)
@@ -125,7 +125,7 @@ extension RigDecoder {
             }
         } else if case .scalar(let scalar) = entry.value {
             let parts = entry.key == "packages" ? scalar.string.split(separator: ",").map(String.init) : [scalar.string]
-            named = parts.map { ($0.trimmingCharacters(in: .whitespaces), entry.value) }
+            named = parts.map { ($0.trimmed, entry.value) }
         } else {
             return nil
         }

@@ -32,7 +32,7 @@ public enum AppRole {
         guard session.isMachine(machine) else { return 87 }
         var runFor: UInt64 = 0
         if let text = session.parameter("run_for") {
-            switch RoleDuration.parse(text) {
+            switch DurationText.parse(text, bareNanoseconds: true) {
             case .success(let ns): runFor = ns
             case .failure(let error):
                 session.log("app: run_for: \(error)")

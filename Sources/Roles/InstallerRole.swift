@@ -29,7 +29,7 @@ public enum InstallerRole {
             options.filesInUse = parsed
         }
         if let limit = session.parameter("retry_limit") {
-            guard let ns = parseDuration(limit) else {
+            guard case .success(let ns) = DurationText.parse(limit, bareNanoseconds: true) else {
                 session.log("installer: retry_limit '\(limit)' is not a duration such as 5s or 250ms")
                 return InstallerExit.invalidCommandLine
             }
@@ -83,19 +83,6 @@ public enum InstallerRole {
         }
         session.emit("installed")
         return outcome.exitCode
-    }
-
-    /// `5s`, `250ms`, `1.5s`, `500us`, `10ns`, `1m` in nanoseconds (a bare whole number is taken
-    /// as nanoseconds, as a coordinator may pass a normalized duration); nil for anything else.
-    static func parseDuration(_ text: String) -> UInt64? {
-        if let ns = UInt64(text) { return ns }
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9)]
-        let number = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-        let unit = text.dropFirst(number.count)
-        guard let value = Double(number), let scale = units.first(where: { $0.0 == unit })?.1 else { return nil }
-        let ns = value * scale
-        guard ns >= 0, ns < 1.8e19 else { return nil }
-        return UInt64(ns)
     }
 }
 

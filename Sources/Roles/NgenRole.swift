@@ -28,8 +28,7 @@ import Wire
 /// cannot be read), 87 (ERROR_INVALID_PARAMETER) for bad parameters.
 public enum NgenRole {
     /// Where the engine is when the catalog does not say.
-    static let defaultRuntime = WindowsPath(
-        components: ["Windows", "Microsoft.NET", "Framework", "v1.1.4322", "mscorwks.dll"])
+    static let defaultRuntime = FrameworkLayout.runtimeEngine
 
     public static func run(_ session: any WorkerSession) -> Int32 {
         guard let machine = session.parameter("machine") else {
@@ -130,14 +129,7 @@ public enum NgenRole {
     /// The items of a comma list parameter (spaces around items dropped, empty items skipped).
     static func list(_ text: String?) -> [String] {
         guard let text else { return [] }
-        return text.split(separator: ",").map { trim($0) }.filter { !$0.isEmpty }
-    }
-
-    static func trim(_ text: some StringProtocol) -> String {
-        var rest = Substring(text)
-        while let first = rest.first, first == " " || first == "\t" { rest.removeFirst() }
-        while let last = rest.last, last == " " || last == "\t" { rest.removeLast() }
-        return String(rest)
+        return text.split(separator: ",").map(\.trimmed).filter { !$0.isEmpty }
     }
 
     /// Parses a Windows path parameter; a bad one is ERROR_INVALID_NAME (123).

@@ -34,7 +34,7 @@ public enum SetupRole {
             }
             packages = [patch]
         case "bootstrapper":
-            let list = (session.parameter("packages") ?? "").split(separator: ",").map { String($0).trimmingSpaces }
+            let list = (session.parameter("packages") ?? "").split(separator: ",").map(\.trimmed)
             guard !list.isEmpty, !list.contains(where: \.isEmpty) else {
                 session.log("setup: bootstrapper mode needs packages=P1,P2,... (package Windows paths, in order)")
                 return InstallerExit.invalidCommandLine
@@ -116,12 +116,5 @@ public enum SetupRole {
         guard let handle = try? root.open(path, access: .read, share: .all) else { return nil }
         defer { handle.close() }
         return (try? handle.read(upTo: 512)).flatMap { FileContent.stamp(of: $0)?.version }
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        guard let first = firstIndex(where: { $0 != " " }), let last = lastIndex(where: { $0 != " " }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -31,7 +31,7 @@ public enum WindowsUpdateRole {
         guard session.isMachine(machine) else { return 87 }
         var durations: [UInt64] = []
         for name in ["delay", "jitter"] {
-            switch RoleDuration.parse(session.parameter(name) ?? "0s") {
+            switch DurationText.parse(session.parameter(name) ?? "0s", bareNanoseconds: true) {
             case .success(let ns): durations.append(ns)
             case .failure(let error):
                 session.log("windowsupdate: \(name): \(error)")

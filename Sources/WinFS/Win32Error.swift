@@ -139,13 +139,14 @@ public struct Win32Error: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The one checked-call helper: runs `body` (a system call returning -1 and setting errno on
-/// failure; `Int32` or `Int`) again on EINTR, and turns any other failure into a `Win32Error`
-/// naming the operation and the path. The context is only built on failure.
+/// The one checked-call helper for system calls whose failure is a Win32 error (WinFS and the
+/// machine's own files): runs `body` (a system call returning -1 and setting errno on failure;
+/// `Int32` or `Int`) again on EINTR, and turns any other failure into a `Win32Error` naming the
+/// operation (a `StaticString` or a `String`) and the path. The context is only built on failure.
 @inline(__always)
 @discardableResult
-func checked<Result: BinaryInteger>(
-    _ operation: StaticString, _ path: @autoclosure () -> String? = nil,
+public func checked<Result: BinaryInteger>(
+    _ operation: some CustomStringConvertible, _ path: @autoclosure () -> String? = nil,
     _ body: () -> Result
 ) throws(Win32Error) -> Result {
     while true {

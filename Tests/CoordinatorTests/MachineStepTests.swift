@@ -36,7 +36,7 @@ struct MachineStepTests {
         try pendingRenameStore(for: root).append(
             PendingRename(source: try WindowsPath("C:\\new.dll"), destination: try WindowsPath("C:\\old.dll"), replaceExisting: true))
         let registry = try Registry(machineDirectory: machine)
-        let runOnce = BootKeys.currentVersion(.localMachine).appending("RunOnce")
+        let runOnce = WindowsKeys.startup(.localMachine, .runOnce)
         try registry.setValue(runOnce, "Note", .string("C:\\Windows\\append.exe C:\\log.txt after reboot"))
         try registry.setValue(runOnce, "Missing", .string("C:\\nowhere\\nothing.exe"))
 
@@ -75,7 +75,7 @@ struct MachineStepTests {
     @Test func withoutAnAdministratorHKLMRunOnceWaits() throws {
         let machine = try makeMachine()
         let registry = try Registry(machineDirectory: machine)
-        try registry.setValue(BootKeys.currentVersion(.localMachine).appending("RunOnce"), "Note",
+        try registry.setValue(WindowsKeys.startup(.localMachine, .runOnce), "Note",
                               .string("C:\\Windows\\append.exe C:\\log.txt hello"))
         let rig = Rig(
             name: "user", timeout: .seconds(20), file: "test.yaml", actors: [], expectations: [],
@@ -93,12 +93,12 @@ struct MachineStepTests {
     @Test func theLogonComesBeforeTheRunOncePassAndEachCommandAndServiceEmitsAsItStarts() throws {
         let machine = try makeMachine()
         let registry = try Registry(machineDirectory: machine)
-        let runOnce = BootKeys.currentVersion(.localMachine).appending("RunOnce")
+        let runOnce = WindowsKeys.startup(.localMachine, .runOnce)
         try registry.setValue(runOnce, "First", .string("C:\\Windows\\append.exe C:\\log.txt first"))
         try registry.setValue(runOnce, "Second", .string("C:\\Windows\\append.exe C:\\log.txt second"))
-        try registry.setValue(BootKeys.currentVersion(.localMachine).appending("Run"), "Tray", .string("C:\\Windows\\append.exe C:\\run.txt tray"))
-        let service = BootKeys.services.appending("Svc")
-        try registry.setValue(service, "Start", .dword(BootServices.autoStart))
+        try registry.setValue(WindowsKeys.startup(.localMachine, .run), "Tray", .string("C:\\Windows\\append.exe C:\\run.txt tray"))
+        let service = WindowsKeys.services.appending("Svc")
+        try registry.setValue(service, "Start", .dword(ServiceStart.auto.startValue))
         try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
         func after(_ name: String, _ event: String, _ steps: [Step] = []) -> Actor {
             Actor(name: name, role: "script", start: .afterEvent(actor: "reboot1", event: event, delay: .zero, jitter: .zero),
@@ -152,8 +152,8 @@ struct MachineStepTests {
         let path = temporaryDirectory() + "/machine9x"
         try MachineDirectory.create(at: path, image: .minimal, profile: .win9x)
         let registry = try Registry(machineDirectory: path)
-        let service = BootKeys.services.appending("Svc")
-        try registry.setValue(service, "Start", .dword(BootServices.autoStart))
+        let service = WindowsKeys.services.appending("Svc")
+        try registry.setValue(service, "Start", .dword(ServiceStart.auto.startValue))
         try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
         let rig = Rig(
             name: "win9x", timeout: .seconds(20), file: "test.yaml", actors: [], expectations: [],

@@ -140,7 +140,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         let installed = try registry.value(patch.recordKey, "Installed") == .dword(1)
         #expect(installed == (side == .new), "\(context): the record says installed=\(installed) but the files are \(side)")
         if side == .old {
-            #expect(try registry.value(runOnce, PatchKeys.runOnceName(id: patch.id)) == nil, "\(context): RunOnce of a rolled-back install")
+            #expect(try registry.value(runOnce, NetFxUpdateKeys.runOnceValueName(patch: patch.id)) == nil, "\(context): RunOnce of a rolled-back install")
             #expect(try registry.value(winRegistryKey("HKLM\\SOFTWARE\\Tiny"), "Level") == nil, "\(context): value of a rolled-back install")
             let pending = try pendingRenameStore(for: root).pending()
             #expect(pending.isEmpty, "\(context): pending renames of a rolled-back install: \(pending)")

@@ -58,19 +58,19 @@ import Testing
     @Test func entriesAndServicesAreReadFromTheRegistry() throws {
         let machine = try BootTestMachine(profile: "nt")
         let registry = try machine.registry()
-        let hklmRunOnce = BootKeys.currentVersion(.localMachine).appending("RunOnce")
+        let hklmRunOnce = WindowsKeys.startup(.localMachine, .runOnce)
         try registry.setValue(hklmRunOnce, "B", .string("b.exe"))
         try registry.setValue(hklmRunOnce, "A", .string("a.exe"))
         try registry.setValue(hklmRunOnce, "NotText", .dword(1))
-        try registry.setValue(BootKeys.currentVersion(.currentUser).appending("Run"), "C", .string("c.exe"))
+        try registry.setValue(WindowsKeys.startup(.currentUser, .run), "C", .string("c.exe"))
         // Value order is the order they were set, as RegEnumValue returns them.
         #expect(try StartupRules.entries(in: registry).map(\.name) == ["B", "A", "C"])
 
         for (name, start) in [("auto", UInt32(2)), ("demand", 3), ("disabled", 4)] {
-            try registry.setValue(BootKeys.services.appending(name), "Start", .dword(start))
-            try registry.setValue(BootKeys.services.appending(name), "ImagePath", .string("C:\\\(name).exe -k"))
+            try registry.setValue(WindowsKeys.services.appending(name), "Start", .dword(start))
+            try registry.setValue(WindowsKeys.services.appending(name), "ImagePath", .string("C:\\\(name).exe -k"))
         }
-        try registry.setValue(BootKeys.services.appending("noimage"), "Start", .dword(2))
+        try registry.setValue(WindowsKeys.services.appending("noimage"), "Start", .dword(2))
         let services = try BootServices.autoStartServices(in: registry, profile: .nt)
         #expect(services.map(\.name) == ["auto"])
         #expect(services.first?.command.role == "auto")

@@ -27,7 +27,7 @@ import TestSupport
         #expect(outcome.nativeImages == .now(["mscorlib", "System", "System.Xml", "System.Web"]))
         let record = try machine.registry().value(patch.recordKey, "Installed")
         #expect(record == .dword(1))
-        #expect(try machine.registry().value(PatchKeys.runOnce, PatchKeys.runOnceName(id: patch.id)) == nil)
+        #expect(try machine.registry().value(NetFxUpdateKeys.runOnce, NetFxUpdateKeys.runOnceValueName(patch: patch.id)) == nil)
         // No temporary file or backup is left behind.
         #expect(try machine.root.list(framework).allSatisfy { !$0.contains("~tmp") })
         #expect(try machine.root.list(InstallerTransaction.rollbackDirectory).isEmpty)
@@ -55,7 +55,7 @@ import TestSupport
         // A reboot is pending: native images wait for it, through a RunOnce entry.
         let all = ["mscorlib", "System", "System.Xml", "System.Web"]
         #expect(outcome.nativeImages == .afterReboot(era: .runonce, assemblies: all, gac: []))
-        let command = try machine.registry().value(PatchKeys.runOnce, "NetFxUpdate_KB886903")
+        let command = try machine.registry().value(NetFxUpdateKeys.runOnce, "NetFxUpdate_KB886903")
         #expect(command == .string("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web"))
     }
 
@@ -203,10 +203,10 @@ import TestSupport
         let outcome = try install(try loadPatch("netfx11-sp1-service.yaml"), on: machine)
         #expect(outcome.exitCode == 3010)
         let registry = try machine.registry()
-        #expect(try registry.value(PatchKeys.netFxUpdateService, "Start") == .dword(2))
-        #expect(try registry.value(PatchKeys.netFxUpdateService, "ImagePath") == .string(NetFxUpdateSchedule.serviceCommand))
-        #expect(try registry.value(PatchKeys.netFxUpdateWork, "Work") == .multiString(["ngen mscorlib", "ngen System", "ngen System.Xml", "ngen System.Web"]))
-        #expect(try registry.value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == nil)
+        #expect(try registry.value(NetFxUpdateKeys.service, "Start") == .dword(2))
+        #expect(try registry.value(NetFxUpdateKeys.service, "ImagePath") == .string(NetFxUpdateKeys.serviceCommand))
+        #expect(try registry.value(NetFxUpdateKeys.work, "Work") == .multiString(["ngen mscorlib", "ngen System", "ngen System.Xml", "ngen System.Web"]))
+        #expect(try registry.value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == nil)
     }
 }
 
@@ -263,7 +263,7 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         #expect(outcome.exitCode == 3010)
         #expect(outcome.rebootCauses.isEmpty)
         #expect(!machine.root.exists(systemWebInGAC))
-        let command = try machine.registry().value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
+        let command = try machine.registry().value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
         #expect(command == .string(
             "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
     }
@@ -284,10 +284,10 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         #expect(era.args.contains { $0.name == "why" && $0.value.contains("Windows NT only") })
         // A RunOnce entry with the ngen and GAC work; no service, no service work.
         let registry = try machine.registry()
-        #expect(try registry.value(PatchKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == .string(
+        #expect(try registry.value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == .string(
             "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
-        #expect(try registry.value(PatchKeys.netFxUpdateService, "ImagePath") == nil)
-        #expect(try registry.value(PatchKeys.netFxUpdateWork, "Work") == nil)
+        #expect(try registry.value(NetFxUpdateKeys.service, "ImagePath") == nil)
+        #expect(try registry.value(NetFxUpdateKeys.work, "Work") == nil)
         #expect(!machine.root.exists(systemWebInGAC))
     }
 

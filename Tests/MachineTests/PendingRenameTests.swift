@@ -54,7 +54,7 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
         try store.append(rename("C:\\Windows\\b.tmp", "C:\\Windows\\b.dll"))
 
         #expect(
-            try machine.registry().value(BootKeys.sessionManager, "PendingFileRenameOperations")
+            try machine.registry().value(WindowsKeys.sessionManager, "PendingFileRenameOperations")
                 == .multiString([
                     "\\??\\C:\\Windows\\a.tmp", "!\\??\\C:\\Windows\\a.dll",
                     "\\??\\C:\\Windows\\old.dll", "",
@@ -173,7 +173,7 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
         #expect(try queue.pending().isEmpty)
         #expect(try !machine.registry().keyExists(BootKeys.bootProgress))
         if profile == "nt" {
-            #expect(try machine.registry().value(BootKeys.sessionManager, "PendingFileRenameOperations") == nil)
+            #expect(try machine.registry().value(WindowsKeys.sessionManager, "PendingFileRenameOperations") == nil)
         } else {
             #expect(try machine.read("C:\\Windows\\wininit.ini") == nil)
             #expect(try machine.read("C:\\Windows\\wininit.bak")?.contains("[rename]") == true)
