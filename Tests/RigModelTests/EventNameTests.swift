@@ -4,34 +4,10 @@ import TestSupport
 
 @testable import RigModel
 
-/// A directory with a patch, for rigs whose roles need one.
-private final class EventRigDirectory {
-    private let scratch = Scratch("events")
-    var path: String { scratch.path }
-    init() throws {
-        try FileManager.default.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
-        try """
-            patch: OK1
-            era: runonce
-            files:
-              - {path: C:\\Windows\\System32\\a.dll, version: 1.0.0.1, size: 4096, adds: true}
-            """.write(toFile: path + "/patches/ok.yaml", atomically: true, encoding: .utf8)
-    }
-
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try RigLoader.parse(yaml: yaml, file: path + "/r.yaml")
-            return []
-        } catch {
-            return error.errors.map { $0.description.replacingOccurrences(of: path + "/", with: "") }
-        }
-    }
-}
-
 @Suite struct EventNameTests {
     /// Each of these used to pass validation and wait until the run's timeout.
     @Test func eventsNoOneEmitsAreRefusedWithASuggestion() throws {
-        let dir = try EventRigDirectory()
+        let dir = try RigFileDirectory("events")
         let errors = dir.errors("""
             machine:
               steps:
@@ -66,7 +42,7 @@ private final class EventRigDirectory {
     }
 
     @Test func aScriptWithoutEmitStepsEmitsNothing() {
-        let dir = try! EventRigDirectory()
+        let dir = try! RigFileDirectory("events")
         #expect(dir.errors("""
             actors:
               - {name: a, role: script, steps: [{sleep: 1ms}]}
@@ -75,7 +51,7 @@ private final class EventRigDirectory {
     }
 
     @Test func everyDeclaredEventIsAccepted() throws {
-        let dir = try EventRigDirectory()
+        let dir = try RigFileDirectory("events")
         #expect(dir.errors("""
             machine:
               steps:
@@ -99,7 +75,7 @@ private final class EventRigDirectory {
 
     /// `files_in_use: abort` and `era: service2` used to run and exit 1639.
     @Test func windowsUpdateParametersAreChecked() throws {
-        let dir = try EventRigDirectory()
+        let dir = try RigFileDirectory("events")
         #expect(dir.errors("""
             machine:
             actors:
@@ -112,7 +88,7 @@ private final class EventRigDirectory {
 
     /// A misspelled switch used to be ignored: `/servce` ran the RunOnce pass with nothing to do (87).
     @Test func netFxUpdateCommandSwitchesMustBeKnown() throws {
-        let dir = try EventRigDirectory()
+        let dir = try RigFileDirectory("events")
         let errors = dir.errors("""
             machine:
             actors:
@@ -129,7 +105,7 @@ private final class EventRigDirectory {
 
     /// Names the tool itself gives processes used to be refused for their dots.
     @Test func generatedProcessNamesAreAcceptedInExpectAndFaults() throws {
-        let dir = try EventRigDirectory()
+        let dir = try RigFileDirectory("events")
         #expect(dir.errors("""
             machine:
               steps: [{reboot: {name: reboot1, logon: admin}}, {reboot: {name: sp1, after: reboot1.done}}]
@@ -154,7 +130,7 @@ private final class EventRigDirectory {
 
     /// A script's `exit` step takes a Windows exit code, as the README says: 3010 is one.
     @Test func scriptExitCodesAreWindowsCodes() {
-        let dir = try! EventRigDirectory()
+        let dir = try! RigFileDirectory("events")
         #expect(dir.errors("actors: [{name: a, role: script, steps: [{exit: 3010}]}]\n") == [])
         #expect(dir.errors("actors: [{name: a, role: script, steps: [{exit: 2147483647}]}]\n") == [])
         #expect(dir.errors("actors: [{name: a, role: script, steps: [{exit: -1}]}]\n").count == 1)

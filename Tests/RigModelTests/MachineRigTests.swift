@@ -8,39 +8,31 @@ import TestSupport
 /// A directory with a rig's neighbours: `images/small.yaml` (a valid image), `images/bad.yaml`
 /// (an image with an unknown key), `patches/sp1.yaml` (a patch fitting small.yaml), `patches/broken.yaml` (not YAML).
 private final class RigDirectory {
-    private let scratch = Scratch("machinerig")
-    var path: String { scratch.path }
+    private let files: RigFileDirectory
+    var path: String { files.path }
     init() throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: path + "/images", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
-        try """
+        files = try RigFileDirectory("machinerig")
+        try FileManager.default.createDirectory(atPath: path + "/images", withIntermediateDirectories: true)
+        try files.write("images/small.yaml", """
             image: small
             files:
               - {path: C:\\Windows\\System32\\mscoree.dll, version: 1.1.4322.573, size: 4096}
-            """.write(toFile: path + "/images/small.yaml", atomically: true, encoding: .utf8)
-        try "image: bad\nfilez: []\n".write(toFile: path + "/images/bad.yaml", atomically: true, encoding: .utf8)
-        try """
+            """)
+        try files.write("images/bad.yaml", "image: bad\nfilez: []\n")
+        try files.write("patches/sp1.yaml", """
             patch: SP1
             era: runonce
             product: .NETFramework\\1.1
             files:
               - {path: C:\\Windows\\System32\\mscoree.dll, version: 1.1.4322.2032, size: 4096}
-            """.write(toFile: path + "/patches/sp1.yaml", atomically: true, encoding: .utf8)
-        try "files: [a, b\n".write(toFile: path + "/patches/broken.yaml", atomically: true, encoding: .utf8)
+            """)
+        try files.write("patches/broken.yaml", "files: [a, b\n")
     }
 
     var rigFile: String { path + "/r.yaml" }
 
     /// The errors of `yaml` read as `r.yaml` in this directory, with the directory left out.
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try RigLoader.parse(yaml: yaml, file: rigFile)
-            return []
-        } catch {
-            return error.errors.map { $0.description.replacingOccurrences(of: path + "/", with: "") }
-        }
-    }
+    func errors(_ yaml: String) -> [String] { files.errors(yaml) }
 
     func parse(_ yaml: String) throws -> Rig { try RigLoader.parse(yaml: yaml, file: rigFile) }
 }

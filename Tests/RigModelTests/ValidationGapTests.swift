@@ -6,39 +6,10 @@ import TestSupport
 
 @testable import RigModel
 
-/// A directory for a rig `r.yaml` and the patches and images it names.
-private final class GapDirectory {
-    private let scratch = Scratch("gaps")
-    var path: String { scratch.path }
-    init() throws {
-        try FileManager.default.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
-        try write("patches/ok.yaml", """
-            patch: OK1
-            era: runonce
-            files:
-              - {path: C:\\Windows\\System32\\a.dll, version: 1.0.0.1, size: 4096, adds: true}
-            """)
-    }
-
-    func write(_ name: String, _ text: String) throws {
-        try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)
-    }
-
-    /// The errors of `yaml` read as `r.yaml` here, with the directory left out.
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try RigLoader.parse(yaml: yaml, file: path + "/r.yaml")
-            return []
-        } catch {
-            return error.errors.map { $0.description.replacingOccurrences(of: path + "/", with: "") }
-        }
-    }
-}
-
 @Suite struct RegistryNameValidationTests {
     /// A TAB in a patch's registry key used to pass and make the installer exit 1619.
     @Test func controlCharactersInAPatchRegistryAreRefusedAtTheirNode() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         try dir.write("patches/tab.yaml", """
             patch: TAB1
             era: runonce
@@ -103,7 +74,7 @@ private final class GapDirectory {
 @Suite struct ParameterCombinationTests {
     /// Each of these used to pass validation and fail at run time (1639 or 87).
     @Test func combinationsARoleRefusesAreRefusedUpFront() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         let errors = dir.errors("""
             machine:
             actors:
@@ -151,7 +122,7 @@ private final class GapDirectory {
     }
 
     @Test func goodCombinationsPass() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         #expect(dir.errors("""
             machine:
             actors:
@@ -169,7 +140,7 @@ private final class GapDirectory {
     /// The secret text stands for a file's contents: no error may quote it.
     static let secret = "SECRET-CONTENTS-1234"
 
-    private func patchErrors(_ dir: GapDirectory, _ name: String) -> [String] {
+    private func patchErrors(_ dir: RigFileDirectory, _ name: String) -> [String] {
         dir.errors("""
             machine:
             actors:
@@ -178,7 +149,7 @@ private final class GapDirectory {
     }
 
     @Test func unreadablePatchesAreNamedNotEchoed() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         let fm = FileManager.default
         // Binary garbage with a NUL byte; bytes that are not UTF-8; a directory; a huge file;
         // text that is YAML but one long garbage scalar.
@@ -204,7 +175,7 @@ private final class GapDirectory {
     }
 
     @Test func aDirectoryIsNoPatchFile() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         try FileManager.default.createDirectory(atPath: dir.path + "/patches/dir.yaml", withIntermediateDirectories: true)
         #expect(patchErrors(dir, "patches/dir.yaml") == ["r.yaml:3:48: error: no patch file patches/dir.yaml"])
         do {
@@ -216,7 +187,7 @@ private final class GapDirectory {
     }
 
     @Test func anUnreadableImageIsNamedNotEchoed() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         FileManager.default.createFile(atPath: dir.path + "/img.yaml", contents: Data(Self.secret.utf8) + Data([0, 0xff]))
         let errors = dir.errors("machine: {image: img.yaml}\nactors: [{name: a, role: script}]\n")
         #expect(errors.count == 1, "\(errors)")
@@ -227,7 +198,7 @@ private final class GapDirectory {
 
 @Suite struct WindowsNameRuleRigTests {
     @Test func deviceNamesAndStrippedNamesInARigAreRefusedAtTheirPosition() throws {
-        let dir = try GapDirectory()
+        let dir = try RigFileDirectory("gaps")
         let errors = dir.errors("""
             machine:
             actors:
