@@ -587,8 +587,8 @@ extension String {
 }
 
 /// The work a worker gets for an actor: its parameters, and its steps as wire steps.
-func task(for actor: Actor) -> Task {
-    Task(
+func task(for actor: Actor) -> WorkerTask {
+    WorkerTask(
         actor: actor.name,
         parameters: actor.parameters.map { Argument($0.name, $0.value) },
         steps: actor.steps.map { step in

@@ -62,7 +62,7 @@ public enum WireFuzz {
         case 1:
             let steps = (0..<g.below(g.oneIn(20) ? 100 : 5)).map { _ in TaskStep(op: text(&g), args: arguments(&g)) }
             let point = g.oneIn(2) ? FaultPoint(op: text(&g), nth: UInt32(truncatingIfNeeded: u64(&g))) : nil
-            return .task(Task(actor: text(&g), parameters: arguments(&g), steps: steps, faultPoint: point))
+            return .task(WorkerTask(actor: text(&g), parameters: arguments(&g), steps: steps, faultPoint: point))
         case 2: return .event(Event(startNs: u64(&g), endNs: u64(&g), op: text(&g), args: arguments(&g), result: text(&g)))
         case 3: return .await(actor: text(&g), event: text(&g))
         case 4: return .release(actor: text(&g), event: text(&g), ns: u64(&g))

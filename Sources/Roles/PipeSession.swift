@@ -11,7 +11,7 @@ import Glibc
 /// once, whatever the role is doing; so does a `stop` message, after an exit report.
 final class PipeSession: WorkerSession {
     let role: String
-    private(set) var task = Task(actor: "")
+    private(set) var task = WorkerTask(actor: "")
     private let loop: EventLoop
     private let pipe: FramedPipe
     private var gotTask = false
@@ -131,12 +131,12 @@ final class PipeSession: WorkerSession {
 /// stdout, one line each; waiting for another actor is not possible.
 final class StandaloneSession: WorkerSession {
     let role: String
-    let task: Task
+    let task: WorkerTask
     private var operations = OperationCounter()
 
     init(role: String, parameters: [Argument], killAt: FaultPoint? = nil) {
         self.role = role
-        task = Task(actor: role, parameters: parameters, faultPoint: killAt)
+        task = WorkerTask(actor: role, parameters: parameters, faultPoint: killAt)
     }
 
     /// With no coordinator to inject the fault, the worker kills itself at its fault point

@@ -11,7 +11,7 @@ public protocol WorkerSession: AnyObject {
     /// The role being played, e.g. `script`, `smss`.
     var role: String { get }
     /// The actor's name, parameters and (for scripts) steps.
-    var task: Task { get }
+    var task: WorkerTask { get }
     /// Reports one operation this process did (sent to the coordinator as an event).
     func record(_ event: Event)
     /// Sleeps, keeping the loop alive.

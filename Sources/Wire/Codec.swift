@@ -85,7 +85,7 @@ extension Message {
             case 1: faultPoint = FaultPoint(op: try r.string(), nth: try r.u32())
             case let flag: throw .malformed("a fault point flag of \(flag)", offset: r.offset - 1)
             }
-            self = .task(Task(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint))
+            self = .task(WorkerTask(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint))
         case .event:
             self = .event(
                 Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),

@@ -27,7 +27,7 @@
 /// a string is a u32 byte count and UTF-8 bytes; a list is a u32 count and its elements.
 public enum Message: Sendable, Equatable {
     case hello(Hello)
-    case task(Task)
+    case task(WorkerTask)
     case event(Event)
     case await(actor: String, event: String)
     case release(actor: String, event: String, ns: UInt64)
@@ -116,7 +116,7 @@ public struct TaskStep: Sendable, Equatable {
 }
 
 /// The work the coordinator gives a worker after its hello.
-public struct Task: Sendable, Equatable {
+public struct WorkerTask: Sendable, Equatable {
     /// The actor this worker plays, as the rig names it.
     public var actor: String
     public var parameters: [Argument]

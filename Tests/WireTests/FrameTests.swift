@@ -4,7 +4,7 @@ import Testing
 @Suite struct FrameTests {
     let messages: [Message] = [
         .hello(Hello(role: "script", pid: 4242, mainNs: 123_456_789)),
-        .task(Task(actor: "a", parameters: [Argument("k", "v")], steps: [TaskStep(op: "wait", args: [Argument("actor", "b"), Argument("event", "ready")])])),
+        .task(WorkerTask(actor: "a", parameters: [Argument("k", "v")], steps: [TaskStep(op: "wait", args: [Argument("actor", "b"), Argument("event", "ready")])])),
         .event(Event(startNs: 1, endNs: 2, op: "open", args: [Argument("path", "C:\\Windows\\System32\\mscoree.dll")], result: "ERROR_SHARING_VIOLATION (32)")),
         .await(actor: "b", event: "ready"),
         .release(actor: "b", event: "ready", ns: 99),
