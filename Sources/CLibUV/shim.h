@@ -18,16 +18,6 @@ static inline int patchrig_set_parent_death_signal(int sig) {
 #else
     (void)sig;
     return 0;
-// A wait status (waitpid(2)) is decoded by macros, which Swift cannot import; decoding it by hand
-// (`status & 0x7f`, `status >> 8`) would hard-code glibc's layout. One function per macro, so
-// every wait status in the project is read through these (LibUV's TerminationStatus(waitStatus:)).
-static inline int patchrig_wifexited(int status) { return WIFEXITED(status); }
-static inline int patchrig_wexitstatus(int status) { return WEXITSTATUS(status); }
-static inline int patchrig_wifsignaled(int status) { return WIFSIGNALED(status); }
-static inline int patchrig_wtermsig(int status) { return WTERMSIG(status); }
-static inline int patchrig_wifstopped(int status) { return WIFSTOPPED(status); }
-static inline int patchrig_wstopsig(int status) { return WSTOPSIG(status); }
-
 #endif
 }
 
