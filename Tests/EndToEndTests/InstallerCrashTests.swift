@@ -160,6 +160,18 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         outcome.stdout.split(separator: "\n").filter { $0.contains(" -> ") }.count
     }
 
+    /// Boots the machine (recovery at boot), checks the patch is wholly at one side, then applies
+    /// it again and checks it is all new. Returns the side the boot left it on.
+    func bootThenApplyAgain(_ machine: String, _ x: Patch, old: [WindowsPath: [UInt8]], context: String) throws -> PatchState? {
+        let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
+        #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
+        let side = try checkConsistent(machine, x, old: old, context: context)
+        let again = try installer(machine, x)
+        #expect(again.status == 0 || again.status == 3010 & 0xff, "\(context) then X: \(again.stdout)\(again.stderr)")
+        #expect(try checkConsistent(machine, x, old: old, context: context + " then X") == .new)
+        return side
+    }
+
     @Test func killedAtEveryOperationThenRecoveredIsAllOldOrAllNew() throws {
         let (template, x, y) = try template()
         let templateRoot = try MachineRoot(path: template)
@@ -203,12 +215,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
             default:
                 // A reboot stops every process first.
                 holder.release()
-                let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
-                #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
-                if let side = try checkConsistent(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
-                let again = try installer(machine, x)
-                #expect(again.status == 0 || again.status == 3010 & 0xff, "\(context) then X: \(again.stdout)\(again.stderr)")
-                #expect(try checkConsistent(machine, x, old: old, context: context + " then X") == .new)
+                if let side = try bootThenApplyAgain(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
             }
         }
         // Kills before the commit leave the old files, kills after it the new ones: both happen.
@@ -238,12 +245,7 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
             holder.kill()
             if !WriteCache.losePower(machine: try MachineRoot(path: machine), atNs: monotonicNow()).isEmpty { lostSomething += 1 }
             let context = "power lost at any#\(n)"
-            let boot = execute(BuiltBinaries.rig, ["machine", "boot", machine])
-            #expect(boot.status == 0, "\(context): \(boot.stdout)\(boot.stderr)")
-            if let side = try checkConsistent(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
-            let again = try installer(machine, x)
-            #expect(again.status == 0 || again.status == 3010 & 0xff, "\(context) then X: \(again.stdout)\(again.stderr)")
-            #expect(try checkConsistent(machine, x, old: old, context: context + " then X") == .new)
+            if let side = try bootThenApplyAgain(machine, x, old: old, context: context) { sides[side, default: 0] += 1 }
         }
         #expect(sides[.old, default: 0] > 0 && sides[.new, default: 0] > 0, "\(sides)")
         #expect(lostSomething > 0, "some power losses must have taken unflushed writes")
