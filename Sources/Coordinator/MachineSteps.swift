@@ -219,7 +219,8 @@ extension RigRunner {
 
     /// Starts the program of a command line as a worker of the role its file name names, and
     /// notes it (`start_program`: `what` — `service NAME`, `HKLM RunOnce NAME` —, the command,
-    /// the process's name, and `started` or the Win32 error CreateProcess would give).
+    /// the process's name, and `started` or the Win32 error CreateProcess would give, which is
+    /// also the operation's result).
     /// Returns false when there is no such program (ERROR_FILE_NOT_FOUND, as CreateProcess says);
     /// `onOver` then runs at once with nil.
     @discardableResult
@@ -230,7 +231,8 @@ extension RigRunner {
             let error = Win32Error(2, operation: "CreateProcess", path: command.program)
             note(
                 "start_program",
-                [Argument("what", what), Argument("command", command.commandLine), Argument("process", name), Argument("result", error.message)])
+                [Argument("what", what), Argument("command", command.commandLine), Argument("process", name), Argument("result", error.message)],
+                result: .failed(code: Int32(bitPattern: error.code), name: error.name, detail: ""))
             onOver(nil)
             return false
         }

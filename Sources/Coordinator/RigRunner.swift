@@ -566,9 +566,9 @@ public final class RigRunner {
         abort("interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")")
     }
 
-    func note(_ op: String, _ args: [Argument] = []) {
+    func note(_ op: String, _ args: [Argument] = [], result: OperationResult = .ok) {
         let now = MonotonicClock.now()
-        coordinatorEvents.append(Event(startNs: now, endNs: now, op: op, args: args))
+        coordinatorEvents.append(Event(startNs: now, endNs: now, op: op, args: args, result: result))
     }
 }
 
@@ -593,11 +593,10 @@ func task(for actor: Actor) -> WorkerTask {
         parameters: actor.parameters.map { Argument($0.name, $0.value) },
         steps: actor.steps.map { step in
             switch step.kind {
-            case .sleep(let d): return TaskStep(op: "sleep", args: [Argument("ns", String(d.nanoseconds))])
-            case .emit(let name): return TaskStep(op: "emit", args: [Argument("event", name)])
-            case .wait(let actor, let event):
-                return TaskStep(op: "wait", args: [Argument("actor", actor), Argument("event", event)])
-            case .exit(let code): return TaskStep(op: "exit", args: [Argument("code", String(code))])
+            case .sleep(let d): return .sleep(ns: d.nanoseconds)
+            case .emit(let name): return .emit(event: name)
+            case .wait(let actor, let event): return .wait(actor: actor, event: event)
+            case .exit(let code): return .exit(code: code)
             }
         })
 }

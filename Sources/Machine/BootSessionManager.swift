@@ -1,10 +1,11 @@
 import WinFS
 
 /// Where the boot reports what it does: one call per operation, with the operation's name, its
-/// arguments and a body that does it and returns the result text (`ok`,
-/// `ERROR_FILE_NOT_FOUND (2)`, ...). A worker turns each call into a timed event.
+/// arguments and a body that does it: it returns (`ok`, with the note it returns if any:
+/// `ok queued=2 resume=0`) or throws the failure (`ERROR_FILE_NOT_FOUND (2)`). A worker turns
+/// each call into a timed event.
 public protocol BootReporter {
-    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String)
+    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?)
 }
 
 /// What Session Manager did with the queue.
@@ -40,15 +41,15 @@ public enum SessionManager {
         var failure: (any Error)?
         var entries: [PendingRenameEntry] = []
         var start = 0
-        reporter.step("PendingRenames", [("location", queue.location)]) {
+        reporter.step("PendingRenames", [("location", queue.location)]) { () throws(OperationFailure) in
             do {
                 entries = try queue.entries()
                 start = try queue.appliedCount()
                 if start > entries.count { start = 0 }  // a count about another queue
-                return "ok queued=\(entries.count) resume=\(start)"
+                return "queued=\(entries.count) resume=\(start)"
             } catch {
                 failure = error
-                return "failed: \(error)"
+                throw OperationFailure(error)
             }
         }
         if let failure { throw failure }
@@ -57,30 +58,31 @@ public enum SessionManager {
         for index in start..<entries.count {
             let entry = entries[index]
             let (op, args) = describe(entry, index: index)
-            reporter.step(op, args) {
-                let result = apply(entry, files: files)
-                if result == "ok" {
-                    outcome.applied += 1
+            reporter.step(op, args) { () throws(OperationFailure) in
+                let refused = apply(entry, files: files)
+                if let refused {
+                    outcome.failures.append("\(entry): \(refused)")
                 } else {
-                    outcome.failures.append("\(entry): \(result)")
+                    outcome.applied += 1
                 }
                 do {
                     try queue.recordApplied(index + 1)
                 } catch {
                     failure = error
                 }
-                return result
+                if let refused { throw refused }
+                return nil
             }
             if let failure { throw failure }
         }
 
-        reporter.step("ClearPendingRenames", [("location", queue.location), ("count", "\(entries.count)")]) {
+        reporter.step("ClearPendingRenames", [("location", queue.location), ("count", "\(entries.count)")]) { () throws(OperationFailure) in
             do {
                 try queue.finish(processed: entries.count)
-                return "ok"
+                return nil
             } catch {
                 failure = error
-                return "failed: \(error)"
+                throw OperationFailure(error)
             }
         }
         if let failure { throw failure }
@@ -106,11 +108,11 @@ public enum SessionManager {
         }
     }
 
-    /// Does one entry; returns `ok` or the error it failed with.
-    static func apply(_ entry: PendingRenameEntry, files: BootFiles) -> String {
+    /// Does one entry; returns the failure it met, nil when it was done.
+    static func apply(_ entry: PendingRenameEntry, files: BootFiles) -> OperationFailure? {
         switch entry {
         case .malformed(_, let reason):
-            return "ERROR_INVALID_NAME (123): \(reason)"
+            return OperationFailure(Win32Error.invalidName, detail: reason)
         case .rename(let rename):
             do {
                 if let destination = rename.destination {
@@ -118,9 +120,9 @@ public enum SessionManager {
                 } else {
                     try files.delete(rename.source)
                 }
-                return "ok"
+                return nil
             } catch {
-                return error.description
+                return OperationFailure(error)
             }
         }
     }

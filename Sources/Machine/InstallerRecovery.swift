@@ -31,6 +31,9 @@ public struct InstallerRecovery {
         public var rebootNeeded: [WindowsPath] = []
     }
 
+    /// The note of a dequeue that found nothing to take out of the queue: `ok (not queued)`.
+    static let notQueued = "(not queued)"
+
     /// What undoing a script did.
     public struct Rollback: Sendable, Equatable {
         /// Undo operations that failed, with their errors.
@@ -54,8 +57,7 @@ public struct InstallerRecovery {
         guard let script = try InstallerRollbackScript.read(registry: registry) else { return nil }
         host.perform(
             "recover",
-            [("patch", script.patch), ("state", script.committed ? "commit" : "install"), ("steps", String(script.steps.count))]
-        ) { "ok" }
+            [("patch", script.patch), ("state", script.committed ? "commit" : "install"), ("steps", String(script.steps.count))])
         for line in script.unreadable {
             host.log("installer: rollback script of \(script.patch): cannot read the step '\(line)'; skipped")
         }
@@ -66,13 +68,11 @@ public struct InstallerRecovery {
 
     /// Removes the script (the last operation of a recovery or an installation).
     func end(registry: Registry) throws {
-        let result = host.perform("script", [("action", "end")]) {
-            do {
-                try InstallerRollbackScript.end(registry: registry)
-                return "ok"
-            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        let failure = host.perform("script", [("action", "end")]) { () throws(OperationFailure) in
+            try OperationFailure.catching { try InstallerRollbackScript.end(registry: registry) }
+            return nil
         }
-        guard result == "ok" else { throw MachineError("removing the rollback script: \(result)") }
+        if let failure { throw MachineError("removing the rollback script: \(failure)") }
     }
 
     /// Deletes the backups of a committed installation. Returns the failures.
@@ -95,17 +95,13 @@ public struct InstallerRecovery {
             switch step {
             case .queue(let rename):
                 // Whether it is still queued is read and changed in one atomic update.
-                let result = host.perform(
+                let failure = host.perform(
                     "rollback",
                     [("action", "dequeue"), ("source", rename.source.description), ("destination", rename.destination?.description ?? "")]
-                ) {
-                    do {
-                        return try InstallerPendingQueue.remove(rename, root: root) ? "ok" : "ok (not queued)"
-                    } catch let error as Win32Error {
-                        return error.description
-                    } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+                ) { () throws(OperationFailure) in
+                    try OperationFailure.catching { try InstallerPendingQueue.remove(rename, root: root) } ? nil : Self.notQueued
                 }
-                if !result.hasPrefix("ok") { failures.append("dequeue \(rename): \(result)") }
+                if let failure { failures.append("dequeue \(rename): \(failure)") }
             case .temporary(let path), .add(let path):
                 guard root.exists(path) else { continue }
                 run("rollback", [("action", "delete"), ("file", path.description)], &failures) { () throws(Win32Error) in
@@ -188,8 +184,8 @@ public struct InstallerRecovery {
                 }
             } else {
                 // Hard-locked: nothing went aside, so its deletion is taken out of the queue.
-                host.perform("rollback", [("action", "dequeue"), ("source", aside.description), ("destination", "")]) {
-                    ((try? InstallerPendingQueue.remove(deleteAside, root: root)) ?? false) ? "ok" : "ok (not queued)"
+                host.perform("rollback", [("action", "dequeue"), ("source", aside.description), ("destination", "")]) { () throws(OperationFailure) in
+                    ((try? InstallerPendingQueue.remove(deleteAside, root: root)) ?? false) ? nil : Self.notQueued
                 }
             }
         }
@@ -225,7 +221,7 @@ public struct InstallerRecovery {
     }
 
     private func rebootRequired(_ target: WindowsPath, _ why: String) {
-        host.perform("reboot_required", [("file", target.description), ("reason", "rollback: \(why)")]) { "ok" }
+        host.perform("reboot_required", [("file", target.description), ("reason", "rollback: \(why)")])
     }
 
     /// Whether both files exist with the same bytes (a rollback is rare: reading them is fine).

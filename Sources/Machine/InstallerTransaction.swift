@@ -5,10 +5,13 @@ import WinFS
 /// What the installer transaction needs from the process running it: recording operations
 /// (the `installer` role records them as events), sleeping between retries, and a log.
 public protocol InstallerHost: AnyObject {
-    /// Runs `body` and records it as operation `op` with `args`; `body` returns the result text
-    /// (`ok` or a Win32 error description such as `ERROR_SHARING_VIOLATION (32)`).
+    /// Runs `body` and records it as operation `op` with `args`: `ok` — followed by the note
+    /// `body` returns, if any (`ok (not queued)`) — or the failure it throws
+    /// (`ERROR_SHARING_VIOLATION (32)`). Returns that failure; nil when `body` succeeded.
     @discardableResult
-    func perform(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) -> String
+    func perform(
+        _ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?
+    ) -> OperationFailure?
     /// Sleeps (keeping the worker's loop alive).
     func sleep(nanoseconds: UInt64)
     /// A line for the log.
@@ -16,23 +19,85 @@ public protocol InstallerHost: AnyObject {
 }
 
 extension InstallerHost {
+    /// Records operation `op`, which does nothing that can fail (a decision, a file skipped), as `ok`.
+    public func perform(_ op: String, _ args: [(name: String, value: String)]) {
+        perform(op, args) { () throws(OperationFailure) in nil }
+    }
+
     /// Runs a WinFS operation as operation `op`, recording its real result (`ok` or the Win32
     /// error); returns the error, nil on success.
+    @discardableResult
     public func attempt(
         _ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void
     ) -> Win32Error? {
         var failure: Win32Error?
-        perform(op, args) {
+        perform(op, args) { () throws(OperationFailure) in
             do throws(Win32Error) {
                 try body()
-                return "ok"
             } catch {
                 failure = error
-                return error.description
+                throw OperationFailure(error)
             }
+            return nil
         }
         return failure
     }
+}
+
+/// Why an operation of the installer or of the boot failed, as its result reads: a Windows code
+/// by name and number — a Win32 error (`ERROR_SHARING_VIOLATION (32)`) or a Windows Installer
+/// code (`ERROR_INSTALL_ALREADY_RUNNING (1618)`) — then what went wrong, when there is more to
+/// say (`ERROR_GEN_FAILURE (31): database is locked`). Hosts record it; a `rig-worker` records
+/// it as the operation's failed `Wire.OperationResult` (code, name and detail, as they are here).
+public struct OperationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The Win32 error or Windows Installer code, e.g. 32.
+    public var code: Int32
+    /// Its symbolic name, e.g. `ERROR_SHARING_VIOLATION`.
+    public var name: String
+    /// More words, read after the name and code; empty when the code says it all.
+    public var detail: String
+
+    public init(code: Int32, name: String, detail: String = "") {
+        self.code = code
+        self.name = name
+        self.detail = detail
+    }
+
+    /// A Win32 error by its name and code. Its operation, path and reason are for logs
+    /// (`Win32Error.message`): the result reads as `Win32Error.description` does.
+    public init(_ error: Win32Error) {
+        self.init(code: Int32(bitPattern: error.code), name: error.name)
+    }
+
+    /// Any error: an `OperationFailure` as it is, a Win32 error as above, anything else (a
+    /// registry or I/O error of the machine's own files) as ERROR_GEN_FAILURE (31) with its text.
+    public init(_ error: any Error) {
+        if let failure = error as? OperationFailure {
+            self = failure
+        } else if let win32 = error as? Win32Error {
+            self.init(win32)
+        } else {
+            self.init(Win32Error.genFailure, detail: "\(error)")
+        }
+    }
+
+    /// A Win32 error by its name and code, with `detail`.
+    public init(_ error: Win32Error, detail: String) {
+        self.init(code: Int32(bitPattern: error.code), name: error.name, detail: detail)
+    }
+
+    /// A Windows Installer code (`InstallerExit`) by its name and number.
+    public init(installerExit code: Int32) {
+        self.init(code: code, name: InstallerExit.name(code))
+    }
+
+    /// Runs `body`, turning whatever it throws into an `OperationFailure` (see `init(_:)`).
+    public static func catching<T>(_ body: () throws -> T) throws(OperationFailure) -> T {
+        do { return try body() } catch { throw OperationFailure(error) }
+    }
+
+    /// `ERROR_SHARING_VIOLATION (32)`, `ERROR_GEN_FAILURE (31): database is locked`.
+    public var description: String { detail.isEmpty ? "\(name) (\(code))" : "\(name) (\(code)): \(detail)" }
 }
 
 /// Windows Installer exit codes.
@@ -73,13 +138,16 @@ public enum InstallerExit {
     }
 
     /// `ERROR_SUCCESS_REBOOT_REQUIRED (3010)`, ...
-    public static func describe(_ code: Int32) -> String {
+    public static func describe(_ code: Int32) -> String { "\(name(code)) (\(code))" }
+
+    /// `ERROR_SUCCESS_REBOOT_REQUIRED`, ...; `ERROR_<code>` for a code not in the table.
+    public static func name(_ code: Int32) -> String {
         let names: [Int32: String] = [
             0: "ERROR_SUCCESS", 1602: "ERROR_INSTALL_USEREXIT", 1603: "ERROR_INSTALL_FAILURE",
             1618: "ERROR_INSTALL_ALREADY_RUNNING", 1619: "ERROR_INSTALL_PACKAGE_OPEN_FAILED",
             1639: "ERROR_INVALID_COMMAND_LINE", 3010: "ERROR_SUCCESS_REBOOT_REQUIRED", 3017: "ERROR_FAIL_REBOOT_REQUIRED",
         ]
-        return "\(names[code] ?? "ERROR_\(code)") (\(code))"
+        return names[code] ?? "ERROR_\(code)"
     }
 }
 
@@ -213,16 +281,17 @@ public final class InstallerTransaction {
         do { mutex = try NamedMutex(NamedMutex.installer, machine: root) } catch {
             return fail(InstallerExit.failure, "cannot open the installer mutex: \(error.message)")
         }
-        let got = host.perform("mutex", [("name", NamedMutex.installer), ("action", "acquire")]) {
-            mutex.tryAcquire() ? "ok" : InstallerExit.describe(InstallerExit.alreadyRunning)
+        let busy = host.perform("mutex", [("name", NamedMutex.installer), ("action", "acquire")]) { () throws(OperationFailure) in
+            guard mutex.tryAcquire() else { throw OperationFailure(installerExit: InstallerExit.alreadyRunning) }
+            return nil
         }
-        guard got == "ok" else {
+        guard busy == nil else {
             return fail(InstallerExit.alreadyRunning, "another installation is running (\(NamedMutex.installer) is held)")
         }
         defer {
-            host.perform("mutex", [("name", NamedMutex.installer), ("action", "release")]) {
+            host.perform("mutex", [("name", NamedMutex.installer), ("action", "release")]) { () throws(OperationFailure) in
                 mutex.release()
-                return "ok"
+                return nil
             }
         }
         // A crashed installation (of any patch) is rolled back first, under the mutex.
@@ -278,13 +347,11 @@ public final class InstallerTransaction {
         store = try pendingRenameStore(for: root)
         let registry = try Registry(machineDirectory: root.path)
         self.registry = registry
-        let begun = host.perform("script", [("action", "begin"), ("patch", patch.id)]) {
-            do {
-                try InstallerRollbackScript.begin(patch: patch.id, registry: registry)
-                return "ok"
-            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        let notBegun = host.perform("script", [("action", "begin"), ("patch", patch.id)]) { () throws(OperationFailure) in
+            try OperationFailure.catching { try InstallerRollbackScript.begin(patch: patch.id, registry: registry) }
+            return nil
         }
-        guard begun == "ok" else { throw Stop(code: InstallerExit.failure, reason: "starting the rollback script: \(begun)") }
+        if let notBegun { throw Stop(code: InstallerExit.failure, reason: "starting the rollback script: \(notBegun)") }
         // Fusion installs into the GAC at once on NT; Windows 9x GAC installs wait for the reboot
         // (Fusion cannot use pending renames).
         let catalog = try MachineCatalogKeys.read(from: registry)
@@ -316,7 +383,7 @@ public final class InstallerTransaction {
             if !assemblies.isEmpty || !deferredGac.isEmpty {
                 plan = .afterReboot(era: era, assemblies: assemblies, gac: deferredGac)
                 if era != requestedEra {
-                    host.perform("era", [("requested", requestedEra.rawValue), ("era", era.rawValue), ("why", NetFxUpdateSchedule.noServiceOnWindows9x)]) { "ok" }
+                    host.perform("era", [("requested", requestedEra.rawValue), ("era", era.rawValue), ("why", NetFxUpdateSchedule.noServiceOnWindows9x)])
                 }
             }
         } else if !assemblies.isEmpty {
@@ -345,10 +412,10 @@ public final class InstallerTransaction {
         if root.exists(target), let current = currentVersion(of: target), current >= file.version {
             let damage = current == file.version ? contentMismatch(of: target, expected: bytes) : nil
             guard let damage else {
-                host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)]) { "ok" }
+                host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)])
                 return
             }
-            host.perform("damaged", [("file", targetText), ("version", current.description), ("reason", damage)]) { "ok" }
+            host.perform("damaged", [("file", targetText), ("version", current.description), ("reason", damage)])
             host.log("installer \(patch.id): \(target) says \(current) but \(damage): replacing it")
         }
         if let parent = target.parent, !root.isDirectory(parent) {
@@ -412,9 +479,9 @@ public final class InstallerTransaction {
             // Hard lock: the files-in-use answer.
             switch options.filesInUse {
             case .retry where waitedNs < options.retryLimitNs:
-                host.perform("sleep", [("duration_ns", String(options.retryIntervalNs)), ("reason", "files in use: \(name)")]) {
+                host.perform("sleep", [("duration_ns", String(options.retryIntervalNs)), ("reason", "files in use: \(name)")]) { () throws(OperationFailure) in
                     host.sleep(nanoseconds: options.retryIntervalNs)
-                    return "ok"
+                    return nil
                 }
                 waitedNs += options.retryIntervalNs
                 continue
@@ -487,16 +554,13 @@ public final class InstallerTransaction {
             // this process holds _MSIExecute), so the undo never deletes another's file.
             let candidate = freeName(beside: target, suffix: ".~tmp")
             try record(.temporary(candidate))
-            let result = host.perform("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
-                do throws(Win32Error) {
-                    try root.createFile(candidate, contents: bytes, share: .none)
-                    try root.flushFile(candidate)
-                    return "ok"
-                } catch { return error.description }
+            let error = host.attempt("create_file", [("path", candidate.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
+                try root.createFile(candidate, contents: bytes, share: .none)
+                try root.flushFile(candidate)
             }
-            if result == "ok" { return candidate }
-            if !result.hasPrefix(Win32Error.fileExists.description) {
-                throw Stop(code: InstallerExit.failure, reason: "writing \(candidate): \(result)")
+            guard let error else { return candidate }
+            if error != Win32Error.fileExists {
+                throw Stop(code: InstallerExit.failure, reason: "writing \(candidate): \(error.description)")
             }
         }
         throw Stop(code: InstallerExit.failure, reason: "no free temporary name beside \(target)")
@@ -529,7 +593,7 @@ public final class InstallerTransaction {
 
     private func requireReboot(_ file: WindowsPath, _ lock: FileLock) {
         causes.append(RebootCause(file: file, lock: lock))
-        host.perform("reboot_required", [("file", file.description), ("lock", lock.rawValue)]) { "ok" }
+        host.perform("reboot_required", [("file", file.description), ("lock", lock.rawValue)])
     }
 
     private func queue(_ rename: PendingRename) throws {
@@ -537,30 +601,26 @@ public final class InstallerTransaction {
         args.append(("destination", rename.destination?.description ?? ""))
         if rename.replaceExisting { args.append(("flags", "replace_existing")) }
         try record(.queue(rename))
-        let result = host.perform("queue_rename", args) {
-            do {
+        let failure = host.perform("queue_rename", args) { () throws(OperationFailure) in
+            try OperationFailure.catching {
                 try root.moveFile(
                     rename.source, to: rename.destination,
                     flags: rename.replaceExisting ? [.delayUntilReboot, .replaceExisting] : [.delayUntilReboot],
                     store: store)
-                return "ok"
-            } catch let error as Win32Error {
-                return error.description
-            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+            }
+            return nil
         }
-        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "queueing \(rename) for the reboot: \(result)") }
+        if let failure { throw Stop(code: InstallerExit.failure, reason: "queueing \(rename) for the reboot: \(failure)") }
     }
 
     /// Appends `step` to the rollback script before the change it undoes is made (write-ahead).
     private func record(_ step: RollbackStep) throws {
         guard let registry else { throw Stop(code: InstallerExit.failure, reason: "no rollback script") }
-        let result = host.perform("script", [("record", step.description)]) {
-            do {
-                try InstallerRollbackScript.record(step, registry: registry)
-                return "ok"
-            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+        let failure = host.perform("script", [("record", step.description)]) { () throws(OperationFailure) in
+            try OperationFailure.catching { try InstallerRollbackScript.record(step, registry: registry) }
+            return nil
         }
-        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "recording '\(step)' in the rollback script: \(result)") }
+        if let failure { throw Stop(code: InstallerExit.failure, reason: "recording '\(step)' in the rollback script: \(failure)") }
         steps.append(step)
     }
 
@@ -578,8 +638,8 @@ public final class InstallerTransaction {
     private func recordInRegistry(plan: NativeImagePlan) throws {
         guard let registry else { throw Stop(code: InstallerExit.failure, reason: "the registry is not open") }
         let key = patch.recordKey
-        let result = host.perform("record", [("key", key.description)]) {
-            do {
+        let failure = host.perform("record", [("key", key.description)]) { () throws(OperationFailure) in
+            try OperationFailure.catching {
                 try registry.transaction { registry in
                     for value in patch.registry {
                         if let data = value.data { try registry.setValue(value.key, value.name, data) } else { try registry.createKey(value.key) }
@@ -594,12 +654,12 @@ public final class InstallerTransaction {
                     // The commit point: in the same transaction as the record and the schedule.
                     try InstallerRollbackScript.commit(registry: registry)
                 }
-                return "ok"
-            } catch { return "ERROR_GEN_FAILURE (31): \(error)" }
+            }
+            return nil
         }
-        guard result == "ok" else { throw Stop(code: InstallerExit.failure, reason: "recording the patch in the registry: \(result)") }
+        if let failure { throw Stop(code: InstallerExit.failure, reason: "recording the patch in the registry: \(failure)") }
         if case .afterReboot(let era, let assemblies, let gac) = plan {
-            host.perform("schedule", [("era", era.rawValue), ("assemblies", assemblies.joined(separator: ",")), ("gac", gac.map(\.description).joined(separator: ","))]) { "ok" }
+            host.perform("schedule", [("era", era.rawValue), ("assemblies", assemblies.joined(separator: ",")), ("gac", gac.map(\.description).joined(separator: ","))])
         }
     }
 

@@ -87,7 +87,7 @@ public enum Checks {
         for record in history.actors where pattern.matches(process: record.name) {
             for event in record.events {
                 let args = event.args.map { (name: $0.name, value: $0.value) }
-                guard pattern.matches(op: event.op, arguments: args, result: event.result) else { continue }
+                guard pattern.matches(op: event.op, arguments: args, result: event.result.description) else { continue }
                 total += 1
                 if seen.count < 3 {
                     let shown = event.args.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")

@@ -179,7 +179,7 @@ extension ActorRecord {
         var order: [String] = []
         var spelling: [String: String] = [:]
         var versions: [String: String] = [:]
-        for event in events where event.op == "load" && event.result == "ok" {
+        for event in events where event.op == "load" && event.result.isOK {
             guard let path = event.argument("path"), let version = event.argument("version") else { continue }
             let key = (try? WindowsPath(path))?.folded.description ?? WindowsPath.foldedName(path)
             if versions[key] == nil {

@@ -16,9 +16,10 @@ import Wire
 ///   (and power loss) as spans — the step, and inside a reboot `shutdown` (until `NAME.down`),
 ///   `Session Manager` (its smss process), `services` (until `NAME.booted`) and `logon` (from
 ///   `NAME.logon` to `NAME.done`); a logon step's `logon`.
-/// * Instants (`i`): an operation whose result is not `ok` (e.g. `ERROR_SHARING_VIOLATION (32)`)
-///   at its end, an actor's failure where it ended, an actor that never started and each run
-///   problem at the end of the run.
+/// * Instants (`i`): an operation whose result is not a plain `ok` (e.g.
+///   `ERROR_SHARING_VIOLATION (32)`, cat `conflict`; an unknown outcome, cat `unknown`) at its
+///   end, an actor's failure where it ended, an actor that never started and each run problem at
+///   the end of the run.
 ///
 /// Times are microseconds since `history.startNs` (exact, three decimals); pids are real pids.
 public enum TraceWriter {
@@ -68,7 +69,17 @@ public enum TraceWriter {
                 ]))
         }
         func eventArgs(_ event: Wire.Event) -> [(String, JSONText)] {
-            event.args.map { ($0.name, JSONText.string($0.value)) } + [("result", .string(event.result))]
+            event.args.map { ($0.name, JSONText.string($0.value)) } + [("result", .string(event.result.description))]
+        }
+        /// An instant for an operation whose result is not a plain `ok`, where it ended.
+        func resultInstant(_ event: Wire.Event, pid: Int32) {
+            let cat: String
+            switch event.result {
+            case .ok(nil): return
+            case .unknown: cat = "unknown"
+            case .ok, .failed: cat = "conflict"
+            }
+            instant(event.result.description, cat: cat, pid: pid, at: event.endNs, scope: "t", args: eventArgs(event))
         }
 
         metadata("process_name", pid: coordinator, args: [("name", .string("rig (coordinator)"))])
@@ -81,9 +92,7 @@ public enum TraceWriter {
 
         for event in history.coordinatorEvents {
             slice(event.op, cat: "coordinator", pid: coordinator, from: event.startNs, to: event.endNs, args: eventArgs(event))
-            if event.result != "ok" {
-                instant(event.result, cat: "conflict", pid: coordinator, at: event.endNs, scope: "t", args: eventArgs(event))
-            }
+            resultInstant(event, pid: coordinator)
         }
 
         let phases = machinePhases(history)
@@ -117,9 +126,7 @@ public enum TraceWriter {
             }
             for event in actor.events {
                 slice(event.op, cat: actor.role, pid: pid, from: event.startNs, to: event.endNs, args: eventArgs(event))
-                if event.result != "ok" {
-                    instant(event.result, cat: "conflict", pid: pid, at: event.endNs, scope: "t", args: eventArgs(event))
-                }
+                resultInstant(event, pid: pid)
             }
             if let failure = actor.failure {
                 instant(failure, cat: "failure", pid: pid, at: end, scope: "p", args: [("outcome", .string(actor.outcome))])

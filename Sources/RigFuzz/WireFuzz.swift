@@ -8,6 +8,7 @@ public enum WireFuzz {
     /// One field of an encoded payload, so a mutation can aim at a count or a string.
     enum Field {
         case tag(UInt8)
+        case kind(UInt8)  // the kind byte of a nested value: an operation result, a script step
         case flag(UInt8)
         case u32(UInt32)
         case u64(UInt64)
@@ -16,7 +17,7 @@ public enum WireFuzz {
 
         var encoded: [UInt8] {
             switch self {
-            case .tag(let v), .flag(let v): return [v]
+            case .tag(let v), .kind(let v), .flag(let v): return [v]
             case .u32(let v), .count(let v): return (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) }
             case .u64(let v): return (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
             case .bytes(let b): return b
@@ -55,15 +56,39 @@ public enum WireFuzz {
     static func u64(_ g: inout SplitMix64) -> UInt64 { g.oneIn(3) ? g.pick([0, 1, UInt64.max, 1 << 63]) : g.next() }
     static func i32(_ g: inout SplitMix64) -> Int32 { Int32(truncatingIfNeeded: g.oneIn(3) ? g.pick([0, -1, 3010, Int64(Int32.min), Int64(Int32.max)]) : Int64(bitPattern: g.next())) }
 
+    static func optional<Value>(_ g: inout SplitMix64, _ value: (inout SplitMix64) -> Value) -> Value? {
+        g.oneIn(2) ? value(&g) : nil
+    }
+
+    /// Any operation result: ok with or without a note, a failure with or without a code and a
+    /// name, an unknown outcome.
+    static func result(_ g: inout SplitMix64) -> OperationResult {
+        switch g.below(3) {
+        case 0: return .ok(note: optional(&g, text))
+        case 1: return .failed(code: optional(&g, i32), name: optional(&g, text), detail: text(&g))
+        default: return .unknown(reason: text(&g))
+        }
+    }
+
+    /// Any script step.
+    static func step(_ g: inout SplitMix64) -> ScriptStep {
+        switch g.below(4) {
+        case 0: return .sleep(ns: u64(&g))
+        case 1: return .emit(event: text(&g))
+        case 2: return .wait(actor: text(&g), event: text(&g))
+        default: return .exit(code: i32(&g))
+        }
+    }
+
     /// A valid message of any kind.
     public static func message(_ g: inout SplitMix64) -> Message {
         switch g.below(14) {
         case 0: return .hello(Hello(role: text(&g), pid: i32(&g), mainNs: u64(&g)))
         case 1:
-            let steps = (0..<g.below(g.oneIn(20) ? 100 : 5)).map { _ in TaskStep(op: text(&g), args: arguments(&g)) }
+            let steps = (0..<g.below(g.oneIn(20) ? 100 : 5)).map { _ in step(&g) }
             let point = g.oneIn(2) ? FaultPoint(op: text(&g), nth: UInt32(truncatingIfNeeded: u64(&g))) : nil
             return .task(WorkerTask(actor: text(&g), parameters: arguments(&g), steps: steps, faultPoint: point))
-        case 2: return .event(Event(startNs: u64(&g), endNs: u64(&g), op: text(&g), args: arguments(&g), result: text(&g)))
+        case 2: return .event(Event(startNs: u64(&g), endNs: u64(&g), op: text(&g), args: arguments(&g), result: result(&g)))
         case 3: return .await(actor: text(&g), event: text(&g))
         case 4: return .release(actor: text(&g), event: text(&g), ns: u64(&g))
         case 5: return .unreachable(actor: text(&g), event: text(&g), reason: text(&g))
@@ -90,15 +115,53 @@ public enum WireFuzz {
             out.append(.count(UInt32(args.count)))
             for a in args { string(a.name); string(a.value) }
         }
+        func i32(_ v: Int32) { out.append(.u32(UInt32(bitPattern: v))) }
+        func optional<Value>(_ value: Value?, _ write: (Value) -> Void) {
+            guard let value else { return out.append(.flag(0)) }
+            out.append(.flag(1))
+            write(value)
+        }
+        func result(_ r: OperationResult) {
+            switch r {
+            case .ok(let note):
+                out.append(.kind(0))
+                optional(note, string)
+            case .failed(let code, let name, let detail):
+                out.append(.kind(1))
+                optional(code, i32)
+                optional(name, string)
+                string(detail)
+            case .unknown(let reason):
+                out.append(.kind(2))
+                string(reason)
+            }
+        }
+        func step(_ s: ScriptStep) {
+            switch s {
+            case .sleep(let ns):
+                out.append(.kind(0))
+                out.append(.u64(ns))
+            case .emit(let event):
+                out.append(.kind(1))
+                string(event)
+            case .wait(let actor, let event):
+                out.append(.kind(2))
+                string(actor)
+                string(event)
+            case .exit(let code):
+                out.append(.kind(3))
+                i32(code)
+            }
+        }
         switch message {
         case .hello(let h): out.append(.tag(1)); string(h.role); out.append(.u32(UInt32(bitPattern: h.pid))); out.append(.u64(h.mainNs))
         case .task(let t):
             out.append(.tag(2)); string(t.actor); arguments(t.parameters)
             out.append(.count(UInt32(t.steps.count)))
-            for step in t.steps { string(step.op); arguments(step.args) }
+            for s in t.steps { step(s) }
             if let p = t.faultPoint { out.append(.flag(1)); string(p.op); out.append(.u32(p.nth)) } else { out.append(.flag(0)) }
         case .event(let e):
-            out.append(.tag(3)); out.append(.u64(e.startNs)); out.append(.u64(e.endNs)); string(e.op); arguments(e.args); string(e.result)
+            out.append(.tag(3)); out.append(.u64(e.startNs)); out.append(.u64(e.endNs)); string(e.op); arguments(e.args); result(e.result)
         case .await(let a, let e): out.append(.tag(4)); string(a); string(e)
         case .release(let a, let e, let ns): out.append(.tag(5)); string(a); string(e); out.append(.u64(ns))
         case .unreachable(let a, let e, let r): out.append(.tag(6)); string(a); string(e); string(r)
@@ -119,7 +182,9 @@ public enum WireFuzz {
     static func mutate(_ fields: inout [Field], using g: inout SplitMix64) -> String {
         let counts = fields.indices.filter { if case .count = fields[$0] { return true } else { return false } }
         let strings = fields.indices.filter { if case .bytes = fields[$0] { return true } else { return false } }
-        switch g.below(9) {
+        let kinds = fields.indices.filter { if case .kind = fields[$0] { return true } else { return false } }
+        let flags = fields.indices.filter { if case .flag = fields[$0] { return true } else { return false } }
+        switch g.below(10) {
         case 0 where !counts.isEmpty:  // a count: huge, off by one, past the end
             let i = g.pick(counts)
             guard case .count(let n) = fields[i] else { return "count" }
@@ -138,11 +203,12 @@ public enum WireFuzz {
                 fields[i] = .tag(g.oneIn(2) ? UInt8(truncatingIfNeeded: g.next()) : g.pick([0, 15, 16, 255, UInt8(1 + g.below(14))]))
             }
             return "tag"
-        case 3:  // the fault point flag
-            if let i = fields.firstIndex(where: { if case .flag = $0 { return true } else { return false } }) {
-                fields[i] = .flag(UInt8(2 + g.below(254)))
-            }
+        case 3:  // a flag (the fault point's, an optional field's): neither 0 nor 1
+            if !flags.isEmpty { fields[g.pick(flags)] = .flag(UInt8(2 + g.below(254))) }
             return "flag"
+        case 8 where !kinds.isEmpty:  // a result's or a step's kind: unknown or another kind's
+            fields[g.pick(kinds)] = .kind(g.oneIn(2) ? UInt8(truncatingIfNeeded: g.next()) : UInt8(g.below(5)))
+            return "kind"
         case 4 where !fields.isEmpty:  // a field dropped
             fields.remove(at: g.below(fields.count))
             return "drop field"

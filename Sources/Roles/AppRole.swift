@@ -58,13 +58,13 @@ public enum AppRole {
         for text in NgenRole.list(session.parameter("load")) {
             let start = MonotonicClock.now()
             var args = [Argument("path", text)]
-            var result = "ok"
+            var result: OperationResult = .ok
             do {
                 let image = try root.loadImage(try NgenRole.windowsPath(text, operation: "LoadLibrary"))
                 args.append(Argument("version", NgenRole.version(of: image.bytes)))
                 images.append(image)
             } catch {
-                result = NgenRole.describe(error)
+                result = OperationResult(describing: error)
                 failed = true
             }
             session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "load", args: args, result: result))
@@ -73,7 +73,7 @@ public enum AppRole {
         for text in NgenRole.list(session.parameter("hold")) {
             let start = MonotonicClock.now()
             var args = [Argument("path", text)]
-            var result = "ok"
+            var result: OperationResult = .ok
             do {
                 // A document editor: read|write, sharing read|write but not delete.
                 let file = try root.open(
@@ -81,7 +81,7 @@ public enum AppRole {
                 args.append(Argument("version", NgenRole.version(of: try file.read(upTo: 512))))
                 held.append(file)
             } catch {
-                result = NgenRole.describe(error)
+                result = OperationResult(describing: error)
                 failed = true
             }
             session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "hold", args: args, result: result))
@@ -92,16 +92,16 @@ public enum AppRole {
         var code: Int32 = 0
         if let until {
             session.perform("wait", [Argument("for", "\(until.actor).\(until.event)")]) {
-                guard let failure = session.await(actor: until.actor, event: until.event) else { return "ok" }
+                guard let failure = session.await(actor: until.actor, event: until.event) else { return .ok }
                 session.log("app: waiting for \(until.actor).\(until.event): \(failure)")
                 code = 1
-                return "unreachable: \(failure)"
+                return .failed("unreachable: \(failure)")
             }
         }
         if runFor > 0 {
             session.perform("sleep", [Argument("duration_ns", String(runFor))]) {
                 session.sleep(nanoseconds: runFor)
-                return "ok"
+                return .ok
             }
         }
 
@@ -119,7 +119,7 @@ public enum AppRole {
                 Argument("path", image.path.description), Argument("version", NgenRole.version(of: image.bytes)),
                 Argument("on_disk", onDisk),
             ]
-            session.perform("check", args) { "ok" }
+            session.perform("check", args) { .ok }
         }
         withExtendedLifetime(images) {}
         for file in held { file.close() }

@@ -35,13 +35,11 @@ public enum AppendRole {
                 }
                 let old = root.exists(path) ? try root.readFile(path) : []
                 try root.writeFile(path, old + Array((line + "\r\n").utf8))
-                return "ok"
-            } catch let error as Win32Error {
-                code = Int32(error.code)
-                return error.description
+                return .ok
             } catch {
-                code = 31
-                return "ERROR_GEN_FAILURE (31): \(error)"
+                let failure = OperationFailure(error)
+                code = failure.code
+                return OperationResult(failure)
             }
         }
         return code

@@ -51,13 +51,13 @@ public enum InstallerRole {
         session.perform("open_package", [Argument("path", packageText)]) {
             do {
                 patch = try PatchPackage.read(try WindowsPath(packageText), root: root)
-                return "ok"
+                return .ok
             } catch let error as Win32Error {
                 session.log("installer: \(packageText): \(error.message)")
-                return error.description
+                return OperationResult(error)
             } catch {
                 session.log("installer: \(packageText): \(error)")
-                return InstallerExit.describe(InstallerExit.packageOpenFailed)
+                return .failed(installerExit: InstallerExit.packageOpenFailed)
             }
         }
         guard let patch else { return InstallerExit.packageOpenFailed }
@@ -76,8 +76,10 @@ public enum InstallerRole {
             if let seed = session.parameter("seed") { parameters.append(Argument("seed", seed)) }
             session.perform("run", [Argument("child", "ngen"), Argument("assemblies", assemblies.joined(separator: ","))]) {
                 switch session.runChild("ngen", role: "ngen", parameters: parameters) {
-                case .exited(let code): return code == 0 ? "ok" : "exited \(code)"
-                case .failed(let why): return "failed: \(why)"
+                case .success(.exited(0)): return .ok
+                case .success(.exited(let code)): return .failed("exited \(code)", code: code)
+                case .success(let status): return .failed("failed: \(status)")
+                case .failure(let why): return .failed("failed: \(why)")
                 }
             }
         }
@@ -92,8 +94,16 @@ final class SessionInstallerHost: InstallerHost {
     init(_ session: any WorkerSession) { self.session = session }
 
     @discardableResult
-    func perform(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) -> String {
-        session.perform(op, args.map { Argument($0.name, $0.value) }, body)
+    func perform(
+        _ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?
+    ) -> OperationFailure? {
+        var failure: OperationFailure?
+        session.perform(op, args.map { Argument($0.name, $0.value) }) {
+            var note: String?
+            do throws(OperationFailure) { note = try body() } catch { failure = error }
+            return OperationResult(note: note, failure: failure)
+        }
+        return failure
     }
 
     func sleep(nanoseconds: UInt64) { session.sleep(nanoseconds: nanoseconds) }

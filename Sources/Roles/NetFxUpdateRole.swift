@@ -110,14 +110,14 @@ public enum NetFxUpdateRole {
                     return 1
                 }
                 session.perform("mutex", [Argument("name", NamedMutex.installer), Argument("action", "acquire")]) {
-                    mutex!.acquire(timeoutNs: .max) { session.sleep(nanoseconds: $0) } ? "ok" : "timed out"
+                    mutex!.acquire(timeoutNs: .max) { session.sleep(nanoseconds: $0) } ? .ok : .failed("timed out")
                 }
             }
             defer {
                 if let mutex {
                     session.perform("mutex", [Argument("name", NamedMutex.installer), Argument("action", "release")]) {
                         mutex.release()
-                        return "ok"
+                        return .ok
                     }
                 }
             }
@@ -127,9 +127,9 @@ public enum NetFxUpdateRole {
             // NetFxUpdate ran ngen.exe once per assembly: each run loads the runtime engine anew.
             for assembly in NgenPlan.withDependents(command.assemblies, catalog: catalog) {
                 switch runNgen(label: "ngen-\(assembly)", [assembly]) {
-                case .exited(0): break
-                case .exited(let ngenCode): if code == 0 { code = ngenCode }
-                case .failed: code = 1
+                case .success(.exited(0)): break
+                case .success(.exited(let ngenCode)): if code == 0 { code = ngenCode }
+                case .success(.signaled), .failure: code = 1
                 }
             }
             return code
@@ -137,8 +137,8 @@ public enum NetFxUpdateRole {
 
         /// Copies `source` into the GAC through handles (Fusion's install). Returns why it failed.
         @discardableResult
-        func installInGAC(_ source: WindowsPath) -> String? {
-            var failure: String?
+        func installInGAC(_ source: WindowsPath) -> OperationResult? {
+            var failure: OperationResult?
             let start = MonotonicClock.now()
             var args = [Argument("path", source.description)]
             do {
@@ -153,14 +153,14 @@ public enum NetFxUpdateRole {
                 defer { output.close() }
                 try output.write(bytes)
             } catch {
-                failure = NgenRole.describe(error, detailed: true)
+                failure = OperationResult(describing: error, detailed: true)
             }
-            session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "gac", args: args, result: failure ?? "ok"))
+            session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "gac", args: args, result: failure ?? .ok))
             return failure
         }
 
         /// Runs `ngen action=install` for `assemblies` as a child process.
-        func runNgen(label: String, _ assemblies: [String]) -> ChildOutcome {
+        func runNgen(label: String, _ assemblies: [String]) -> Result<TerminationStatus, ChildFailure> {
             session.runChild(
                 label, role: "ngen",
                 parameters: [
@@ -191,7 +191,7 @@ public enum NetFxUpdateRole {
                     let result = session.perform("work", [Argument("item", item)]) {
                         run(item, built: &built, children: &children)
                     }
-                    if result == "ok" { finished.append(item) } else { failed = true }
+                    if result.isOK { finished.append(item) } else { failed = true }
                 }
                 do {
                     try registry.update(NetFxUpdateKeys.work, NetFxUpdateKeys.workValue) { value in
@@ -208,9 +208,9 @@ public enum NetFxUpdateRole {
         }
 
         /// One `Work` item, run as a child process. Returns `ok` or why it failed.
-        func run(_ text: String, built: inout Set<String>, children: inout Int) -> String {
+        func run(_ text: String, built: inout Set<String>, children: inout Int) -> OperationResult {
             let item: NetFxUpdateWorkItem
-            do { item = try NetFxUpdateWorkItem(parsing: text) } catch { return "\(error)" }
+            do { item = try NetFxUpdateWorkItem(parsing: text) } catch { return .failed("\(error)") }
             children += 1
             switch item {
             case .ngen(let assembly):
@@ -219,21 +219,23 @@ public enum NetFxUpdateRole {
                 var failures: [String] = []
                 for name in NgenPlan.withDependents([assembly], catalog: catalog) where !built.contains(name) {
                     switch runNgen(label: "ngen-\(name)", [name]) {
-                    case .exited(0): built.insert(name)
-                    case .exited(let code): failures.append("ngen \(name) exited \(code)")
-                    case .failed(let why): failures.append("ngen \(name) did not run: \(why)")
+                    case .success(.exited(0)): built.insert(name)
+                    case .success(.exited(let code)): failures.append("ngen \(name) exited \(code)")
+                    case .success(let status): failures.append("ngen \(name) did not run: \(status)")
+                    case .failure(let why): failures.append("ngen \(name) did not run: \(why)")
                     }
                 }
-                return failures.isEmpty ? "ok" : failures.joined(separator: "; ")
+                return failures.isEmpty ? .ok : .failed(failures.joined(separator: "; "))
             case .gac(let path):
                 let command = NetFxUpdateKeys.runOnceCommand(ngen: [], gac: [path])
                 let outcome = session.runChild(
                     "gac\(children)", role: "netfxupdate",
                     parameters: [Argument("machine", machine), Argument("command", command)])
                 switch outcome {
-                case .exited(0): return "ok"
-                case .exited(let code): return "GAC install exited \(code)"
-                case .failed(let why): return "GAC install did not run: \(why)"
+                case .success(.exited(0)): return .ok
+                case .success(.exited(let code)): return .failed("GAC install exited \(code)", code: code)
+                case .success(let status): return .failed("GAC install did not run: \(status)")
+                case .failure(let why): return .failed("GAC install did not run: \(why)")
                 }
             }
         }
@@ -255,7 +257,7 @@ public enum NetFxUpdateRole {
                     return takeovers
                 }
             } catch {
-                session.perform("takeover", []) { "cannot read RunOnce: \(error)" }
+                session.perform("takeover", []) { .failed("cannot read RunOnce: \(error)") }
                 return
             }
             let end = MonotonicClock.now()
@@ -264,7 +266,7 @@ public enum NetFxUpdateRole {
                     Argument("name", takeover.name), Argument("command", takeover.command),
                     Argument("work", takeover.work.map(\.description).joined(separator: "; ")),
                 ]
-                session.record(Event(startNs: start, endNs: end, op: "takeover", args: args, result: "ok"))
+                session.record(Event(startNs: start, endNs: end, op: "takeover", args: args, result: .ok))
             }
         }
 
@@ -273,7 +275,7 @@ public enum NetFxUpdateRole {
         func removeRegistrationIfDone() {
             let start = MonotonicClock.now()
             var args = [Argument("name", NetFxUpdateKeys.serviceName)]
-            var result = "ok"
+            var result: OperationResult = .ok
             do {
                 let decision = try registry.transaction { registry -> NetFxUpdateServiceDecision in
                     let remaining = try registry.value(NetFxUpdateKeys.work, NetFxUpdateKeys.workValue)?.strings ?? []
@@ -290,7 +292,7 @@ public enum NetFxUpdateRole {
                 case .keep(let why): args += [Argument("action", "keep"), Argument("reason", why)]
                 }
             } catch {
-                result = "cannot update the registration: \(error)"
+                result = .failed("cannot update the registration: \(error)")
             }
             session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "service", args: args, result: result))
         }

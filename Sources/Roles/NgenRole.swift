@@ -64,9 +64,9 @@ public enum NgenRole {
                     // WaitForSingleObject(INFINITE): the actor's time limit is the only bound.
                     acquired = named.acquire(timeoutNs: .max) { session.sleep(nanoseconds: $0) }
                     mutex = named
-                    return acquired ? "ok" : "not acquired"
+                    return acquired ? .ok : .failed("not acquired")
                 } catch {
-                    return describe(error)
+                    return OperationResult(describing: error)
                 }
             }
             if !acquired { return 1 }
@@ -75,7 +75,7 @@ public enum NgenRole {
         // The engine, loaded as an image and kept loaded for the whole run.
         let runtimePath = catalog.nativeImages.runtime ?? defaultRuntime
         var runtime: LoadedImage?
-        var loadFailure: String?
+        var loadFailure: OperationResult?
         let start = MonotonicClock.now()
         var args = [Argument("path", runtimePath.description)]
         do {
@@ -83,9 +83,9 @@ public enum NgenRole {
             args.append(Argument("version", version(of: image.bytes)))
             runtime = image
         } catch {
-            loadFailure = describe(error)
+            loadFailure = OperationResult(describing: error)
         }
-        session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "load", args: args, result: loadFailure ?? "ok"))
+        session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "load", args: args, result: loadFailure ?? .ok))
 
         let files = HandleFiles(root: root)
         var names = NgenPlan.requested(session.parameter("assemblies") ?? "all", catalog: catalog)
@@ -97,14 +97,14 @@ public enum NgenRole {
             session.perform("ngen", [Argument("assembly", name)]) {
                 if let loadFailure {
                     code = 1
-                    return "failed to load \(runtimePath.name ?? "mscorwks.dll"): \(loadFailure)"
+                    return .failed("failed to load \(runtimePath.name ?? "mscorwks.dll"): \(loadFailure)", code: loadFailure.failureCode)
                 }
                 do {
                     compiled = try NativeImages.compile(name, catalog: catalog, files: files)
-                    return "ok"
+                    return .ok
                 } catch {
                     code = 1
-                    return describe(error, detailed: true)
+                    return OperationResult(describing: error, detailed: true)
                 }
             }
             guard let compiled else { continue }
@@ -142,10 +142,10 @@ public enum NgenRole {
         FileContent.stamp(of: bytes)?.version.description ?? "-"
     }
 
-    /// An event result for `error`: a Win32 error by name and number (`ERROR_SHARING_VIOLATION
-    /// (32)`), with its operation and path when `detailed`; anything else as it describes itself.
+    /// `error` as a log line reads it: a Win32 error by name and number (`ERROR_SHARING_VIOLATION
+    /// (32)`), with its operation and path when `detailed`; anything else as it describes itself
+    /// (as `OperationResult(describing:detailed:)` reads it).
     static func describe(_ error: any Error, detailed: Bool = false) -> String {
-        if let win32 = error as? Win32Error { return detailed ? win32.message : win32.description }
-        return "\(error)"
+        OperationResult(describing: error, detailed: detailed).description
     }
 }

@@ -16,7 +16,7 @@ final class PipeSession: WorkerSession {
     private let pipe: FramedPipe
     private var gotTask = false
     private var released: [String: String?] = [:]  // "actor.event" → nil when released, else reason
-    private var children: [String: ChildOutcome] = [:]  // label → how it ended
+    private var children: [String: Result<TerminationStatus, ChildFailure>] = [:]  // label → how it ended
     private var operations = OperationCounter()
     private var mayProceed = false
 
@@ -56,7 +56,9 @@ final class PipeSession: WorkerSession {
             case .ping(let n):
                 try? pipe.send(.pong(n))
             case .childExited(let label, let pid, let code, let detail):
-                children[label] = pid == 0 || !detail.isEmpty ? .failed(detail) : .exited(code: code)
+                // The coordinator words every end but a normal exit (never started, killed, timed
+                // out): its words say more than a signal number would.
+                children[label] = pid == 0 || !detail.isEmpty ? .failure(ChildFailure(detail)) : .success(.exited(code: code))
             case .proceed:
                 mayProceed = true
             case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint:
@@ -96,10 +98,10 @@ final class PipeSession: WorkerSession {
         return outcome
     }
 
-    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome {
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> Result<TerminationStatus, ChildFailure> {
         children[label] = nil
         do { try pipe.send(.startChild(ChildRequest(label: label, role: role, parameters: parameters))) } catch {
-            return .failed("cannot ask the coordinator: \(error)")
+            return .failure(ChildFailure("cannot ask the coordinator: \(error)"))
         }
         while children[label] == nil { pump() }
         return children.removeValue(forKey: label)!
@@ -163,18 +165,17 @@ final class StandaloneSession: WorkerSession {
 
     /// Runs `rig-worker ROLE NAME=VALUE ...` (this executable) and waits for it. Without a
     /// coordinator only the low 8 bits of its exit code survive.
-    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome {
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> Result<TerminationStatus, ChildFailure> {
         let arguments = ["rig-worker", role] + parameters.map { "\($0.name)=\($0.value)" }
         var argv = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/proc/self/exe", nil, nil, &argv, environ)
-        guard rc == 0 else { return .failed("cannot start \(role): \(String(cString: strerror(rc)))") }
-        switch TerminationStatus.wait(for: pid) {
-        case .exited(let code)?: return .exited(code: code)
-        case .signaled(let signal)?: return .failed("\(role) was killed by signal \(signal)")
-        case nil: return .failed("cannot wait for \(role): \(String(cString: strerror(errno)))")
+        guard rc == 0 else { return .failure(ChildFailure("cannot start \(role): \(String(cString: strerror(rc)))")) }
+        guard let status = TerminationStatus.wait(for: pid) else {
+            return .failure(ChildFailure("cannot wait for \(role): \(String(cString: strerror(errno)))"))
         }
+        return .success(status)
     }
 
     func log(_ line: String) { writeLine(2, line) }

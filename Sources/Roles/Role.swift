@@ -1,4 +1,5 @@
 import Machine
+import WinFS
 import Wire
 
 /// How a role talks to the rest of the run. `rig-worker` provides one session per process:
@@ -22,7 +23,11 @@ public protocol WorkerSession: AnyObject {
     func log(_ line: String)
     /// Starts a child process playing `role` with `parameters` and waits until it ends, keeping
     /// the loop alive. `label` names it among this process's children (`setup/msiexec`).
-    func runChild(_ label: String, role: String, parameters: [Argument]) -> ChildOutcome
+    /// Returns how it ended — `exited` with its exit code (the whole Windows code when the
+    /// coordinator reports it; only its low 8 bits for a standalone worker), or `signaled` — or,
+    /// when it did not run to an end of its own (never started, timed out, killed, broke the
+    /// protocol), why, in the words of whoever saw it.
+    func runChild(_ label: String, role: String, parameters: [Argument]) -> Result<TerminationStatus, ChildFailure>
     /// Called just before each operation `perform` runs: where an injected fault stops the
     /// worker (see `FaultPoint`). Sessions without faults do nothing.
     func willPerform(_ op: String)
@@ -45,19 +50,19 @@ struct OperationCounter {
     }
 }
 
-/// How a child process ended.
-public enum ChildOutcome: Sendable, Equatable {
-    /// It ran and exited with this (Windows) exit code.
-    case exited(code: Int32)
-    /// It could not run or did not exit normally, and why.
-    case failed(String)
+/// Why a child process did not run to an end of its own, as its parent heard it: `never started:
+/// ...`, `timed out after 5s; killed (killed by signal 9)`, `cannot start ngen: ...`.
+public struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
 
 extension WorkerSession {
-    /// Runs `body`, timing it on CLOCK_MONOTONIC, and records it as operation `op`.
-    /// `body` returns the result text (`ok`, `ERROR_SHARING_VIOLATION (32)`, ...).
+    /// Runs `body`, timing it on CLOCK_MONOTONIC, and records it as operation `op` with the
+    /// result `body` returns (`.ok`, a Win32 error, ...).
     @discardableResult
-    public func perform(_ op: String, _ args: [Argument] = [], _ body: () -> String) -> String {
+    public func perform(_ op: String, _ args: [Argument] = [], _ body: () -> OperationResult) -> OperationResult {
         willPerform(op)
         let start = MonotonicClock.now()
         let result = body()
@@ -75,7 +80,7 @@ public typealias RoleMain = @Sendable (any WorkerSession) -> Int32
 extension WorkerSession {
     /// Emits a named event (`actor.name`) that other actors can wait for or start after.
     public func emit(_ name: String) {
-        perform("emit", [Argument("event", name)]) { "ok" }
+        perform("emit", [Argument("event", name)]) { .ok }
     }
 }
 
@@ -91,5 +96,40 @@ extension WorkerSession {
             log("\(role): \(error.message)")
             return false
         }
+    }
+}
+
+extension OperationResult {
+    /// A Win32 error by its name and code (`ERROR_SHARING_VIOLATION (32)`); its operation, path
+    /// and reason are for logs.
+    public init(_ error: Win32Error) {
+        self = .failed(code: Int32(bitPattern: error.code), name: error.name, detail: "")
+    }
+
+    /// A failure of the installer's or the boot's (Machine's `OperationFailure`), as it reads there.
+    public init(_ failure: OperationFailure) {
+        self = .failed(code: failure.code, name: failure.name, detail: failure.detail)
+    }
+
+    /// A Windows Installer code by its name and number (`ERROR_INSTALL_PACKAGE_OPEN_FAILED (1619)`).
+    public static func failed(installerExit code: Int32) -> OperationResult {
+        OperationResult(OperationFailure(installerExit: code))
+    }
+
+    /// What an error reads as in a role's result: a Win32 error by name and number
+    /// (`ERROR_SHARING_VIOLATION (32)`) or, `detailed`, with its operation, path and reason
+    /// (`open C:\Windows\x.dll: ERROR_SHARING_VIOLATION (32)`); anything else as it describes itself.
+    public init(describing error: any Error, detailed: Bool = false) {
+        guard let win32 = error as? Win32Error else {
+            self = .failed("\(error)")
+            return
+        }
+        self = detailed ? .failed(win32.message, code: Int32(bitPattern: win32.code)) : OperationResult(win32)
+    }
+
+    /// `ok`, with the note if there is one, or the failure: how a host of the installer or the
+    /// boot records what its body did.
+    init(note: String?, failure: OperationFailure?) {
+        self = failure.map(OperationResult.init) ?? .ok(note: note)
     }
 }

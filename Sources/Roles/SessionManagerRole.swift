@@ -59,8 +59,13 @@ final class SessionReporter: BootReporter {
         self.stopAfterStep = stopAfterStep
     }
 
-    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) {
-        session.perform(op, args.map { Argument($0.name, $0.value) }, body)
+    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?) {
+        session.perform(op, args.map { Argument($0.name, $0.value) }) {
+            var note: String?
+            var failure: OperationFailure?
+            do throws(OperationFailure) { note = try body() } catch { failure = error }
+            return OperationResult(note: note, failure: failure)
+        }
         steps += 1
         if steps == stopAfterStep { raise(SIGSTOP) }
     }

@@ -61,7 +61,7 @@ public enum SetupRole {
         }
         let code = rebootNeeded ? InstallerExit.rebootRequired : InstallerExit.success
         if packages.count > 1 {
-            session.perform("bootstrapper", [Argument("packages", String(packages.count)), Argument("code", String(code))]) { "ok" }
+            session.perform("bootstrapper", [Argument("packages", String(packages.count)), Argument("code", String(code))]) { .ok }
         }
         session.emit("installed")
         return code
@@ -77,12 +77,15 @@ public enum SetupRole {
         var installerCode = InstallerExit.failure
         session.perform("run", [Argument("child", label), Argument("patch", package)]) {
             switch session.runChild(label, role: "installer", parameters: parameters) {
-            case .exited(let code):
+            case .success(.exited(let code)):
                 installerCode = InstallerExit.windowsCode(fromChildStatus: code)
-                return installerCode == 0 ? "ok" : "exited \(installerCode)"
-            case .failed(let why):
+                return installerCode == 0 ? .ok : .failed("exited \(installerCode)", code: installerCode)
+            case .success(let status):
                 installerCode = InstallerExit.failure
-                return "failed: \(why)"
+                return .failed("failed: \(status)")
+            case .failure(let why):
+                installerCode = InstallerExit.failure
+                return .failed("failed: \(why)")
             }
         }
         guard installerCode == InstallerExit.rebootRequired else { return installerCode }
@@ -100,7 +103,7 @@ public enum SetupRole {
         session.perform("reboot_reduction", [
             Argument("patch", package), Argument("installer_code", String(installerCode)),
             Argument("code", String(decision.exitCode)), Argument("reason", decision.reason),
-        ]) { "ok" }
+        ]) { .ok }
         return decision.exitCode
     }
 

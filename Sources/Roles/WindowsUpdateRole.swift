@@ -50,7 +50,7 @@ public enum WindowsUpdateRole {
         ]
         session.perform("sleep", sleepArgs) {
             session.sleep(nanoseconds: wait)
-            return "ok"
+            return .ok
         }
 
         var parameters = [
@@ -66,21 +66,24 @@ public enum WindowsUpdateRole {
         for attempt in 1...WindowsUpdateSchedule.maxAttempts {
             var args = [Argument("patch", patch), Argument("attempt", String(attempt))]
             let start = MonotonicClock.now()
-            let result: String
+            let result: OperationResult
             switch session.runChild("hotfix\(attempt == 1 ? "" : String(attempt))", role: "installer", parameters: parameters) {
-            case .exited(let exit):
+            case .success(.exited(let exit)):
                 code = exit
                 args.append(Argument("code", String(exit)))
-                result = "ok"
-            case .failed(let why):
+                result = .ok
+            case .success(let status):
+                session.log("windowsupdate: the hotfix install did not run: \(status)")
+                result = .failed("did not run: \(status)")
+            case .failure(let why):
                 session.log("windowsupdate: the hotfix install did not run: \(why)")
-                result = "did not run: \(why)"
+                result = .failed("did not run: \(why)")
             }
             session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "hotfix", args: args, result: result))
             guard code == InstallerExit.alreadyRunning, attempt < WindowsUpdateSchedule.maxAttempts else { break }
             session.perform("sleep", [Argument("duration_ns", String(WindowsUpdateSchedule.retryIntervalNs)), Argument("reason", "another installation is running")]) {
                 session.sleep(nanoseconds: WindowsUpdateSchedule.retryIntervalNs)
-                return "ok"
+                return .ok
             }
         }
         session.emit("done")

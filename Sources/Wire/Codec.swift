@@ -31,7 +31,7 @@ extension Message {
         case .task(let t):
             w.u8(Tag.task.rawValue); w.string(t.actor); w.arguments(t.parameters)
             w.u32(UInt32(t.steps.count))
-            for step in t.steps { w.string(step.op); w.arguments(step.args) }
+            for step in t.steps { w.step(step) }
             if let point = t.faultPoint {
                 w.u8(1); w.string(point.op); w.u32(point.nth)
             } else {
@@ -39,7 +39,7 @@ extension Message {
             }
         case .event(let e):
             w.u8(Tag.event.rawValue); w.u64(e.startNs); w.u64(e.endNs); w.string(e.op)
-            w.arguments(e.args); w.string(e.result)
+            w.arguments(e.args); w.result(e.result)
         case .await(let actor, let event):
             w.u8(Tag.await.rawValue); w.string(actor); w.string(event)
         case .release(let actor, let event, let ns):
@@ -77,8 +77,8 @@ extension Message {
             let actor = try r.string()
             let parameters = try r.arguments()
             let count = try r.count()
-            var steps: [TaskStep] = []
-            for _ in 0..<count { steps.append(TaskStep(op: try r.string(), args: try r.arguments())) }
+            var steps: [ScriptStep] = []
+            for _ in 0..<count { steps.append(try r.step()) }
             var faultPoint: FaultPoint?
             switch try r.u8() {
             case 0: break
@@ -89,7 +89,7 @@ extension Message {
         case .event:
             self = .event(
                 Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
-                      result: try r.string()))
+                      result: try r.result()))
         case .await:
             self = .await(actor: try r.string(), event: try r.string())
         case .release:
@@ -134,7 +134,50 @@ struct ByteWriter {
         u32(UInt32(args.count))
         for a in args { string(a.name); string(a.value) }
     }
+    /// A flag byte (0 absent, 1 present), then the value when present.
+    mutating func optional<Value>(_ value: Value?, _ write: (inout ByteWriter, Value) -> Void) {
+        guard let value else { return u8(0) }
+        u8(1)
+        write(&self, value)
+    }
+    mutating func result(_ result: OperationResult) {
+        switch result {
+        case .ok(let note):
+            u8(ResultKind.ok.rawValue)
+            optional(note) { $0.string($1) }
+        case .failed(let code, let name, let detail):
+            u8(ResultKind.failed.rawValue)
+            optional(code) { $0.i32($1) }
+            optional(name) { $0.string($1) }
+            string(detail)
+        case .unknown(let reason):
+            u8(ResultKind.unknown.rawValue)
+            string(reason)
+        }
+    }
+    mutating func step(_ step: ScriptStep) {
+        switch step {
+        case .sleep(let ns):
+            u8(StepKind.sleep.rawValue)
+            u64(ns)
+        case .emit(let event):
+            u8(StepKind.emit.rawValue)
+            string(event)
+        case .wait(let actor, let event):
+            u8(StepKind.wait.rawValue)
+            string(actor)
+            string(event)
+        case .exit(let code):
+            u8(StepKind.exit.rawValue)
+            i32(code)
+        }
+    }
 }
+
+/// The kind byte of an `OperationResult` on the wire.
+enum ResultKind: UInt8 { case ok = 0, failed, unknown }
+/// The kind byte of a `ScriptStep` on the wire.
+enum StepKind: UInt8 { case sleep = 0, emit, wait, exit }
 
 struct ByteReader {
     let bytes: [UInt8]
@@ -180,5 +223,40 @@ struct ByteReader {
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(Argument(try string(), try string())) }
         return out
+    }
+    /// A flag byte, then the value when it is 1; any other flag is malformed.
+    mutating func optional<Value>(
+        _ what: String, _ read: (inout ByteReader) throws(WireError) -> Value
+    ) throws(WireError) -> Value? {
+        switch try u8() {
+        case 0: return nil
+        case 1: return try read(&self)
+        case let flag: throw .malformed("\(what) flag of \(flag)", offset: offset - 1)
+        }
+    }
+    mutating func result() throws(WireError) -> OperationResult {
+        let kindByte = try u8()
+        switch ResultKind(rawValue: kindByte) {
+        case .ok:
+            return .ok(note: try optional("a note") { (r: inout ByteReader) throws(WireError) in try r.string() })
+        case .failed:
+            let code = try optional("a failure code") { (r: inout ByteReader) throws(WireError) in try r.i32() }
+            let name = try optional("a failure name") { (r: inout ByteReader) throws(WireError) in try r.string() }
+            return .failed(code: code, name: name, detail: try string())
+        case .unknown:
+            return .unknown(reason: try string())
+        case nil:
+            throw .malformed("unknown result kind \(kindByte)", offset: offset - 1)
+        }
+    }
+    mutating func step() throws(WireError) -> ScriptStep {
+        let kindByte = try u8()
+        switch StepKind(rawValue: kindByte) {
+        case .sleep: return .sleep(ns: try u64())
+        case .emit: return .emit(event: try string())
+        case .wait: return .wait(actor: try string(), event: try string())
+        case .exit: return .exit(code: try i32())
+        case nil: throw .malformed("unknown script step kind \(kindByte)", offset: offset - 1)
+        }
     }
 }

@@ -3,8 +3,10 @@
 /// A conversation:
 ///
 ///     worker       hello(role, pid, ns)                      once, first
-///     coordinator  task(actor, parameters, steps)            once, the work to do
+///     coordinator  task(actor, parameters, steps)            once, the work to do (a script's
+///                                                            steps as `ScriptStep`s)
 ///     worker       event(startNs, endNs, op, args, result)   one per operation, as it happens
+///                                                            (result: ok, failed or unknown)
 ///     worker       await(actor, event)                       a script waits for another actor
 ///     coordinator  release(actor, event, ns)                 ...which has happened
 ///     coordinator  unreachable(actor, event, reason)         ...or never will
@@ -24,7 +26,8 @@
 /// process of a machine reads the same clock. A worker whose pipe closes exits at once.
 ///
 /// Encoding (little-endian): one tag byte, then the fields in order. Integers are fixed-size;
-/// a string is a u32 byte count and UTF-8 bytes; a list is a u32 count and its elements.
+/// a string is a u32 byte count and UTF-8 bytes; a list is a u32 count and its elements; a value
+/// of several kinds (an `OperationResult`, a `ScriptStep`) is a kind byte, then its fields.
 public enum Message: Sendable, Equatable {
     case hello(Hello)
     case task(WorkerTask)
@@ -104,15 +107,18 @@ public struct Argument: Sendable, Equatable {
     }
 }
 
-/// One step of a scripted worker: an operation name and its arguments.
-public struct TaskStep: Sendable, Equatable {
-    public var op: String
-    public var args: [Argument]
-    public init(op: String, args: [Argument] = []) {
-        self.op = op
-        self.args = args
-    }
-    public func argument(_ name: String) -> String? { args.first { $0.name == name }?.value }
+/// One step of a `script` actor, as the rig writes it (`- sleep: 20ms`, `- emit: ready`,
+/// `- wait: b.ready`, `- exit: 3`). Encoding: a kind byte (0 sleep, 1 emit, 2 wait, 3 exit),
+/// then the case's fields in order.
+public enum ScriptStep: Sendable, Equatable {
+    /// Sleeps this many nanoseconds.
+    case sleep(ns: UInt64)
+    /// Emits the named event (`actor.event` for whoever waits on it or starts after it).
+    case emit(event: String)
+    /// Blocks until `actor` has emitted `event` (or the coordinator says it never will).
+    case wait(actor: String, event: String)
+    /// Exits with this (Windows) exit code, 0…2147483647.
+    case exit(code: Int32)
 }
 
 /// The work the coordinator gives a worker after its hello.
@@ -120,10 +126,11 @@ public struct WorkerTask: Sendable, Equatable {
     /// The actor this worker plays, as the rig names it.
     public var actor: String
     public var parameters: [Argument]
-    public var steps: [TaskStep]
+    /// What a `script` actor does, in order; empty for every other role.
+    public var steps: [ScriptStep]
     /// Where the worker stops for an injected fault, if the rig injects one into it.
     public var faultPoint: FaultPoint?
-    public init(actor: String, parameters: [Argument] = [], steps: [TaskStep] = [], faultPoint: FaultPoint? = nil) {
+    public init(actor: String, parameters: [Argument] = [], steps: [ScriptStep] = [], faultPoint: FaultPoint? = nil) {
         self.actor = actor
         self.parameters = parameters
         self.steps = steps
@@ -133,14 +140,14 @@ public struct WorkerTask: Sendable, Equatable {
 }
 
 /// One operation a process did: when (CLOCK_MONOTONIC ns, taken where the work happened),
-/// what, with which arguments, and the result (`ok`, or e.g. `ERROR_SHARING_VIOLATION (32)`).
+/// what, with which arguments, and how it ended (`ok`, or e.g. `ERROR_SHARING_VIOLATION (32)`).
 public struct Event: Sendable, Equatable {
     public var startNs: UInt64
     public var endNs: UInt64
     public var op: String
     public var args: [Argument]
-    public var result: String
-    public init(startNs: UInt64, endNs: UInt64, op: String, args: [Argument] = [], result: String = "ok") {
+    public var result: OperationResult
+    public init(startNs: UInt64, endNs: UInt64, op: String, args: [Argument] = [], result: OperationResult = .ok) {
         self.startNs = startNs
         self.endNs = endNs
         self.op = op
@@ -148,6 +155,70 @@ public struct Event: Sendable, Equatable {
         self.result = result
     }
     public func argument(_ name: String) -> String? { args.first { $0.name == name }?.value }
+}
+
+/// How an operation ended — Jepsen's `ok`, `fail` and `info`: it succeeded, it failed, or the
+/// process died before anyone could know which.
+///
+/// `description` is the result as the trace, the results record, `rig-worker`'s standalone output
+/// and `operations` expectations read it: `ok`, `ok (not queued)`, `ok queued=2 resume=0`,
+/// `ERROR_SHARING_VIOLATION (32)`, `ERROR_GEN_FAILURE (31): the registry is locked`,
+/// `exited 3010`, `unreachable: b exited without emitting ready`, `unknown: killed by signal 9`.
+///
+/// Encoding: a kind byte (0 ok, 1 failed, 2 unknown), then the case's fields in order; an
+/// optional field is a flag byte (0 absent, 1 present) followed by the value when present.
+public enum OperationResult: Sendable, Equatable, CustomStringConvertible {
+    /// It succeeded. `note` says more and reads after `ok ` (`(not queued)`, `queued=2 resume=0`);
+    /// nil for a plain `ok`.
+    case ok(note: String?)
+    /// It failed. `code` is the Win32 error or the Windows exit code it failed with, when there is
+    /// one; `name` is that code's symbolic name where it is known (`ERROR_SHARING_VIOLATION`);
+    /// `detail` says more. With a name it reads `NAME (CODE)`, then `: DETAIL` when there is a
+    /// detail; without one the detail is the whole text (`exited 3010`,
+    /// `failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)`), the code still carried for
+    /// programs to read.
+    case failed(code: Int32?, name: String?, detail: String)
+    /// The operation began but its process died before its outcome was known (killed part-way):
+    /// it may or may not have taken effect. Reads `unknown: REASON`.
+    case unknown(reason: String)
+
+    /// A plain `ok`.
+    public static var ok: OperationResult { .ok(note: nil) }
+
+    /// A failure told in words alone (`unreachable: ...`, `exited 3010`), with the code when
+    /// there is one.
+    public static func failed(_ detail: String, code: Int32? = nil) -> OperationResult {
+        .failed(code: code, name: nil, detail: detail)
+    }
+
+    /// Whether the operation succeeded (with or without a note).
+    public var isOK: Bool {
+        if case .ok = self { return true }
+        return false
+    }
+
+    /// The code a failed operation failed with; nil when it succeeded, its outcome is unknown, or
+    /// its failure has no code.
+    public var failureCode: Int32? {
+        if case .failed(let code, _, _) = self { return code }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .ok(nil):
+            return "ok"
+        case .ok(let note?):
+            return "ok \(note)"
+        case .failed(let code, let name?, let detail):
+            let head = code.map { "\(name) (\($0))" } ?? name
+            return detail.isEmpty ? head : "\(head): \(detail)"
+        case .failed(_, nil, let detail):
+            return detail
+        case .unknown(let reason):
+            return reason.isEmpty ? "unknown" : "unknown: \(reason)"
+        }
+    }
 }
 
 /// The last frame a worker sends: the code it is about to exit with and why.

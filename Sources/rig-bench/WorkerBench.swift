@@ -54,7 +54,7 @@ func pingPong(_ loop: EventLoop, worker: String, rounds: Int) throws -> [UInt64]
         guard case .frame(let payload) = event, let message = try? Message(decoding: payload) else { return }
         switch message {
         case .hello:
-            try? pipe.send(.task(WorkerTask(actor: "bench", steps: [TaskStep(op: "wait", args: [Argument("actor", "bench"), Argument("event", "never")])])))
+            try? pipe.send(.task(WorkerTask(actor: "bench", steps: [.wait(actor: "bench", event: "never")])))
         case .await: ready = true
         case .pong: pongs += 1
         default: break

@@ -114,8 +114,7 @@ struct MachineBootCommand: ParsableCommand {
             switch event.op {
             case "start_program":
                 what[arg("process")] = arg("what")
-                let result = arg("result")
-                text = result == "started" ? "\(arg("what")): \(arg("command"))" : "\(arg("what")): not started: \(result)"
+                text = event.result.isOK ? "\(arg("what")): \(arg("command"))" : "\(arg("what")): not started: \(arg("result"))"
             case "delete_value": text = "\(arg("entry")): value deleted \(arg("when"))"
             case "services": text = "services: \(arg("started"))"
             case "logon": text = "logon \(arg("as"))"

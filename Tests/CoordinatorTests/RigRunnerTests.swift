@@ -87,8 +87,8 @@ struct RigRunnerTests {
         let a = try #require(history.actor(named: "a")), b = try #require(history.actor(named: "b"))
         #expect(a.exitCode == 1)
         #expect(b.exitCode == 1)
-        #expect(a.events.first { $0.op == "wait" }?.result == "unreachable: no actor or machine step is named ghost")
-        #expect(b.events.first { $0.op == "wait" }?.result == "unreachable: a process cannot wait on itself")
+        #expect(a.events.first { $0.op == "wait" }?.result == .failed("unreachable: no actor or machine step is named ghost"))
+        #expect(b.events.first { $0.op == "wait" }?.result == .failed("unreachable: a process cannot wait on itself"))
         #expect(history.endNs - history.startNs < 5_000_000_000)
     }
 

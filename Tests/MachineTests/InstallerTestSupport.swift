@@ -45,11 +45,19 @@ final class RecordingHost: InstallerHost {
     var sleeps = 0
     var onSleep: ((Int) -> Void)?
 
+    /// Records the result as a worker's event reads it: `ok`, `ok NOTE`, or the failure.
     @discardableResult
-    func perform(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) -> String {
-        let result = body()
-        events.append((op, args, result))
-        return result
+    func perform(
+        _ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?
+    ) -> OperationFailure? {
+        do throws(OperationFailure) {
+            let note = try body()
+            events.append((op, args, note.map { "ok \($0)" } ?? "ok"))
+            return nil
+        } catch {
+            events.append((op, args, error.description))
+            return error
+        }
     }
 
     func sleep(nanoseconds: UInt64) {

@@ -313,3 +313,32 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         #expect(!machine.root.exists(framework.appending("aspnet_isapi.dll.~tmp1")))
     }
 }
+
+/// How an installer's or a boot's failed operation reads: as the text the workers recorded before
+/// results had a type.
+@Suite struct OperationFailureTests {
+    struct RegistryLocked: Error, CustomStringConvertible {
+        var description: String { "database is locked" }
+    }
+
+    @Test func failuresReadByNameAndCode() {
+        let sharing = Win32Error(32, operation: "CreateFile", path: "C:\\x.dll", reason: "held by another process")
+        #expect(OperationFailure(sharing).description == "ERROR_SHARING_VIOLATION (32)", "the context is for logs")
+        #expect(OperationFailure(sharing as any Error) == OperationFailure(sharing))
+        #expect(OperationFailure(RegistryLocked()).description == "ERROR_GEN_FAILURE (31): database is locked")
+        #expect(OperationFailure(installerExit: InstallerExit.alreadyRunning).description == "ERROR_INSTALL_ALREADY_RUNNING (1618)")
+        #expect(OperationFailure(Win32Error.invalidName, detail: "no '!'").description == "ERROR_INVALID_NAME (123): no '!'")
+        let failure = OperationFailure(installerExit: 1603)
+        #expect(OperationFailure(failure as any Error) == failure)
+    }
+
+    @Test func catchingTurnsAnyErrorIntoAFailure() {
+        #expect(throws: OperationFailure(code: 31, name: "ERROR_GEN_FAILURE", detail: "database is locked")) {
+            try OperationFailure.catching { throw RegistryLocked() }
+        }
+        #expect(throws: OperationFailure(Win32Error.accessDenied)) {
+            try OperationFailure.catching { throw Win32Error(5, operation: "MoveFileEx") }
+        }
+        #expect((try? OperationFailure.catching { 7 }) == 7)
+    }
+}

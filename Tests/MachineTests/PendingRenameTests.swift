@@ -32,11 +32,16 @@ final class BootTestMachine {
     func registry() throws -> Registry { try Registry(machineDirectory: path) }
 }
 
-/// Collects reported steps (op and result) in order.
+/// Collects reported steps (op and result, as a worker's event reads it) in order.
 final class RecordingReporter: BootReporter {
     var steps: [(op: String, args: [(name: String, value: String)], result: String)] = []
-    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) {
-        steps.append((op, args, body()))
+    func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(OperationFailure) -> String?) {
+        do throws(OperationFailure) {
+            let note = try body()
+            steps.append((op, args, note.map { "ok \($0)" } ?? "ok"))
+        } catch {
+            steps.append((op, args, error.description))
+        }
     }
 }
 

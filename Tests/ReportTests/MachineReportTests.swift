@@ -49,7 +49,7 @@ private func machineHistory(snapshot: MachineSnapshot? = sampleSnapshot()) throw
         Wire.Event(
             startNs: t0 + 50_000, endNs: t0 + 60_000, op: "load",
             args: [Argument("path", "C:\\Windows\\mscorwks.dll"), Argument("version", "1.1.4322.573")],
-            result: "ERROR_SHARING_VIOLATION (32)"),
+            result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
     ]
     var setup = ActorRecord(name: "setup", role: "setup")
     setup.pid = 302

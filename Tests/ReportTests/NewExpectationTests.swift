@@ -77,12 +77,12 @@ import Wire
     @Test func anOperationHappenedOrNot() throws {
         var ngen = ActorRecord(name: "a/ngen-System.Web", role: "ngen")
         ngen.events = [
-            Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\mscorwks.dll")], result: "ERROR_SHARING_VIOLATION (32)"),
+            Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\mscorwks.dll")], result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
             Event(startNs: 3, endNs: 4, op: "ngen", args: [Argument("assembly", "System.Web")],
-                  result: "failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)"),
+                  result: .failed("failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)", code: 32)),
         ]
         var other = ActorRecord(name: "b", role: "script")
-        other.events = [Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\x.dll")], result: "ok")]
+        other.events = [Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\x.dll")], result: .ok)]
         let expect = """
               operations:
                 - {result: failed to load mscorwks.dll}

@@ -37,7 +37,7 @@ private func sampleHistory(problems: [String] = ["worker sent a malformed frame:
     a.events = [
         Wire.Event(startNs: t0 + 600_000, endNs: t0 + 1_600_250, op: "sleep", args: [Argument("duration", "1ms")]),
         Wire.Event(startNs: t0 + 1_700_000, endNs: t0 + 1_700_500, op: "open", args: [Argument("path", "C:\\x.dll")],
-            result: "ERROR_SHARING_VIOLATION (32)"),
+            result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
     ]
     var b = ActorRecord(name: "b", role: "script")
     b.pid = 202
