@@ -252,6 +252,7 @@ public final class RigRunner {
             let timeout = try Timer(loop: loop)
             state.timers.append(timeout)
             try timeout.start(afterNanoseconds: state.actor.timeout.nanoseconds) { [unowned self] in
+                state.record.cutShort = true
                 self.kill(state, because: "timed out after \(state.actor.timeout)")
             }
         } catch {
@@ -546,6 +547,8 @@ public final class RigRunner {
         note("abort", [Argument("reason", reason)])
         finishWatchers = []
         for startable in startables {
+            // How an actor the run stops or gives up on would have ended is not known.
+            if startable.phase != .finished, let actor = startable as? ActorState { actor.record.cutShort = true }
             switch startable.phase {
             case .running:
                 if let actor = startable as? ActorState {

@@ -84,6 +84,11 @@ public struct ActorRecord: Sendable {
     /// The rig's faults injected into it (`kill installer before its replace #2`), in order:
     /// a process a fault killed ended as the rig asked, not unexpectedly.
     public var faults: [String] = []
+    /// The coordinator stopped it, or gave up starting it, because a time limit ran out — the
+    /// actor's own `timeout` or the run's — or the run was interrupted: not for anything it did
+    /// or the rig asked for. How it would have ended is not known, so an expectation about its
+    /// exit (or what it loaded) is judged `unknown` rather than failed.
+    public var cutShort = false
 
     public init(name: String, role: String) {
         self.name = name
@@ -108,18 +113,63 @@ public struct ActorRecord: Sendable {
     }
 }
 
+/// A checker's verdict on one expectation, with what was seen: it held, it did not, or the
+/// history cannot say (Jepsen's valid? true, false and :unknown).
+public enum Verdict: Sendable, Equatable {
+    /// It held.
+    case pass(String)
+    /// It did not hold.
+    case fail(String)
+    /// It cannot be judged from what happened: a process it is about was stopped by a time limit
+    /// or an interruption before it ended, an operation it counts has an unknown outcome. A run
+    /// with an unknown verdict does not pass.
+    case unknown(String)
+
+    /// What was seen, e.g. `exited with code 3`, `timed out after 5s; killed (killed by signal 9)`.
+    public var reason: String {
+        switch self {
+        case .pass(let reason), .fail(let reason), .unknown(let reason): return reason
+        }
+    }
+
+    /// Whether the expectation held.
+    public var passed: Bool {
+        if case .pass = self { return true }
+        return false
+    }
+
+    /// `pass`, `fail` or `unknown`, as the results record's `verdict` field says it.
+    public var name: String {
+        switch self {
+        case .pass: return "pass"
+        case .fail: return "fail"
+        case .unknown: return "unknown"
+        }
+    }
+
+    /// `pass` when `held`, `fail` otherwise.
+    public init(_ held: Bool, _ reason: String) {
+        self = held ? .pass(reason) : .fail(reason)
+    }
+}
+
 /// The verdict on one expectation.
 public struct ExpectationResult: Sendable, Equatable {
     /// The expectation as it reads, e.g. `a exits with 0`.
     public var text: String
-    public var passed: Bool
-    /// What was seen, e.g. `a exited with code 3`.
-    public var detail: String
-    public init(text: String, passed: Bool, detail: String) {
+    public var verdict: Verdict
+    public init(text: String, verdict: Verdict) {
         self.text = text
-        self.passed = passed
-        self.detail = detail
+        self.verdict = verdict
     }
+    /// A result that passed or failed (never unknown).
+    public init(text: String, passed: Bool, detail: String) {
+        self.init(text: text, verdict: Verdict(passed, detail))
+    }
+    /// Whether it held (`verdict` is `pass`).
+    public var passed: Bool { verdict.passed }
+    /// What was seen, e.g. `a exited with code 3`.
+    public var detail: String { verdict.reason }
 }
 
 /// A machine's state, read from its directory at the end of a run: what the results record's

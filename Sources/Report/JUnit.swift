@@ -1,9 +1,9 @@
 import RigModel
 
 /// A run as JUnit XML (`rig run --junit FILE`) for CI: one `testsuite` named after the rig, one
-/// `testcase` per expectation (with a `failure` carrying what was seen when it failed), then one
-/// `testcase` per run problem (always failed). A run with neither gets a single passing `run` case
-/// so that the suite is never empty.
+/// `testcase` per expectation (with a `failure` carrying what was seen when it failed, an `error`
+/// of type `unknown` when it could not be judged), then one `testcase` per run problem (always
+/// failed). A run with neither gets a single passing `run` case so that the suite is never empty.
 public enum JUnitWriter {
     /// The report as XML text (UTF-8, ending in a newline).
     public static func xml(_ history: RunHistory) -> String {
@@ -12,7 +12,12 @@ public enum JUnitWriter {
         let seconds = seconds(from: history.startNs, to: history.endNs)
         var cases: [String] = []
         for result in verdict.expectations {
-            cases.append(testcase(suite: suite, name: result.text, failure: result.passed ? nil : result.detail, type: "expectation"))
+            switch result.verdict {
+            case .pass: cases.append(testcase(suite: suite, name: result.text, failure: nil, type: "expectation"))
+            case .fail(let detail): cases.append(testcase(suite: suite, name: result.text, failure: detail, type: "expectation"))
+            case .unknown(let detail):
+                cases.append(testcase(suite: suite, name: result.text, failure: detail, type: "unknown", element: "error"))
+            }
         }
         for problem in verdict.problems {
             cases.append(testcase(suite: suite, name: "problem: \(problem)", failure: problem, type: "problem"))
@@ -20,9 +25,10 @@ public enum JUnitWriter {
         if cases.isEmpty { cases.append(testcase(suite: suite, name: "run", failure: nil, type: "")) }
         let tests = cases.count
         let failures = verdict.failedCount + verdict.problems.count
+        let errors = verdict.unknownCount
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"PatchRig\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds)\">\n"
-        out += "  <testsuite name=\(attribute(suite)) tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds)\">\n"
+        out += "<testsuites name=\"PatchRig\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(seconds)\">\n"
+        out += "  <testsuite name=\(attribute(suite)) tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"\(seconds)\">\n"
         out += "    <properties>\n"
         out += "      <property name=\"file\" value=\(attribute(history.rig.file))/>\n"
         out += "      <property name=\"seed\" value=\"\(history.seed)\"/>\n"
@@ -32,11 +38,12 @@ public enum JUnitWriter {
         return out
     }
 
-    static func testcase(suite: String, name: String, failure: String?, type: String) -> String {
+    /// A test case; with `failure`, a `failure` element (or `element`: `error`) carrying it.
+    static func testcase(suite: String, name: String, failure: String?, type: String, element: String = "failure") -> String {
         let open = "    <testcase classname=\(attribute(suite)) name=\(attribute(name)) time=\"0\""
         guard let failure else { return open + "/>\n" }
         return open + ">\n"
-            + "      <failure message=\(attribute(failure)) type=\(attribute(type))>\(text(failure))</failure>\n"
+            + "      <\(element) message=\(attribute(failure)) type=\(attribute(type))>\(text(failure))</\(element)>\n"
             + "    </testcase>\n"
     }
 

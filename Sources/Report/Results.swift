@@ -45,7 +45,10 @@ public enum ResultsWriter {
             ])
         }
         let expectations: [JSONText] = verdict.expectations.map { result in
-            .object([("text", .string(result.text)), ("passed", .bool(result.passed)), ("detail", .string(result.detail))])
+            .object([
+                ("text", .string(result.text)), ("passed", .bool(result.passed)), ("detail", .string(result.detail)),
+                ("verdict", .string(result.verdict.name)),
+            ])
         }
         return .object([
             ("rig", .string(history.rig.name)),

@@ -6,6 +6,7 @@ import RigModel
 ///
 ///     PASS  installer exits with 0 or 3010: exited with code 3010 (process status 194)
 ///     FAIL  app exits with 0: killed by signal 9
+///     UNKNOWN  ngen exits with 0: timed out after 5s; killed (killed by signal 9)
 ///     FAIL  every native image is fresh: System.Web: stale (System.dll changed)
 ///     STALE  native image of System.Web: System.dll changed
 ///     PROBLEM  actor 'app': timed out after 5s
@@ -16,15 +17,19 @@ public enum SummaryWriter {
         let verdict = Checks.verdict(history)
         var lines: [String] = []
         for result in verdict.expectations {
-            lines.append("\(result.passed ? "PASS" : "FAIL")  \(result.text): \(result.detail)")
+            lines.append("\(label(result.verdict))  \(result.text): \(result.detail)")
         }
         lines += machineLines(history.machine)
         for fault in history.faults { lines.append("FAULT  \(fault.text): \(fault.detail)") }
         for problem in verdict.problems { lines.append("PROBLEM  \(problem)") }
         var counts: [String] = []
         let total = verdict.expectations.count
+        let unknown = verdict.unknownCount
         if verdict.failedCount > 0 {
             counts.append("\(verdict.failedCount) of \(total) expectation\(total == 1 ? "" : "s") failed")
+            if unknown > 0 { counts.append("\(unknown) unknown") }
+        } else if unknown > 0 {
+            counts.append("\(unknown) of \(total) expectation\(total == 1 ? "" : "s") unknown")
         } else {
             counts.append("\(total) expectation\(total == 1 ? "" : "s") held")
         }
@@ -50,6 +55,15 @@ public enum SummaryWriter {
         }
     }
 
+    /// `PASS`, `FAIL` or `UNKNOWN`: how a verdict reads in the summaries.
+    static func label(_ verdict: Verdict) -> String {
+        switch verdict {
+        case .pass: return "PASS"
+        case .fail: return "FAIL"
+        case .unknown: return "UNKNOWN"
+        }
+    }
+
     /// `12.345ms`: milliseconds with microsecond precision.
     static func millis(_ d: RigDuration) -> String {
         let us = d.nanoseconds / 1_000
@@ -72,7 +86,7 @@ extension SummaryWriter {
         if !verdict.expectations.isEmpty {
             out += "| | expectation | seen |\n|---|---|---|\n"
             for result in verdict.expectations {
-                out += "| \(result.passed ? "PASS" : "FAIL") | \(cell(result.text)) | \(cell(result.detail)) |\n"
+                out += "| \(label(result.verdict)) | \(cell(result.text)) | \(cell(result.detail)) |\n"
             }
             out += "\n"
         }

@@ -10,10 +10,10 @@ struct RigRunnerTests {
 
     func run(
         _ actors: [Actor], timeout: RigDuration = .seconds(20), seed: UInt64 = 1, faults: [Fault] = [],
-        maxEvents: Int = RigLoader.defaultMaxEvents
+        maxEvents: Int = RigLoader.defaultMaxEvents, expectations: [RigModel.Expectation] = []
     ) throws -> RunHistory {
         let rig = Rig(
-            name: "test", timeout: timeout, file: "test.yaml", actors: actors, expectations: [], faults: faults,
+            name: "test", timeout: timeout, file: "test.yaml", actors: actors, expectations: expectations, faults: faults,
             maxEvents: maxEvents)
         let options = RunOptions(seed: seed, workerExecutable: BuiltBinaries.worker, logDirectory: temporaryDirectory())
         return try RigRunner(rig: rig, options: options).run()
@@ -56,6 +56,32 @@ struct RigRunnerTests {
         let slow = try #require(history.actor(named: "slow"))
         #expect(slow.termination == .signaled(signal: 9))
         #expect(slow.failure?.contains("timed out") == true)
+    }
+
+    /// A process stopped by a time limit — its own or the run's — never said how it would have
+    /// ended: an expectation about its exit is unknown, not failed, and the run does not pass.
+    /// One a fault killed ended as the rig asked: expecting it to exit 0 fails.
+    @Test func exitsCutShortByTimeLimitsAreUnknown() throws {
+        let exits = ["slow", "late", "killed"].map { RigModel.Expectation(.exitCode(actor: $0, anyOf: [0]), at: here) }
+        let history = try run(
+            [
+                Actor(name: "slow", role: "script", timeout: .milliseconds(200), steps: [Step(.sleep(.seconds(30)), at: here)], position: here),
+                Actor(name: "late", role: "script", start: .at(.seconds(30), jitter: .zero), position: here),
+                Actor(
+                    name: "killed", role: "script", steps: [Step(.emit("one"), at: here), Step(.emit("two"), at: here)],
+                    position: here),
+                Actor(name: "hang", role: "script", steps: [Step(.sleep(.seconds(30)), at: here)], position: here),
+            ],
+            timeout: .seconds(1),
+            faults: [Fault(name: "f", action: .kill, process: "killed", trigger: .operation(op: "emit", nth: 2), position: here)],
+            expectations: exits)
+        #expect(history.actor(named: "slow")?.cutShort == true)
+        #expect(history.actor(named: "late")?.cutShort == true, "never started: the run ended before its start")
+        #expect(history.actor(named: "hang")?.cutShort == true, "killed when the run timed out")
+        #expect(history.actor(named: "killed")?.cutShort == false)
+        let verdict = Checks.verdict(history)
+        #expect(verdict.expectations.map(\.verdict.name) == ["unknown", "unknown", "fail"], "\(verdict.expectations)")
+        #expect(!verdict.passed)
     }
 
     /// The sleep-after-wait hang: a gate emits, several waiters wait for it and then sleep 1 ms.

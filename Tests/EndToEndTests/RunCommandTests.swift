@@ -44,6 +44,33 @@ struct RunCommandTests {
         #expect(junit.components(separatedBy: "<testcase").count - 1 == 4)
     }
 
+    /// An actor killed by its time limit never said how it would have exited: the expectation on
+    /// its exit is `unknown` — not passed, told apart from a failure in every output — and the run
+    /// fails.
+    @Test func anExitCutShortByATimeoutIsUnknown() throws {
+        let rig = try temporaryFile("slow.yaml", """
+            actors:
+              - {name: slow, role: script, timeout: 100ms, steps: [{sleep: 10s}]}
+              - {name: quick, role: script, steps: [{exit: 4}]}
+            expect:
+              exit: {slow: 0, quick: 0}
+            """)
+        let dir = temporaryDirectory()
+        let outcome = execute(BuiltBinaries.rig, ["run", rig, "--json", dir + "/r.json", "--junit", dir + "/j.xml"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stdout.contains("UNKNOWN  slow exits with 0: timed out after 100ms; killed (killed by signal 9)\n"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("FAIL  quick exits with 0: exited with code 4\n"))
+        #expect(outcome.stdout.contains("slow: FAILED (1 of 2 expectations failed, 1 unknown, 1 problem)"))
+        let results = try readJSON(dir + "/r.json")
+        #expect(results["passed"] as? Bool == false)
+        let expectations = try #require(results["expectations"] as? [[String: Any]])
+        #expect(expectations.map { $0["verdict"] as? String } == ["unknown", "fail"])
+        #expect(expectations.map { $0["passed"] as? Bool } == [false, false])
+        let junit = try String(contentsOfFile: dir + "/j.xml", encoding: .utf8)
+        #expect(junit.contains("errors=\"1\""))
+        #expect(junit.contains("<error message=\"timed out after 100ms; killed (killed by signal 9)\" type=\"unknown\">"))
+    }
+
     @Test func aFailingExpectationExitsOneWithTheReplayCommand() throws {
         let rig = try temporaryFile("fails.yaml", """
             actors:
