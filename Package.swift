@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // PatchRig: reproduces Windows servicing races with real processes on a sandboxed machine.
 // Module arrows point downward (see README.md, "Modules"):
-//   rig ─► Coordinator ─► LibUV, Wire, RigModel, Report, Machine
+//   rig ─► Coordinator ─► CoordinatorCore ─► Wire, RigModel, Report, Machine
+//                     └─► LibUV
 //   rig-worker ─► Roles ─► LibUV, Wire, Machine ─► WinFS, Registry
 // rig-worker is linked as a fully static executable and must stay free of Foundation and Yams:
 // it is spawned thousands of times in a stress run, so its start-up is kept close to a C program's.
@@ -40,15 +41,18 @@ let package = Package(
         .target(name: "RigModel", dependencies: ["Machine", .product(name: "Yams", package: "Yams")]),
         // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
         .target(name: "Report", dependencies: ["RigModel", "Wire"]),
-        // Runs a rig: spawns workers, schedules them, collects their events.
-        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine", "Registry", "WinFS"]),
+        // The coordinator's logic as a state machine with no I/O: start conditions, events, machine
+        // steps, faults, and controlled schedules (virtual time, strategies). No libuv.
+        .target(name: "CoordinatorCore", dependencies: ["Wire", "RigModel", "Report", "Machine", "WinFS"]),
+        // Runs a rig: the libuv shell that carries out the core's commands with real processes.
+        .target(name: "Coordinator", dependencies: ["CoordinatorCore", "LibUV", "Wire", "RigModel", "Report", "Machine", "Registry", "WinFS"]),
         // What a rig-worker plays: script, smss, installer, ngen, app, ...
         .target(name: "Roles", dependencies: ["LibUV", "Wire", "Machine", "WinFS", "Registry"]),
 
         .executableTarget(
             name: "rig",
             dependencies: [
-                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry", "Roles",
+                "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine", "WinFS", "Registry", "Roles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -75,7 +79,9 @@ let package = Package(
         .testTarget(name: "RigModelTests", dependencies: ["RigModel", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
+        // The coordinator's core with no processes: inputs in, commands out.
+        .testTarget(name: "CoordinatorCoreTests", dependencies: ["CoordinatorCore", "RigModel", "Report", "Wire", "Machine"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "CoordinatorCore", "Machine", "Registry", "WinFS", "TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
         .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "LibUV", "TestSupport"]),

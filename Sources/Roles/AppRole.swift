@@ -56,7 +56,7 @@ public enum AppRole {
         var failed = false
         var images: [LoadedImage] = []
         for text in NgenRole.list(session.parameter("load")) {
-            let start = MonotonicClock.now()
+            let start = session.begin("load")
             var args = [Argument("path", text)]
             var result = "ok"
             do {
@@ -71,7 +71,7 @@ public enum AppRole {
         }
         var held: [WinFile] = []
         for text in NgenRole.list(session.parameter("hold")) {
-            let start = MonotonicClock.now()
+            let start = session.begin("hold")
             var args = [Argument("path", text)]
             var result = "ok"
             do {

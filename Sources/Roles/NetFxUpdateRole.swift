@@ -139,7 +139,7 @@ public enum NetFxUpdateRole {
         @discardableResult
         func installInGAC(_ source: WindowsPath) -> String? {
             var failure: String?
-            let start = MonotonicClock.now()
+            let start = session.begin("gac")
             var args = [Argument("path", source.description)]
             do {
                 // Fusion reads the identity (name, version, culture, token) that names the folder.
@@ -241,7 +241,7 @@ public enum NetFxUpdateRole {
         /// Moves the work of older RunOnce-style entries into `Work` and deletes those entries, in
         /// one transaction (an administrator logging on meanwhile cannot run them too).
         func takeOverRunOnceEntries() {
-            let start = MonotonicClock.now()
+            let start = session.begin("takeover")
             let taken: [NetFxUpdateTakeover]
             do {
                 taken = try registry.transaction { registry in
@@ -271,7 +271,7 @@ public enum NetFxUpdateRole {
         /// Deletes the service's key when no work is left, deciding and deleting in one
         /// transaction so work an install adds meanwhile keeps the service.
         func removeRegistrationIfDone() {
-            let start = MonotonicClock.now()
+            let start = session.begin("service")
             var args = [Argument("name", NetFxUpdateKeys.serviceName)]
             var result = "ok"
             do {

@@ -76,7 +76,7 @@ public enum NgenRole {
         let runtimePath = catalog.nativeImages.runtime ?? defaultRuntime
         var runtime: LoadedImage?
         var loadFailure: String?
-        let start = MonotonicClock.now()
+        let start = session.begin("load")
         var args = [Argument("path", runtimePath.description)]
         do {
             let image = try root.loadImage(runtimePath)

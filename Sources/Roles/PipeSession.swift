@@ -19,6 +19,7 @@ final class PipeSession: WorkerSession {
     private var children: [String: ChildOutcome] = [:]  // label → how it ended
     private var operations = OperationCounter()
     private var mayProceed = false
+    private var granted = false
 
     init(role: String, fd: Int32, mainNs: UInt64) throws {
         self.role = role
@@ -59,7 +60,9 @@ final class PipeSession: WorkerSession {
                 children[label] = pid == 0 || !detail.isEmpty ? .failed(detail) : .exited(code: code)
             case .proceed:
                 mayProceed = true
-            case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint:
+            case .grant:
+                granted = true
+            case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint, .announce, .delay:
                 log("control pipe: unexpected \(message) from the coordinator")
             }
         }
@@ -76,6 +79,9 @@ final class PipeSession: WorkerSession {
     }
 
     func sleep(nanoseconds: UInt64) {
+        // Under a controlled schedule a sleep is virtual: the coordinator grants the worker again
+        // once virtual time has moved on by `nanoseconds`.
+        if task.controlled { return waitForGrant(.delay(ns: nanoseconds)) }
         guard nanoseconds > 0 else { return }
         var done = false
         do {
@@ -117,6 +123,23 @@ final class PipeSession: WorkerSession {
             return
         }
         while !mayProceed { pump() }
+    }
+
+    func begin(_ op: String) -> UInt64 {
+        willPerform(op)
+        if task.controlled { waitForGrant(.announce(op: op)) }
+        return MonotonicClock.now()
+    }
+
+    /// A scheduling point: tells the coordinator what the worker is about to do and waits until
+    /// it is this worker's turn.
+    private func waitForGrant(_ point: Message) {
+        granted = false
+        do { try pipe.send(point) } catch {
+            log("control pipe: cannot announce \(point): \(error)")
+            _exit(WorkerExit.coordinatorGone)
+        }
+        while !granted { pump() }
     }
 
     /// Sends the exit report, lets the pipe drain, and exits.

@@ -65,7 +65,7 @@ public enum WindowsUpdateRole {
         var code: Int32 = 1
         for attempt in 1...WindowsUpdateSchedule.maxAttempts {
             var args = [Argument("patch", patch), Argument("attempt", String(attempt))]
-            let start = MonotonicClock.now()
+            let start = session.begin("hotfix")
             let result: String
             switch session.runChild("hotfix\(attempt == 1 ? "" : String(attempt))", role: "installer", parameters: parameters) {
             case .exited(let exit):

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import CoordinatorCore
 import Foundation
 import Machine
 import Report

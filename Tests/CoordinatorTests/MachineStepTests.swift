@@ -1,4 +1,5 @@
 import Coordinator
+import CoordinatorCore
 import Machine
 import Registry
 import Report
