@@ -1,10 +1,8 @@
+import Host
 import LibUV
 import Report
 import RigModel
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The rig's `faults:`: real signals sent to real processes at chosen points. A time trigger is
 /// scheduled like a start; an operation trigger travels in the target's task, and the worker
@@ -81,18 +79,18 @@ extension RigRunner {
             kill(state, because: nil)
         case .pause(let duration):
             fault.record.detail = "stopped \(state.name) for \(duration)"
-            state.process?.signalGroup(SIGSTOP)
+            state.process?.signalGroup(Signal.stop)
             do {
                 let timer = try Timer(loop: loop)
                 fault.timers.append(timer)
                 try timer.start(afterNanoseconds: duration.nanoseconds) { [unowned self] in
-                    state.process?.signalGroup(SIGCONT)
+                    state.process?.signalGroup(Signal.resume)
                     self.note("resume", [Argument("fault", fault.name), Argument("actor", state.name)])
                     if atFaultPoint { self.send(.proceed, to: state) }
                     self.faultDone(fault)
                 }
             } catch {
-                state.process?.signalGroup(SIGCONT)
+                state.process?.signalGroup(Signal.resume)
                 if atFaultPoint { send(.proceed, to: state) }
                 fault.record.detail = "could not time the pause: \(error)"
                 faultDone(fault)

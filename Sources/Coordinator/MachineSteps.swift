@@ -1,12 +1,11 @@
+import Host
 import LibUV
 import Machine
 import Registry
 import WinFS
+import WindowsModel
 import RigModel
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The machine steps of a rig: reboots and logons, taken by the coordinator the way Windows
 /// takes them, with every program of the boot run as a real `rig-worker` process.

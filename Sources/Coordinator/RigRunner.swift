@@ -1,11 +1,10 @@
+import Host
 import LibUV
 import Machine
 import Report
 import RigModel
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
+import WindowsModel
 
 /// Runs one rig: spawns each actor as a `rig-worker` process when its start condition comes,
 /// gives it its task over its pipe, relays named events between workers, takes the machine
@@ -43,7 +42,7 @@ public final class RigRunner {
     /// The signal that interrupted the run, if one did.
     public private(set) var interruptedBy: Int32?
     /// The signals that interrupt a run (Ctrl-C, `kill`).
-    public static let interruptions = [SIGINT, SIGTERM]
+    public static let interruptions = [Signal.interrupt, Signal.terminate]
 
     /// Holds SIGINT and SIGTERM pending until `run()` has its watchers: call it first thing, so
     /// a signal that arrives while the rig is loaded or the machine created aborts the run
@@ -138,7 +137,7 @@ public final class RigRunner {
         // launchers do; `rig run` blocks SIGINT and SIGTERM until here so that one arriving
         // early is not lost). libuv must see SIGCHLD to reap workers; a pending SIGINT or
         // SIGTERM is delivered to its watcher now and aborts the run before it starts.
-        unblockSignals([SIGCHLD] + Self.interruptions)
+        unblockSignals([Signal.childEnded] + Self.interruptions)
         for fault in faults {
             // A fault at an operation waits in its process's task, not on a timer.
             if case .operation = fault.fault.trigger { fault.phase = .scheduled }
@@ -156,7 +155,7 @@ public final class RigRunner {
         if let run = coordinatorEvents.firstIndex(where: { $0.op == "run" }) { coordinatorEvents[run].endNs = endNs }
         loop.close()
         var history = RunHistory(
-            rig: rig, seed: options.seed, startNs: startNs, endNs: endNs, coordinatorPid: getpid(),
+            rig: rig, seed: options.seed, startNs: startNs, endNs: endNs, coordinatorPid: CurrentProcess.id,
             actors: actors.map(\.record), coordinatorEvents: coordinatorEvents, problems: problems)
         history.faults = faults.map(\.record)
         if let machine = options.machineDirectory {
@@ -220,18 +219,19 @@ public final class RigRunner {
         let logBase = options.logDirectory + "/" + state.name.replacingSlashes
         state.record.stdoutPath = logBase + ".stdout"
         state.record.stderrPath = logBase + ".stderr"
-        // O_NOFOLLOW: a symlink planted at a log's name (in an --out directory) must not make
-        // the coordinator truncate a file outside it.
-        let out = open(logBase + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        let err = open(logBase + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        defer {
-            if out >= 0 { close(out) }
-            if err >= 0 { close(err) }
+        // Never through a symlink: one planted at a log's name (in an --out directory) must not
+        // make the coordinator truncate a file outside it (`HostFiles.createLogFile`).
+        var logs: [Int32] = []
+        var logError: SystemCallError?
+        defer { for fd in logs { HostFiles.close(fd) } }
+        for suffix in [".stdout", ".stderr"] {
+            do { logs.append(try HostFiles.createLogFile(logBase + suffix)) } catch { logError = error }
         }
-        guard out >= 0, err >= 0 else {
-            fail(state, "cannot create its log files under \(options.logDirectory): \(String(cString: strerror(errno)))")
+        if let logError {
+            fail(state, "cannot create its log files under \(options.logDirectory): \(logError.message)")
             return
         }
+        let (out, err) = (logs[0], logs[1])
         do {
             let pipe = try FramedPipe(loop: loop)
             state.pipe = pipe
@@ -465,8 +465,8 @@ public final class RigRunner {
         }
         note("kill", [Argument("actor", state.name), Argument("reason", reason ?? "stopped")])
         state.killedByCoordinator = true
-        state.process?.signalGroup(SIGKILL)
-        state.process?.kill(SIGKILL)
+        state.process?.signalGroup(Signal.kill)
+        state.process?.kill(Signal.kill)
         state.pipe?.stopReading()
         state.pipeEnded = true
         finishIfOver(state)
@@ -535,7 +535,7 @@ public final class RigRunner {
         note("end")
         // No process outlives its run: whatever a worker started is in its group, which
         // ChildProcess kills when the worker is reaped; one still running is killed here.
-        for state in actors { state.process?.signalGroup(SIGKILL) }
+        for state in actors { state.process?.signalGroup(Signal.kill) }
         for handle in housekeeping { handle.close() }
     }
 
@@ -563,7 +563,7 @@ public final class RigRunner {
 
     private func interrupted(_ signal: Int32) {
         interruptedBy = signal
-        abort("interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")")
+        abort("interrupted by \(signal == Signal.interrupt ? "SIGINT" : signal == Signal.terminate ? "SIGTERM" : "signal \(signal)")")
     }
 
     func note(_ op: String, _ args: [Argument] = []) {
