@@ -1,5 +1,7 @@
 import CoordinatorCore
 import Machine
+import WindowsModel
+import Machine
 import Registry
 import WinFS
 

@@ -1,12 +1,9 @@
 import CoordinatorCore
+import Host
 import LibUV
-import Machine
 import Report
 import RigModel
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs one rig: the libuv shell around `RunCore`. The core decides (whom to spawn, what to send,
 /// which timer to arm, whom to kill); the shell carries that out with real processes, pipes,
@@ -33,7 +30,7 @@ public final class RigRunner {
     /// The signal that interrupted the run, if one did.
     public var interruptedBy: Int32? { core.interruptedBy }
     /// The signals that interrupt a run (Ctrl-C, `kill`).
-    public static let interruptions = [SIGINT, SIGTERM]
+    public static let interruptions = [Signal.interrupt, Signal.terminate]
 
     /// Holds SIGINT and SIGTERM pending until `run()` has its watchers: call it first thing, so
     /// a signal that arrives while the rig is loaded or the machine created aborts the run
@@ -59,7 +56,7 @@ public final class RigRunner {
             for signal in Self.interruptions {
                 watchers.append(
                     try SignalWatcher(loop: loop, signal: signal) { [unowned self] signal in
-                        self.feed(.interrupted(signal: signal, name: signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"))
+                        self.feed(.interrupted(signal: signal, name: signal == Signal.interrupt ? "SIGINT" : signal == Signal.terminate ? "SIGTERM" : "signal \(signal)"))
                     })
             }
         } catch {
@@ -69,7 +66,7 @@ public final class RigRunner {
         // launchers do; `rig run` blocks SIGINT and SIGTERM until here so that one arriving
         // early is not lost). libuv must see SIGCHLD to reap workers; a pending SIGINT or
         // SIGTERM is delivered to its watcher now and aborts the run before it starts.
-        unblockSignals([SIGCHLD] + Self.interruptions)
+        unblockSignals([Signal.childEnded] + Self.interruptions)
         feed(.begin)
         if !core.done { loop.run() }
         // From here on the outputs are being made: a signal waits until they are written
@@ -78,7 +75,7 @@ public final class RigRunner {
         let endNs = MonotonicClock.now()
         closeAll()
         loop.close()
-        var history = core.history(endNs: endNs, coordinatorPid: getpid())
+        var history = core.history(endNs: endNs, coordinatorPid: CurrentProcess.id)
         if let machine = options.machineDirectory {
             do { history.machine = try MachineSnapshotReader.read(machine) } catch {
                 history.problems.append("cannot read the machine at the end of the run: \(error)")
@@ -114,15 +111,15 @@ public final class RigRunner {
         case .signal(let p, let signal):
             let number: Int32
             switch signal {
-            case .kill: number = SIGKILL
-            case .stop: number = SIGSTOP
-            case .resume: number = SIGCONT
+            case .kill: number = Signal.kill
+            case .stop: number = Signal.stop
+            case .resume: number = Signal.resume
             }
             workers[p]?.process.signalGroup(number)
         case .kill(let p):
             guard let worker = workers[p] else { return }
-            worker.process.signalGroup(SIGKILL)
-            worker.process.kill(SIGKILL)
+            worker.process.signalGroup(Signal.kill)
+            worker.process.kill(Signal.kill)
             worker.pipe.stopReading()
         case .close(let p):
             workers[p]?.pipe.close()
@@ -132,18 +129,18 @@ public final class RigRunner {
     }
 
     private func spawn(_ p: ProcessIndex, role: String, logBase: String) {
-        // O_NOFOLLOW: a symlink planted at a log's name (in an --out directory) must not make
-        // the coordinator truncate a file outside it.
-        let out = open(logBase + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        let err = open(logBase + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        defer {
-            if out >= 0 { close(out) }
-            if err >= 0 { close(err) }
+        // Never through a symlink: one planted at a log's name (in an --out directory) must not
+        // make the coordinator truncate a file outside it (`HostFiles.createLogFile`).
+        var logs: [Int32] = []
+        var logError: SystemCallError?
+        defer { for fd in logs { HostFiles.close(fd) } }
+        for suffix in [".stdout", ".stderr"] {
+            do { logs.append(try HostFiles.createLogFile(logBase + suffix)) } catch { logError = error }
         }
-        guard out >= 0, err >= 0 else {
-            let reason = "cannot create its log files under \(options.logDirectory): \(String(cString: strerror(errno)))"
-            return feed(.spawnFailed(p, reason: reason))
+        if let logError {
+            return feed(.spawnFailed(p, reason: "cannot create its log files under \(options.logDirectory): \(logError.message)"))
         }
+        let (out, err) = (logs[0], logs[1])
         var pipe: FramedPipe?
         do {
             let control = try FramedPipe(loop: loop)
@@ -169,8 +166,8 @@ public final class RigRunner {
             pipe?.close()
             if let process = workers[p]?.process {
                 // Spawned, but its pipe cannot be read: it must not run unwatched.
-                process.signalGroup(SIGKILL)
-                process.kill(SIGKILL)
+                process.signalGroup(Signal.kill)
+                process.kill(Signal.kill)
                 workers[p] = nil
             }
             feed(.spawnFailed(p, reason: "cannot start \(options.workerExecutable): \(error)"))

@@ -1,21 +1,16 @@
 import CoordinatorCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import Host
 
 extension RunOptions {
     /// The `rig-worker` to spawn: `$RIG_WORKER` when it is set and not empty, otherwise the
     /// `rig-worker` in the directory of the running executable (the build puts `rig` and
     /// `rig-worker` side by side). Throws when that one is missing or not executable.
     public static func defaultWorkerExecutable() throws(WorkerNotFound) -> String {
-        if let path = getenv("RIG_WORKER").map({ String(cString: $0) }), !path.isEmpty { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { throw WorkerNotFound(path: "rig-worker") }
-        let executable = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let path = CurrentProcess.environment("RIG_WORKER"), !path.isEmpty { return path }
+        guard let executable = CurrentProcess.executablePath() else { throw WorkerNotFound(path: "rig-worker") }
         let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "."
         let path = directory + "/rig-worker"
-        guard access(path, X_OK) == 0 else { throw WorkerNotFound(path: path) }
+        guard HostFiles.isExecutable(path) else { throw WorkerNotFound(path: path) }
         return path
     }
 }

@@ -1,4 +1,5 @@
 import Machine
+import WindowsModel
 import RigModel
 import WinFS
 import Wire

@@ -1,4 +1,5 @@
 import Machine
+import WindowsModel
 import Report
 import RigModel
 import Wire

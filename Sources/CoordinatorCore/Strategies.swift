@@ -1,4 +1,4 @@
-import Machine
+import WindowsModel
 import Report
 
 /// How a run is scheduled (`rig run --schedule`).

@@ -1,6 +1,5 @@
-import Registry
 import RigModel
-import WinFS
+import WindowsModel
 import Wire
 
 /// What happened in one run, as the coordinator saw it: every actor's process, every event its

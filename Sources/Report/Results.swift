@@ -1,5 +1,5 @@
-import Registry
 import RigModel
+import WindowsModel
 import Wire
 
 /// The results record of a run (`rig run --json`): the stable, documented record other tools read.

@@ -1,4 +1,4 @@
-import Machine
+import WindowsModel
 import Wire
 
 /// Generates frame streams: valid messages of every kind, encoded field by field as

@@ -1,5 +1,7 @@
+import Host
 import Machine
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `app` role: a .NET application that loads the runtime and keeps running, or a document

@@ -1,6 +1,9 @@
+import Host
 import Machine
 import Registry
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `netfxupdate` role: NetFxUpdate.exe, which finishes a .NET Framework patch after the

@@ -1,6 +1,8 @@
+import Host
 import Machine
 import Registry
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `ngen` role: the native image generator. It loads the runtime engine (`mscorwks.dll`) as

@@ -1,3 +1,4 @@
+import Host
 import Machine
 import Wire
 

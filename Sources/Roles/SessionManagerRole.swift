@@ -1,6 +1,8 @@
-import Glibc
+import Host
 import Machine
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `smss` role: Session Manager at boot. Applies the machine's pending renames
@@ -62,6 +64,6 @@ final class SessionReporter: BootReporter {
     func step(_ op: String, _ args: [(name: String, value: String)], _ body: () -> String) {
         session.perform(op, args.map { Argument($0.name, $0.value) }, body)
         steps += 1
-        if steps == stopAfterStep { raise(SIGSTOP) }
+        if steps == stopAfterStep { CurrentProcess.raise(Signal.stop) }
     }
 }

@@ -1,4 +1,7 @@
+import Host
 import Machine
+import Servicing
+import WindowsModel
 import Wire
 
 /// The `windowsupdate` role: Automatic Updates at boot. After a delay with seeded jitter it

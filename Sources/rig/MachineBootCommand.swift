@@ -6,6 +6,7 @@ import Machine
 import Report
 import RigModel
 import Roles
+import WindowsModel
 
 extension Logon: ExpressibleByArgument {}
 

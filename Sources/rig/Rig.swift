@@ -1,6 +1,6 @@
 import ArgumentParser
 import Coordinator
-import Glibc
+import Host
 
 /// `rig`: the PatchRig coordinator and the machine tools.
 @main
@@ -49,6 +49,5 @@ func failure(_ message: String, code: Int32 = 2) -> ExitCode {
 
 /// Writes a line to standard error (unbuffered, so it is never lost on exit).
 func printError(_ line: String) {
-    let text = line.hasSuffix("\n") ? line : line + "\n"
-    _ = text.withCString { write(2, $0, strlen($0)) }
+    HostFiles.write(line.hasSuffix("\n") ? line : line + "\n", to: 2)
 }

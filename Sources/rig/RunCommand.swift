@@ -6,6 +6,7 @@ import Machine
 import Report
 import RigModel
 import Roles
+import Servicing
 import WinFS
 
 /// `rig run RIG`: runs a rig and checks its expectations.

@@ -1,4 +1,5 @@
 import WinFS
+import WindowsModel
 
 /// .NET Framework 2.0 setup's reboot reduction (its external UI handler): when Windows Installer
 /// returns 3010, setup returns 0 instead only if the one file causing the reboot is mscoree.dll

@@ -1,5 +1,7 @@
+import Machine
 import Registry
 import WinFS
+import WindowsModel
 
 /// Rolls back an installation that did not finish, from its rollback script
 /// (`InstallerRollbackScript`), as Windows Installer does with a suspended installation: the next

@@ -1,6 +1,3 @@
-import Registry
-import WinFS
-
 /// Which Windows family a machine behaves like.
 public enum MachineProfile: String, Sendable, CaseIterable, Encodable {
     /// Windows NT/2000/XP/2003: in-use files can be soft-locked (renamed aside); delayed renames

@@ -1,6 +1,3 @@
-import Registry
-import WinFS
-
 /// A Windows Installer patch or package the `installer` role applies as one transaction: new
 /// versions of files, the assemblies whose native images must be regenerated, GAC installs, and
 /// what the registry records once it is installed. Decoded from `Rigs/patches/*.yaml` by

@@ -1,5 +1,6 @@
 import Registry
 import WinFS
+import WindowsModel
 
 /// One step of an installation's rollback script: recorded BEFORE the change it undoes is made
 /// (write-ahead), so that whatever point the installer dies at, the script names every change

@@ -1,5 +1,3 @@
-import WinFS
-
 /// The global assembly cache of .NET Framework 1.x, as Fusion lays it out on disk — one layout
 /// on every profile, whoever installs the file (the installer on NT, NetFxUpdate after the
 /// reboot on Windows 9x):

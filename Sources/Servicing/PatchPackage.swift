@@ -1,5 +1,5 @@
-import Registry
 import WinFS
+import WindowsModel
 
 /// The package file of a patch on the machine (`C:\Windows\Installer\<id>.msp`): a line-based
 /// text manifest the Foundation-free installer reads. Payload bytes are not in it: they are

@@ -1,5 +1,3 @@
-import WinFS
-
 /// What went wrong with the registry, naming where.
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A SQLite call failed: the call (with its statement), SQLite's (extended) result code and
@@ -231,7 +229,8 @@ public enum RegistryValue: Sendable, Equatable, CustomStringConvertible {
 
     /// Stored bytes: UTF-8 text; for REG_MULTI_SZ each string followed by a NUL, as in the
     /// Windows layout minus the final extra terminator (so empty strings survive); DWORD little-endian.
-    var storedBytes: [UInt8] {
+    /// The Registry module stores values in this layout (hence `package`, not `public`).
+    package var storedBytes: [UInt8] {
         switch self {
         case .string(let s): Array(s.utf8)
         case .multiString(let list): list.flatMap { Array($0.utf8) + [0] }
@@ -240,7 +239,7 @@ public enum RegistryValue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Decodes `bytes` stored with `storedBytes`; nil when they do not fit `type`.
-    init?(type: RegistryValueType, bytes: [UInt8]) {
+    package init?(type: RegistryValueType, bytes: [UInt8]) {
         switch type {
         case .string:
             self = .string(String(decoding: bytes, as: UTF8.self))

@@ -1,6 +1,7 @@
-import Glibc
+import Machine
 import Registry
 import WinFS
+import WindowsModel
 
 /// What the installer transaction needs from the process running it: recording operations
 /// (the `installer` role records them as events), sleeping between retries, and a log.

@@ -1,6 +1,7 @@
-import Glibc
+import Machine
 import Registry
 import WinFS
+import WindowsModel
 
 /// What the installer needs of the machine's pending-rename queue beyond appending: taking back
 /// an entry it queued itself when it rolls back, and telling which entries a run added.
@@ -63,12 +64,8 @@ public enum InstallerPendingQueue {
 
     private static func removeFromWininit(_ rename: PendingRename, root: MachineRoot) throws -> Bool {
         // The lock WininitPendingRenames takes around every rewrite.
-        let fd = openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw Win32Error(errno: errno, operation: "open machine directory", path: root.path) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw Win32Error(errno: errno, operation: "lock wininit.ini", path: root.path) }
-        }
+        let lock = try MachineDirectoryLock(root, guarding: "wininit.ini")
+        defer { lock.release() }
         let path = WininitPendingRenames.path
         guard root.exists(path) else { return false }
         let text = String(decoding: try root.readFile(path), as: UTF8.self)

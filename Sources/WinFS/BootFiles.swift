@@ -1,6 +1,6 @@
 import CWinFS
 import Glibc
-import WinFS
+import WindowsModel
 
 /// The file operations Session Manager does at boot, beneath the machine's drive C:, before any
 /// other process of the machine runs (so no handle or loaded image can be in the way).

@@ -1,6 +1,3 @@
-import Registry
-import WinFS
-
 /// The one home of the registry keys and value names the simulated Windows uses: every other
 /// file names a key through these, so each key is spelled one way.
 ///
@@ -35,15 +32,6 @@ public enum WindowsKeys {
     public static let serviceType = "Type"
     /// SERVICE_WIN32_OWN_PROCESS, the `Type` of a service with its own executable.
     public static let serviceWin32OwnProcess: UInt32 = 0x10
-
-    /// Registers the service `name` under `services`: its `ImagePath` runs `command`, its `Start`
-    /// is `start`, its `Type` SERVICE_WIN32_OWN_PROCESS (inside the caller's transaction, if any).
-    public static func registerService(_ name: String, command: String, start: ServiceStart, in registry: Registry) throws {
-        let key = services.appending(name)
-        try registry.setValue(key, serviceImagePath, .string(command))
-        try registry.setValue(key, serviceStart, .dword(start.startValue))
-        try registry.setValue(key, serviceType, .dword(serviceWin32OwnProcess))
-    }
 
     /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
     public static let sessionManager = RegistryKeyPath(

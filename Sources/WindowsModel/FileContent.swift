@@ -1,5 +1,3 @@
-import WinFS
-
 /// The bytes of a simulated file, derived from its name and version.
 ///
 /// A file starts with one readable line, `PATCHRIG-PE mscorwks.dll 1.1.4322.573\n`, standing for the
@@ -37,12 +35,6 @@ public enum FileContent {
         return VersionStamp(name: name, version: version)
     }
 
-    /// The name and version in the header of the file at `path` on the machine; nil when it is
-    /// not a simulated PE file. Throws when the file cannot be read.
-    public static func stamp(ofFileAt path: WindowsPath, in files: some MachineFiles) throws -> VersionStamp? {
-        stamp(of: try files.readFile(path))
-    }
-
     /// The first line of `bytes` (without its newline) if it starts with `prefix` and a space and
     /// ends within the first 512 bytes.
     static func firstLine(of bytes: some Collection<UInt8>, prefix: String) -> Substring? {
@@ -59,8 +51,9 @@ public enum FileContent {
         return nil
     }
 
-    /// Appends splitmix64 output to `bytes` until it holds `size` bytes.
-    static func appendPseudoRandom(to bytes: inout [UInt8], upTo size: Int, seed: UInt64) {
+    /// Appends splitmix64 output to `bytes` until it holds `size` bytes (also the filler of native
+    /// images, in Machine).
+    package static func appendPseudoRandom(to bytes: inout [UInt8], upTo size: Int, seed: UInt64) {
         let start = bytes.count
         guard size > start else { return }
         bytes.reserveCapacity(size)

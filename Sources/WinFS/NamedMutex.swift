@@ -1,5 +1,4 @@
 import Glibc
-import WinFS
 
 /// A machine-wide named mutex, as Windows kernel objects are: `_MSIExecute`, which Windows
 /// Installer holds while an installation runs, so a second install exits with

@@ -1,4 +1,5 @@
 import WinFS
+import WindowsModel
 
 extension FileContent {
     /// `count` bytes of `name` at `version` starting at `offset`, computed without generating the
