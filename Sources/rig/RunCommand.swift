@@ -82,8 +82,8 @@ struct RunCommand: ParsableCommand {
         let seed = saved?.seed ?? self.seed ?? loaded.seed
         let mode = saved.map { ScheduleMode.replay($0.deviations, strict: true) } ?? scheduling.mode
 
-        let machine = try loaded.machine.map { try createMachine($0, in: logDirectory) }
-        if let machine { try stagePatches(of: &loaded, on: machine) }
+        let machine = try loaded.machine.map { try Self.createMachine($0, in: logDirectory) }
+        if let machine { try Self.stagePatches(of: &loaded, on: machine) }
         let runner = try RigRunner(
             rig: loaded,
             options: RunOptions(
@@ -168,7 +168,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// A fresh machine for this run, in the run's directory, from the rig's image.
-    private func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
+    static func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
         let path = directory + "/machine"
         do {
             let image = try spec.image.map { try MachineImageLoader.load(file: $0) } ?? .minimal
@@ -186,7 +186,7 @@ struct RunCommand: ParsableCommand {
     /// Puts every patch the rig's actors name on the machine as a package
     /// (`C:\Windows\Installer\<id>.msp`), as Windows Update or a CD would have, and gives the
     /// actors its Windows path instead of the rig-side file.
-    private func stagePatches(of rig: inout Rig, on machine: String) throws {
+    static func stagePatches(of rig: inout Rig, on machine: String) throws {
         do {
             let root = try MachineRoot(path: machine)
             for a in rig.actors.indices {
