@@ -1,8 +1,14 @@
 // swift-tools-version:6.0
 // PatchRig: reproduces Windows servicing races with real processes on a sandboxed machine.
 // Module arrows point downward (see README.md, "Modules"):
-//   rig ─► Coordinator ─► LibUV, Wire, RigModel, Report, Machine
-//   rig-worker ─► Roles ─► LibUV, Wire, Machine ─► WinFS, Registry
+//   rig-worker ─► Roles ─► Servicing, Machine, WinFS, Registry, LibUV, Wire, Host, WindowsModel
+//   rig ─► Coordinator ─► CoordinatorCore, LibUV, Host, Machine, Registry, WinFS
+//   CoordinatorCore ─► Report, RigModel, Machine, WinFS, Wire (no libuv)
+//   Report ─► RigModel, Wire;  RigModel ─► WindowsModel, Yams;  RigFuzz ─► RigModel, Wire
+//   Servicing ─► Machine ─► WinFS, Registry, Host;  WinFS ─► WindowsModel;  Registry ─► WindowsModel, Host
+//   LibUV ─► Wire;  WindowsModel, Wire, Host: no dependencies
+// Raw Glibc lives in WinFS, LibUV and Host. The rig model reaches no SQLite, WinFS or machine.
+// ModuleRulesTests checks these rules.
 // rig-worker is linked as a fully static executable and must stay free of Foundation and Yams:
 // it is spawned thousands of times in a stress run, so its start-up is kept close to a C program's.
 import PackageDescription
@@ -26,29 +32,52 @@ let package = Package(
         // Header-only shim for WinFS: openat2, renameat2 flags, F_OFD_* lock commands.
         .systemLibrary(name: "CWinFS", path: "Sources/CWinFS"),
 
+        // Windows as plain values, no system calls: paths, file versions and contents, registry keys
+        // and values, the well-known keys and command lines, what a machine image and a patch
+        // describe, the assembly catalog and the GAC layout; durations, trim, the seeded generator.
+        .target(name: "WindowsModel"),
+        // The host process and its plain files, over Glibc: monotonic clock, pid, environment, exit,
+        // signals, sleep, spawning, whole-file reads and writes, directory listing.
+        .target(name: "Host"),
         // The only module that touches libuv: loop, framed pipes (Wire frames), processes, timers, signals.
         .target(name: "LibUV", dependencies: ["CLibUV", "Wire"]),
         // Wire protocol between rig and rig-worker: frames and messages. No dependencies.
         .target(name: "Wire"),
-        // Windows file semantics on POSIX: paths, share modes, images, MoveFileEx, Win32 errors.
-        .target(name: "WinFS", dependencies: ["CWinFS"]),
+        // Windows file semantics on POSIX: share modes, images, MoveFileEx (also at boot), Win32
+        // errors, named mutexes, what a power loss loses.
+        .target(name: "WinFS", dependencies: ["CWinFS", "WindowsModel"]),
         // The machine's registry in SQLite.
-        .target(name: "Registry", dependencies: ["CSQLite", "WinFS"]),
-        // The machine sandbox: layout, file versions, native images, the boot's rules.
-        .target(name: "Machine", dependencies: ["WinFS", "Registry"]),
-        // Rig files (and machine images, patches) decoded from YAML and validated. No libuv.
-        .target(name: "RigModel", dependencies: ["Machine", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Registry", dependencies: ["CSQLite", "WindowsModel", "Host"]),
+        // The machine sandbox: layout, files and their versions, native images, pending renames, the boot.
+        .target(name: "Machine", dependencies: ["WindowsModel", "Host", "WinFS", "Registry"]),
+        // Servicing a machine: the Windows Installer transaction and its recovery, patch packages,
+        // .NET 2.0 setup's reboot reduction, NetFxUpdate's work and Windows Update's schedule.
+        .target(name: "Servicing", dependencies: ["WindowsModel", "WinFS", "Registry", "Machine"]),
+        // Rig files (and machine images, patches) decoded from YAML and validated. No libuv, no
+        // SQLite, no machine: only Windows values.
+        .target(name: "RigModel", dependencies: ["WindowsModel", .product(name: "Yams", package: "Yams")]),
         // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
-        .target(name: "Report", dependencies: ["RigModel", "Wire"]),
-        // Runs a rig: spawns workers, schedules them, collects their events.
-        .target(name: "Coordinator", dependencies: ["LibUV", "Wire", "RigModel", "Report", "Machine", "Registry", "WinFS"]),
+        .target(name: "Report", dependencies: ["RigModel", "Wire", "WindowsModel"]),
+        // The coordinator's logic as a state machine with no I/O: start conditions, events, machine
+        // steps, faults, and controlled schedules (virtual time, strategies). No libuv.
+        .target(name: "CoordinatorCore", dependencies: ["Wire", "RigModel", "Report", "Machine", "WinFS", "WindowsModel"]),
+        // Runs a rig: the libuv shell that carries out the core's commands with real processes.
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "CoordinatorCore", "LibUV", "Wire", "Host", "RigModel", "Report", "Machine", "Servicing", "Registry", "WinFS",
+                "WindowsModel",
+            ]),
         // What a rig-worker plays: script, smss, installer, ngen, app, ...
-        .target(name: "Roles", dependencies: ["LibUV", "Wire", "Machine", "WinFS", "Registry"]),
+        .target(
+            name: "Roles",
+            dependencies: ["LibUV", "Wire", "Host", "Machine", "Servicing", "WinFS", "Registry", "WindowsModel"]),
 
         .executableTarget(
             name: "rig",
             dependencies: [
-                "Coordinator", "RigModel", "Report", "Machine", "WinFS", "Registry", "Roles",
+                "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine", "Servicing", "WinFS", "Registry", "WindowsModel",
+                "Roles", "Host",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -57,27 +86,41 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
 
         // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
-        .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "WinFS"]),
+        .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "Host", "WinFS", "WindowsModel"]),
 
         // Fuzzing (scripts/fuzz): generated rigs, patches, images and frame streams against the
         // loaders and the frame decoder; `rig-fuzz` runs them, RigFuzzTests a few thousand.
-        .target(name: "RigFuzz", dependencies: ["RigModel", "Wire", "Machine", .product(name: "Yams", package: "Yams")]),
-        .executableTarget(name: "rig-fuzz", dependencies: ["RigFuzz", "Machine"]),
+        .target(name: "RigFuzz", dependencies: ["RigModel", "Wire", "WindowsModel", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "rig-fuzz", dependencies: ["RigFuzz"]),
 
         // What test targets share: the built binaries, scratch directories, child processes (holders
         // keep their stderr), /proc readers, and keeping in-process share-mode locks apart from forks.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire", "TestSupport"]),
-        .testTarget(name: "WinFSTests", dependencies: ["WinFS", "TestSupport"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RigModel", "TestSupport"]),
-        .testTarget(name: "RigModelTests", dependencies: ["RigModel", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Machine", "Registry", "WinFS", "TestSupport"]),
+        .testTarget(name: "LibUVTests", dependencies: ["LibUV", "Wire", "Host", "TestSupport"]),
+        .testTarget(name: "WinFSTests", dependencies: ["WinFS", "WindowsModel", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "WindowsModel", "TestSupport"]),
+        // Machine and Servicing (the installer, packages, NetFxUpdate, Windows Update) share machine-building helpers.
+        .testTarget(
+            name: "MachineTests",
+            dependencies: ["Machine", "Servicing", "WindowsModel", "WinFS", "Registry", "RigModel", "TestSupport"]),
+        .testTarget(name: "RigModelTests", dependencies: ["RigModel", "WindowsModel", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "RigModel", "Wire", "WindowsModel"]),
+        .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire", "WindowsModel", "TestSupport"]),
+        // The coordinator's core with no processes: inputs in, commands out.
+        .testTarget(
+            name: "CoordinatorCoreTests", dependencies: ["CoordinatorCore", "RigModel", "Report", "Wire", "Machine", "WindowsModel"]),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: ["Coordinator", "CoordinatorCore", "Report", "RigModel", "Machine", "Registry", "WinFS", "WindowsModel", "TestSupport"]),
+        // The module rules (README.md, "Modules"), read from Package.swift and the sources' imports.
+        .testTarget(name: "ModuleRulesTests", dependencies: ["TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the
         // executables would link the test bundle with rig-worker's -static-executable).
-        .testTarget(name: "EndToEndTests", dependencies: ["Wire", "RigModel", "LibUV", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Wire", "RigModel", "LibUV", "Machine", "Servicing", "Registry", "WinFS", "WindowsModel", "TestSupport",
+            ]),
     ]
 )

@@ -1,6 +1,8 @@
 import Machine
 import Registry
 import Report
+import Servicing
+import WindowsModel
 
 /// Reads a machine directory into the `MachineSnapshot` the results record and the machine
 /// expectations are about.

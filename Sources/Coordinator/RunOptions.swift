@@ -1,49 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// How `RigRunner` runs a rig.
-public struct RunOptions: Sendable {
-    /// The seed for start jitter (the rig's own `seed:` when `rig run` gets no `--seed`).
-    public var seed: UInt64
-    /// The `rig-worker` executable to spawn.
-    public var workerExecutable: String
-    /// Where each worker's stdout and stderr go (`<actor>.stdout`, `<actor>.stderr`).
-    public var logDirectory: String
-    /// How long a worker asked to stop (at a reboot) gets before SIGKILL.
-    public var stopGraceNs: UInt64
-    /// The machine directory the workers act on (rigs with a `machine:`), already created.
-    public var machineDirectory: String?
-    /// Whether `rig-worker` plays a role of that name: a boot-time program without one does not
-    /// exist on the machine (CreateProcess would fail with ERROR_FILE_NOT_FOUND).
-    public var roleExists: @Sendable (String) -> Bool
-
-    public init(
-        seed: UInt64, workerExecutable: String, logDirectory: String, stopGraceNs: UInt64 = 500_000_000,
-        machineDirectory: String? = nil, roleExists: @escaping @Sendable (String) -> Bool = { _ in true }
-    ) {
-        self.seed = seed
-        self.workerExecutable = workerExecutable
-        self.logDirectory = logDirectory
-        self.stopGraceNs = stopGraceNs
-        self.machineDirectory = machineDirectory
-        self.roleExists = roleExists
-    }
-}
+import CoordinatorCore
+import Host
 
 extension RunOptions {
     /// The `rig-worker` to spawn: `$RIG_WORKER` when it is set and not empty, otherwise the
     /// `rig-worker` in the directory of the running executable (the build puts `rig` and
     /// `rig-worker` side by side). Throws when that one is missing or not executable.
     public static func defaultWorkerExecutable() throws(WorkerNotFound) -> String {
-        if let path = getenv("RIG_WORKER").map({ String(cString: $0) }), !path.isEmpty { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { throw WorkerNotFound(path: "rig-worker") }
-        let executable = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let path = CurrentProcess.environment("RIG_WORKER"), !path.isEmpty { return path }
+        guard let executable = CurrentProcess.executablePath() else { throw WorkerNotFound(path: "rig-worker") }
         let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "."
         let path = directory + "/rig-worker"
-        guard access(path, X_OK) == 0 else { throw WorkerNotFound(path: path) }
+        guard HostFiles.isExecutable(path) else { throw WorkerNotFound(path: path) }
         return path
     }
 }

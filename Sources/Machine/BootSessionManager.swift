@@ -1,4 +1,5 @@
 import WinFS
+import WindowsModel
 
 /// Where the boot reports what it does: one call per operation, with the operation's name, its
 /// arguments and a body that does it: it returns (`ok`, with the note it returns if any:

@@ -1,6 +1,7 @@
-import Glibc
+import Host
 import Registry
 import WinFS
+import WindowsModel
 
 /// A simulated machine on disk:
 /// ```
@@ -26,14 +27,13 @@ public struct MachineDirectory: Sendable {
     /// Whether those entries are what they must be (not symbolic links leading out, ...) is
     /// `MachineRoot`'s check, made when the machine is opened.
     public static func checkIsMachine(_ path: String) throws(MachineError) {
-        var info = stat()
-        guard !path.isEmpty, stat(path, &info) == 0 else {
+        guard !path.isEmpty, let kind = HostFiles.kind(of: path, followingLinks: true) else {
             throw MachineError("not a machine: '\(path)' does not exist (make one with `rig machine create`)")
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else {
+        guard kind == .directory else {
             throw MachineError("not a machine: '\(path)' is not a directory (make one with `rig machine create`)")
         }
-        let missing = machineEntries.filter { lstat(path + "/" + $0, &info) != 0 }
+        let missing = machineEntries.filter { HostFiles.kind(of: path + "/" + $0, followingLinks: false) == nil }
         guard missing.isEmpty else {
             throw MachineError(
                 "not a machine: '\(path)' has no \(missing.joined(separator: ", ")) (a machine directory holds "
@@ -59,9 +59,10 @@ public struct MachineDirectory: Sendable {
         at path: String, image: MachineImage, profile: MachineProfile
     ) throws -> MachineDirectory {
         try checkCanCreate(at: path)
-        var info = stat()
-        if lstat(path, &info) != 0 {
-            _ = try checked("create machine directory", path) { mkdir(path, 0o755) }
+        if HostFiles.kind(of: path, followingLinks: false) == nil {
+            do { try HostFiles.makeDirectory(path) } catch {
+                throw Win32Error(errno: error.code, operation: "create machine directory", path: path)
+            }
         }
         let text = profile.rawValue + "\n"
         try writeHostFile(path + "/profile", Array(text.utf8))
@@ -100,20 +101,14 @@ public struct MachineDirectory: Sendable {
     /// Throws unless `path` does not exist (its parent does) or is an empty directory: a machine
     /// is never created over anything.
     public static func checkCanCreate(at path: String) throws {
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else {
+        if let kind = HostFiles.kind(of: path, followingLinks: false) {
+            guard kind == .directory else {
                 throw MachineError(
                     "'\(path)' exists and is not a directory; a machine is created in a new or empty directory")
             }
-            guard let dir = opendir(path) else {
-                throw Win32Error(errno: errno, operation: "list machine directory", path: path)
-            }
-            defer { closedir(dir) }
-            var count = 0
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { count += 1 }
+            let count: Int
+            do { count = try HostFiles.entries(ofDirectory: path).count } catch {
+                throw Win32Error(errno: error.code, operation: "list machine directory", path: path)
             }
             guard count == 0 else {
                 throw MachineError(
@@ -121,7 +116,7 @@ public struct MachineDirectory: Sendable {
             }
         } else {
             let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-            guard lstat(parent.isEmpty ? "/" : parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            guard HostFiles.kind(of: parent.isEmpty ? "/" : parent, followingLinks: false) == .directory else {
                 throw MachineError("cannot create '\(path)': its parent directory '\(parent)' does not exist")
             }
         }
@@ -277,10 +272,7 @@ public enum MachineCatalogKeys {
 
 /// Writes a new file of the machine directory itself (not of drive C).
 func writeHostFile(_ path: String, _ bytes: [UInt8]) throws(Win32Error) {
-    let fd = try checked("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
-    defer { close(fd) }
-    var offset = 0
-    while offset < bytes.count {
-        offset += Int(try checked("write", path) { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } })
+    do { try HostFiles.createNewFile(path, contents: bytes) } catch {
+        throw Win32Error(errno: error.code, operation: error.operation, path: path)
     }
 }

@@ -1,5 +1,5 @@
-import Glibc
 import WinFS
+import WindowsModel
 
 /// The file operations the machine needs beneath drive C:, by Windows path.
 ///
@@ -24,9 +24,10 @@ public protocol MachineFiles {
 
 extension MachineRoot: MachineFiles {}
 
-/// A failure of a machine operation, naming what was being done and to what.
-public struct MachineError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+extension FileContent {
+    /// The name and version in the header of the file at `path` on the machine; nil when it is
+    /// not a simulated PE file. Throws when the file cannot be read.
+    public static func stamp(ofFileAt path: WindowsPath, in files: some MachineFiles) throws -> VersionStamp? {
+        stamp(of: try files.readFile(path))
+    }
 }

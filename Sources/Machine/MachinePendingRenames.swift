@@ -1,4 +1,5 @@
 import WinFS
+import WindowsModel
 
 extension MachineDirectory {
     /// The renames queued for the next boot, in queued order (the machine's `PendingRenameStore`:

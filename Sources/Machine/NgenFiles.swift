@@ -1,4 +1,5 @@
 import WinFS
+import WindowsModel
 
 /// `MachineFiles` through WinFS handles, the way a process of the machine reads and writes: each
 /// read opens the file for read with share read only (as ngen opens the assemblies it compiles),

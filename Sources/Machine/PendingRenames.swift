@@ -1,6 +1,7 @@
-import Glibc
+import Host
 import Registry
 import WinFS
+import WindowsModel
 
 /// The machine's queue of renames and deletions for the next boot (MoveFileEx with
 /// MOVEFILE_DELAY_UNTIL_REBOOT): PendingFileRenameOperations on the NT profile,
@@ -21,21 +22,10 @@ public func pendingRenameQueue(for root: MachineRoot) throws -> any PendingRenam
 
 /// The profile written in `<machine>/profile` (`nt` or `win9x`); a machine without the file is NT.
 public func machineProfile(of root: MachineRoot) throws(MachineError) -> MachineProfile {
-    let fd = openat(root.descriptor, "profile", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-    if fd < 0 {
-        let value = errno
-        if value == ENOENT { return .nt }
-        throw MachineError("\(root.path)/profile: \(String(cString: strerror(value)))")
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 256)
-    while true {
-        let count = read(fd, &chunk, chunk.count)
-        if count < 0 && errno == EINTR { continue }
-        if count < 0 { throw MachineError("\(root.path)/profile: \(String(cString: strerror(errno)))") }
-        if count == 0 { break }
-        bytes += chunk[0..<count]
+    let bytes: [UInt8]
+    do { bytes = try HostFiles.readFile("profile", inDirectory: root.descriptor) } catch {
+        if error.isNotFound { return .nt }
+        throw MachineError("\(root.path)/profile: \(error.message)")
     }
     let text = String(decoding: bytes, as: UTF8.self).trimmed
     guard let profile = MachineProfile(rawValue: text) else {
@@ -275,9 +265,8 @@ public final class WininitPendingRenames: PendingRenameQueue {
     /// Runs `body` holding the wininit lock: an exclusive flock on a new open of the machine
     /// directory, so two processes (or two threads) never rewrite the file at once.
     private func locked<T>(_ body: () throws -> T) throws -> T {
-        let fd = try checked("open machine directory", root.path) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        defer { close(fd) }
-        try checked("lock wininit.ini", root.path) { flock(fd, LOCK_EX) }
+        let lock = try MachineDirectoryLock(root, guarding: "wininit.ini")
+        defer { lock.release() }
         return try body()
     }
 

@@ -1,7 +1,6 @@
 import CSQLite
-#if canImport(Glibc)
-import Glibc
-#endif
+import Host
+import WindowsModel
 
 /// The registry of one simulated machine: `<machine>/registry.db`, a SQLite database shared by
 /// every process of the machine.
@@ -67,14 +66,11 @@ public final class Registry {
     /// write outside it. Missing files are fine (SQLite creates them).
     static func checkNotLinked(_ databasePath: String) throws(RegistryError) {
         for file in [databasePath] + companionSuffixes.map({ databasePath + $0 }) {
-            var info = stat()
-            guard lstat(file, &info) == 0 else { continue }
-            let kind = info.st_mode & S_IFMT
-            guard kind != S_IFREG else { continue }
+            guard let kind = HostFiles.kind(of: file, followingLinks: false), kind != .regularFile else { continue }
             let name = file.split(separator: "/").last.map(String.init) ?? file
             throw .sqlite(
                 call: "open", code: 1550,  // SQLITE_CANTOPEN_SYMLINK
-                message: kind == S_IFLNK
+                message: kind == .symbolicLink
                     ? "'\(name)' is a symbolic link; the registry's files must be real files in the machine directory"
                     : "'\(name)' is not a regular file",
                 file: databasePath)
@@ -92,7 +88,7 @@ public final class Registry {
                 _ = try db.rows("PRAGMA journal_mode = WAL")
                 break
             } catch .sqlite(_, let code, _, _) where code & 0xff == 5 && waitedMs < Registry.busyTimeoutMilliseconds {
-                usleep(1000)
+                CurrentProcess.sleep(nanoseconds: 1_000_000)
                 waitedMs += 1
             }
         }

@@ -1,4 +1,5 @@
 import CSQLite
+import WindowsModel
 
 /// One SQLite connection. Every C call goes through `check`, which turns a result code into a
 /// `RegistryError.sqlite` naming the call, the database file and SQLite's message.

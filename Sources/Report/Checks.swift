@@ -1,6 +1,5 @@
-import Registry
 import RigModel
-import WinFS
+import WindowsModel
 import Wire
 
 /// The checkers: they read a `RunHistory` after the run and judge the rig's expectations against

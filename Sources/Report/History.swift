@@ -1,6 +1,5 @@
-import Registry
 import RigModel
-import WinFS
+import WindowsModel
 import Wire
 
 /// What happened in one run, as the coordinator saw it: every actor's process, every event its
@@ -23,6 +22,9 @@ public struct RunHistory: Sendable {
     public var machine: MachineSnapshot?
     /// The rig's faults and what became of each, in rig order.
     public var faults: [FaultRecord] = []
+    /// Under a controlled schedule: the grants, in order (nil when the run was free). Times in
+    /// such a run are virtual.
+    public var schedule: RunSchedule?
 
     public init(
         rig: Rig, seed: UInt64, startNs: UInt64, endNs: UInt64, coordinatorPid: Int32,

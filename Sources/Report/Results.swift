@@ -1,5 +1,5 @@
-import Registry
 import RigModel
+import WindowsModel
 import Wire
 
 /// The results record of a run (`rig run --json`): the stable, documented record other tools read.
@@ -62,6 +62,26 @@ public enum ResultsWriter {
             ("faults", .array(history.faults.map(fault))),
             ("expectations", .array(expectations)),
             ("problems", .array(verdict.problems.map { .string($0) })),
+            ("schedule", history.schedule.map(schedule) ?? .null),
+        ])
+    }
+
+    /// A controlled schedule: its strategy, its size and its digest, and the grants that
+    /// departed from the default order (what `--save-schedule` keeps).
+    static func schedule(_ schedule: RunSchedule) -> JSONText {
+        .object([
+            ("strategy", .string(schedule.strategy)),
+            ("clock", .string("virtual")),
+            ("depth", .int(schedule.depth)),
+            ("steps", .int(schedule.expectedSteps)),
+            ("grants", .int(schedule.grants.count)),
+            ("preemptions", .int(schedule.preemptions)),
+            ("digest", .string(schedule.digest)),
+            ("mismatch", .string(schedule.mismatch)),
+            (
+                "deviations",
+                .array(schedule.deviations.map { .object([("step", .int($0.step)), ("process", .string($0.process))]) })
+            ),
         ])
     }
 

@@ -33,9 +33,16 @@ public enum TraceWriter {
                 .object([
                     ("rig", .string(history.rig.name)), ("file", .string(history.rig.file)),
                     ("seed", .string(String(history.seed))),
-                ])
+                ] + scheduleData(history))
             ),
         ]).rendered(indent: 1)
+    }
+
+    /// Under a controlled schedule: `clock: virtual` (times are the virtual clock's), the
+    /// strategy and the schedule's digest.
+    static func scheduleData(_ history: RunHistory) -> [(String, JSONText)] {
+        guard let schedule = history.schedule else { return [] }
+        return [("clock", .string("virtual")), ("schedule", .string(schedule.strategy)), ("digest", .string(schedule.digest))]
     }
 
     static func events(_ history: RunHistory) -> [JSONText] {

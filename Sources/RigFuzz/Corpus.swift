@@ -1,5 +1,5 @@
 import Foundation
-import Machine
+import WindowsModel
 
 /// What a fuzz input is: a rig file, a patch file, a machine image file, or a stream of frames.
 public enum FuzzKind: String, CaseIterable, Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import Machine
 import RigModel
+import WindowsModel
 import Wire
 
 /// One generated input.

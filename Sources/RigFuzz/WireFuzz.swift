@@ -1,4 +1,4 @@
-import Machine
+import WindowsModel
 import Wire
 
 /// Generates frame streams: valid messages of every kind, encoded field by field as
@@ -82,12 +82,12 @@ public enum WireFuzz {
 
     /// A valid message of any kind.
     public static func message(_ g: inout SplitMix64) -> Message {
-        switch g.below(14) {
+        switch g.below(17) {
         case 0: return .hello(Hello(role: text(&g), pid: i32(&g), mainNs: u64(&g)))
         case 1:
             let steps = (0..<g.below(g.oneIn(20) ? 100 : 5)).map { _ in step(&g) }
             let point = g.oneIn(2) ? FaultPoint(op: text(&g), nth: UInt32(truncatingIfNeeded: u64(&g))) : nil
-            return .task(WorkerTask(actor: text(&g), parameters: arguments(&g), steps: steps, faultPoint: point))
+            return .task(WorkerTask(actor: text(&g), parameters: arguments(&g), steps: steps, faultPoint: point, controlled: g.oneIn(2)))
         case 2: return .event(Event(startNs: u64(&g), endNs: u64(&g), op: text(&g), args: arguments(&g), result: result(&g)))
         case 3: return .await(actor: text(&g), event: text(&g))
         case 4: return .release(actor: text(&g), event: text(&g), ns: u64(&g))
@@ -99,6 +99,9 @@ public enum WireFuzz {
         case 10: return .startChild(ChildRequest(label: text(&g), role: text(&g), parameters: arguments(&g)))
         case 11: return .childExited(label: text(&g), pid: i32(&g), code: i32(&g), detail: text(&g))
         case 12: return .faultPoint(FaultPoint(op: text(&g), nth: UInt32(truncatingIfNeeded: u64(&g))))
+        case 13: return .announce(op: text(&g))
+        case 14: return .delay(ns: u64(&g))
+        case 15: return .grant
         default: return .proceed
         }
     }
@@ -160,6 +163,7 @@ public enum WireFuzz {
             out.append(.count(UInt32(t.steps.count)))
             for s in t.steps { step(s) }
             if let p = t.faultPoint { out.append(.flag(1)); string(p.op); out.append(.u32(p.nth)) } else { out.append(.flag(0)) }
+            out.append(.flag(t.controlled ? 1 : 0))
         case .event(let e):
             out.append(.tag(3)); out.append(.u64(e.startNs)); out.append(.u64(e.endNs)); string(e.op); arguments(e.args); result(e.result)
         case .await(let a, let e): out.append(.tag(4)); string(a); string(e)
@@ -174,6 +178,13 @@ public enum WireFuzz {
             out.append(.tag(12)); string(l); out.append(.u32(UInt32(bitPattern: pid))); out.append(.u32(UInt32(bitPattern: code))); string(d)
         case .faultPoint(let p): out.append(.tag(13)); string(p.op); out.append(.u32(p.nth))
         case .proceed: out.append(.tag(14))
+        case .announce(let op):
+            out.append(.tag(15))
+            string(op)
+        case .delay(let ns):
+            out.append(.tag(16))
+            out.append(.u64(ns))
+        case .grant: out.append(.tag(17))
         }
         return out
     }
@@ -200,7 +211,7 @@ public enum WireFuzz {
             return "not UTF-8"
         case 2:  // the tag: unknown or another kind's
             if let i = fields.firstIndex(where: { if case .tag = $0 { return true } else { return false } }) {
-                fields[i] = .tag(g.oneIn(2) ? UInt8(truncatingIfNeeded: g.next()) : g.pick([0, 15, 16, 255, UInt8(1 + g.below(14))]))
+                fields[i] = .tag(g.oneIn(2) ? UInt8(truncatingIfNeeded: g.next()) : g.pick([0, 18, 19, 255, UInt8(1 + g.below(17))]))
             }
             return "tag"
         case 3:  // a flag (the fault point's, an optional field's): neither 0 nor 1

@@ -1,5 +1,5 @@
-import Machine
 import RigModel
+import WindowsModel
 import Yams
 
 /// Mutates a rig, patch or machine image at the YAML structure level (keys, values, lists, start

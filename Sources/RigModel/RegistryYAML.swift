@@ -1,5 +1,4 @@
-import Machine
-import Registry
+import WindowsModel
 import Yams
 
 /// Registry keys and values as machine images and patches write them:

@@ -1,5 +1,4 @@
-import Machine
-import Registry
+import WindowsModel
 
 /// The typed model of a rig file (`Rigs/*.yaml`). `Rigs/README.md` is the format reference.
 ///

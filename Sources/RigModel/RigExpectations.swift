@@ -1,7 +1,5 @@
 import Foundation
-import Machine
-import Registry
-import WinFS
+import WindowsModel
 import Yams
 
 /// The `expect:` block:

@@ -1,4 +1,4 @@
-import Machine
+import WindowsModel
 import Yams
 
 /// A fault the rig injects on purpose (`faults:`): a real signal sent to a real process at a

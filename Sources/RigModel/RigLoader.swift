@@ -1,5 +1,5 @@
 import Foundation
-import Machine
+import WindowsModel
 import Yams
 
 /// Reads a rig file (`Rigs/*.yaml`) into a `Rig`, validating all of it first.

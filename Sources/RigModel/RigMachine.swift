@@ -1,5 +1,5 @@
 import Foundation
-import Machine
+import WindowsModel
 import Yams
 
 /// The `machine:` section of a rig:

@@ -1,6 +1,5 @@
 import Foundation
-import Machine
-import WinFS
+import WindowsModel
 import Yams
 
 /// The values of role parameters (`params:`), checked where the role's meaning is clear:

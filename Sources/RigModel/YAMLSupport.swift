@@ -1,6 +1,6 @@
 import CYaml
 import Foundation
-import Machine
+import WindowsModel
 import Yams
 
 /// Small helpers for decoding YAML files (rigs, machine images) into typed models with

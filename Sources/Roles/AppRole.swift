@@ -1,5 +1,7 @@
+import Host
 import Machine
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `app` role: a .NET application that loads the runtime and keeps running, or a document
@@ -56,7 +58,7 @@ public enum AppRole {
         var failed = false
         var images: [LoadedImage] = []
         for text in NgenRole.list(session.parameter("load")) {
-            let start = MonotonicClock.now()
+            let start = session.begin("load")
             var args = [Argument("path", text)]
             var result: OperationResult = .ok
             do {
@@ -71,7 +73,7 @@ public enum AppRole {
         }
         var held: [WinFile] = []
         for text in NgenRole.list(session.parameter("hold")) {
-            let start = MonotonicClock.now()
+            let start = session.begin("hold")
             var args = [Argument("path", text)]
             var result: OperationResult = .ok
             do {

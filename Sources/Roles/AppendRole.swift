@@ -1,5 +1,6 @@
 import Machine
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `append` role (`append.exe C:\path text...`): appends one line (the remaining arguments

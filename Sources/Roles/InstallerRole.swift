@@ -1,5 +1,7 @@
 import Machine
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `installer` role (msiexec): applies one staged patch package as a transaction

@@ -1,6 +1,9 @@
+import Host
 import Machine
 import Registry
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `netfxupdate` role: NetFxUpdate.exe, which finishes a .NET Framework patch after the
@@ -139,7 +142,7 @@ public enum NetFxUpdateRole {
         @discardableResult
         func installInGAC(_ source: WindowsPath) -> OperationResult? {
             var failure: OperationResult?
-            let start = MonotonicClock.now()
+            let start = session.begin("gac")
             var args = [Argument("path", source.description)]
             do {
                 // Fusion reads the identity (name, version, culture, token) that names the folder.
@@ -243,7 +246,7 @@ public enum NetFxUpdateRole {
         /// Moves the work of older RunOnce-style entries into `Work` and deletes those entries, in
         /// one transaction (an administrator logging on meanwhile cannot run them too).
         func takeOverRunOnceEntries() {
-            let start = MonotonicClock.now()
+            let start = session.begin("takeover")
             let taken: [NetFxUpdateTakeover]
             do {
                 taken = try registry.transaction { registry in
@@ -273,7 +276,7 @@ public enum NetFxUpdateRole {
         /// Deletes the service's key when no work is left, deciding and deleting in one
         /// transaction so work an install adds meanwhile keeps the service.
         func removeRegistrationIfDone() {
-            let start = MonotonicClock.now()
+            let start = session.begin("service")
             var args = [Argument("name", NetFxUpdateKeys.serviceName)]
             var result: OperationResult = .ok
             do {

@@ -1,6 +1,8 @@
+import Host
 import Machine
 import Registry
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `ngen` role: the native image generator. It loads the runtime engine (`mscorwks.dll`) as
@@ -76,7 +78,7 @@ public enum NgenRole {
         let runtimePath = catalog.nativeImages.runtime ?? defaultRuntime
         var runtime: LoadedImage?
         var loadFailure: OperationResult?
-        let start = MonotonicClock.now()
+        let start = session.begin("load")
         var args = [Argument("path", runtimePath.description)]
         do {
             let image = try root.loadImage(runtimePath)

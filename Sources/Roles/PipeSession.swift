@@ -1,8 +1,6 @@
+import Host
 import LibUV
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A worker's session with its coordinator over the control pipe (descriptor 3 by default).
 ///
@@ -19,13 +17,14 @@ final class PipeSession: WorkerSession {
     private var children: [String: Result<TerminationStatus, ChildFailure>] = [:]  // label → how it ended
     private var operations = OperationCounter()
     private var mayProceed = false
+    private var granted = false
 
     init(role: String, fd: Int32, mainNs: UInt64) throws {
         self.role = role
         loop = try EventLoop()
         pipe = try FramedPipe(loop: loop, fd: fd)
         try pipe.startReading { [unowned self] event in self.handle(event) }
-        try pipe.send(.hello(Hello(role: role, pid: getpid(), mainNs: mainNs)))
+        try pipe.send(.hello(Hello(role: role, pid: CurrentProcess.id, mainNs: mainNs)))
         while !gotTask { pump() }
     }
 
@@ -33,15 +32,15 @@ final class PipeSession: WorkerSession {
         switch event {
         case .end:
             // The coordinator is gone: no process outlives its run.
-            _exit(WorkerExit.coordinatorGone)
+            CurrentProcess.exitImmediately(WorkerExit.coordinatorGone)
         case .error(let message):
             log("control pipe: \(message)")
-            _exit(WorkerExit.coordinatorGone)
+            CurrentProcess.exitImmediately(WorkerExit.coordinatorGone)
         case .frame(let payload):
             let message: Message
             do { message = try Message(decoding: payload) } catch {
                 log("control pipe: \(error)")
-                _exit(WorkerExit.coordinatorGone)
+                CurrentProcess.exitImmediately(WorkerExit.coordinatorGone)
             }
             switch message {
             case .task(let task):
@@ -61,7 +60,9 @@ final class PipeSession: WorkerSession {
                 children[label] = pid == 0 || !detail.isEmpty ? .failure(ChildFailure(detail)) : .success(.exited(code: code))
             case .proceed:
                 mayProceed = true
-            case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint:
+            case .grant:
+                granted = true
+            case .hello, .event, .await, .exit, .pong, .startChild, .faultPoint, .announce, .delay:
                 log("control pipe: unexpected \(message) from the coordinator")
             }
         }
@@ -70,7 +71,7 @@ final class PipeSession: WorkerSession {
     /// Runs the loop for one round of events; a loop with nothing left to wait for means the
     /// pipe is gone.
     private func pump() {
-        if !loop.runOnce() && !pipe.isOpen { _exit(WorkerExit.coordinatorGone) }
+        if !loop.runOnce() && !pipe.isOpen { CurrentProcess.exitImmediately(WorkerExit.coordinatorGone) }
     }
 
     func record(_ event: Event) {
@@ -78,6 +79,9 @@ final class PipeSession: WorkerSession {
     }
 
     func sleep(nanoseconds: UInt64) {
+        // Under a controlled schedule a sleep is virtual: the coordinator grants the worker again
+        // once virtual time has moved on by `nanoseconds`.
+        if task.controlled { return waitForGrant(.delay(ns: nanoseconds)) }
         guard nanoseconds > 0 else { return }
         var done = false
         do {
@@ -121,11 +125,28 @@ final class PipeSession: WorkerSession {
         while !mayProceed { pump() }
     }
 
+    func begin(_ op: String) -> UInt64 {
+        willPerform(op)
+        if task.controlled { waitForGrant(.announce(op: op)) }
+        return MonotonicClock.now()
+    }
+
+    /// A scheduling point: tells the coordinator what the worker is about to do and waits until
+    /// it is this worker's turn.
+    private func waitForGrant(_ point: Message) {
+        granted = false
+        do { try pipe.send(point) } catch {
+            log("control pipe: cannot announce \(point): \(error)")
+            CurrentProcess.exitImmediately(WorkerExit.coordinatorGone)
+        }
+        while !granted { pump() }
+    }
+
     /// Sends the exit report, lets the pipe drain, and exits.
     func finish(code: Int32, detail: String) -> Never {
         try? pipe.send(.exit(ExitReport(code: code, ns: MonotonicClock.now(), detail: detail)))
         while pipe.pendingWriteBytes > 0 && pipe.isOpen { loop.runOnce() }
-        exit(code)
+        CurrentProcess.exit(code)
     }
 }
 
@@ -146,7 +167,7 @@ final class StandaloneSession: WorkerSession {
     func willPerform(_ op: String) {
         guard let point = task.faultPoint, operations.count(op, against: point) else { return }
         writeLine(2, "rig-worker: killed at fault point \(point)")
-        raise(SIGKILL)
+        CurrentProcess.raise(Signal.kill)
     }
 
     func record(_ event: Event) {
@@ -155,11 +176,7 @@ final class StandaloneSession: WorkerSession {
         writeLine(1, line + " -> \(event.result)")
     }
 
-    func sleep(nanoseconds: UInt64) {
-        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
+    func sleep(nanoseconds: UInt64) { CurrentProcess.sleep(nanoseconds: nanoseconds) }
 
     func await(actor: String, event: String) -> String? { "no coordinator to wait through (standalone worker)" }
 
@@ -167,13 +184,12 @@ final class StandaloneSession: WorkerSession {
     /// coordinator only the low 8 bits of its exit code survive.
     func runChild(_ label: String, role: String, parameters: [Argument]) -> Result<TerminationStatus, ChildFailure> {
         let arguments = ["rig-worker", role] + parameters.map { "\($0.name)=\($0.value)" }
-        var argv = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/proc/self/exe", nil, nil, &argv, environ)
-        guard rc == 0 else { return .failure(ChildFailure("cannot start \(role): \(String(cString: strerror(rc)))")) }
+        let pid: Int32
+        do { pid = try CurrentProcess.spawn("/proc/self/exe", arguments: arguments) } catch {
+            return .failure(ChildFailure("cannot start \(role): \(error.message)"))
+        }
         guard let status = TerminationStatus.wait(for: pid) else {
-            return .failure(ChildFailure("cannot wait for \(role): \(String(cString: strerror(errno)))"))
+            return .failure(ChildFailure("cannot wait for \(role): \(lastSystemErrorMessage())"))
         }
         return .success(status)
     }
@@ -193,17 +209,5 @@ enum WorkerExit {
 
 /// Writes one line to a descriptor, whole, retrying on EINTR and short writes.
 func writeLine(_ fd: Int32, _ line: String) {
-    var text = line
-    text.append("\n")
-    text.withUTF8 { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
-    }
+    HostFiles.write(line + "\n", to: fd)
 }

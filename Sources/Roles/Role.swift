@@ -1,3 +1,4 @@
+import Host
 import Machine
 import WinFS
 import Wire
@@ -31,10 +32,18 @@ public protocol WorkerSession: AnyObject {
     /// Called just before each operation `perform` runs: where an injected fault stops the
     /// worker (see `FaultPoint`). Sessions without faults do nothing.
     func willPerform(_ op: String)
+    /// Called just before each operation the worker reports, with its name: stops at an
+    /// injected fault there (`willPerform`) and, under a controlled schedule, announces the
+    /// operation and waits for the coordinator's grant. Returns the operation's start time.
+    func begin(_ op: String) -> UInt64
 }
 
 extension WorkerSession {
     public func willPerform(_ op: String) {}
+    public func begin(_ op: String) -> UInt64 {
+        willPerform(op)
+        return MonotonicClock.now()
+    }
 }
 
 /// Counts a worker's operations to find the one a fault point names.
@@ -63,8 +72,7 @@ extension WorkerSession {
     /// result `body` returns (`.ok`, a Win32 error, ...).
     @discardableResult
     public func perform(_ op: String, _ args: [Argument] = [], _ body: () -> OperationResult) -> OperationResult {
-        willPerform(op)
-        let start = MonotonicClock.now()
+        let start = begin(op)
         let result = body()
         record(Event(startNs: start, endNs: MonotonicClock.now(), op: op, args: args, result: result))
         return result

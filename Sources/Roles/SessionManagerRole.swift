@@ -1,6 +1,8 @@
-import Glibc
+import Host
 import Machine
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `smss` role: Session Manager at boot. Applies the machine's pending renames
@@ -67,6 +69,6 @@ final class SessionReporter: BootReporter {
             return OperationResult(note: note, failure: failure)
         }
         steps += 1
-        if steps == stopAfterStep { raise(SIGSTOP) }
+        if steps == stopAfterStep { CurrentProcess.raise(Signal.stop) }
     }
 }

@@ -1,5 +1,7 @@
 import Machine
+import Servicing
 import WinFS
+import WindowsModel
 import Wire
 
 /// The `setup` role: .NET Framework 2.0 setup's external UI handler. It runs Windows Installer

@@ -1,4 +1,7 @@
+import Host
 import Machine
+import Servicing
+import WindowsModel
 import Wire
 
 /// The `windowsupdate` role: Automatic Updates at boot. After a delay with seeded jitter it
@@ -65,7 +68,7 @@ public enum WindowsUpdateRole {
         var code: Int32 = 1
         for attempt in 1...WindowsUpdateSchedule.maxAttempts {
             var args = [Argument("patch", patch), Argument("attempt", String(attempt))]
-            let start = MonotonicClock.now()
+            let start = session.begin("hotfix")
             let result: OperationResult
             switch session.runChild("hotfix\(attempt == 1 ? "" : String(attempt))", role: "installer", parameters: parameters) {
             case .success(.exited(let exit)):

@@ -1,8 +1,6 @@
+import Host
 import LibUV
 import Wire
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `rig-worker`'s entry point.
 ///
@@ -31,7 +29,7 @@ public enum Worker {
             let session: PipeSession
             do { session = try PipeSession(role: roleName, fd: fd, mainNs: mainNs) } catch {
                 writeLine(2, "rig-worker: control pipe \(fd): \(error)")
-                exit(WorkerExit.coordinatorGone)
+                CurrentProcess.exit(WorkerExit.coordinatorGone)
             }
             let code = role(session)
             session.finish(code: code, detail: "")
@@ -53,11 +51,11 @@ public enum Worker {
             }
             parameters.append(Argument(String(pair[..<eq]), String(pair[pair.index(after: eq)...])))
         }
-        exit(role(StandaloneSession(role: roleName, parameters: parameters, killAt: killAt)))
+        CurrentProcess.exit(role(StandaloneSession(role: roleName, parameters: parameters, killAt: killAt)))
     }
 
     private static func usageError(_ message: String) -> Never {
         writeLine(2, "rig-worker: \(message)\n\(usage)")
-        exit(WorkerExit.usage)
+        CurrentProcess.exit(WorkerExit.usage)
     }
 }

@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 // Delete-pending (NTFS, Windows NT to Server 2003; Wine server/fd.c `set_fd_disposition`,
 // `open_fd`): DeleteFile on a file that other handles hold — all of them sharing delete, or the

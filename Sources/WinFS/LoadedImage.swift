@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 /// A DLL or EXE loaded the way the Windows loader does it (LoadLibrary): the file opened for
 /// read with share read|delete, mapped as an image section (mmap PROT_READ, MAP_PRIVATE), and the

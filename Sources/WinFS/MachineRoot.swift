@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 /// An open machine directory: the sandbox a simulated Windows machine lives in. Drive C: is its
 /// `drive_c` subdirectory, and every `WindowsPath` is resolved strictly beneath it.

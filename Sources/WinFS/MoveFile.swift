@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 /// MoveFileEx flags (the MOVEFILE_* values).
 public struct MoveFlags: OptionSet, Sendable, Hashable {

@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 /// The data access a handle asks for (CreateFile's dwDesiredAccess, reduced to what counts for
 /// sharing): read (read data / execute), write (write data / append), delete.

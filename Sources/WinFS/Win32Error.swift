@@ -1,4 +1,5 @@
 import Glibc
+import WindowsModel
 
 /// A Win32 error code (what `GetLastError()` would return), with what was being done when it
 /// happened. `description` is the name and number, e.g. `ERROR_SHARING_VIOLATION (32)`;

@@ -1,5 +1,6 @@
 import CWinFS
 import Glibc
+import WindowsModel
 
 /// An open Windows file handle: a POSIX descriptor on the file, with the share-mode locks its
 /// (access, share mode) holds. Closing it (or its process dying) releases them. Not thread-safe:

@@ -49,10 +49,18 @@ public enum WriteCache {
     /// that lost data. Call it once every process of the machine is dead.
     @discardableResult
     public static func losePower(machine root: MachineRoot, atNs: UInt64) -> [String] {
+        losePower(machine: root, writtenSinceNs: atNs > lazyWriteNs ? atNs - lazyWriteNs : 0)
+    }
+
+    /// The power fails and every unflushed extent written since `since` (CLOCK_MONOTONIC; 0:
+    /// every one) reads as zeros from now on. Under a controlled schedule the loss's time is
+    /// virtual and cannot be set against the records' real times, so the lazy writer is taken
+    /// not to have run: everything not flushed is lost.
+    @discardableResult
+    public static func losePower(machine root: MachineRoot, writtenSinceNs since: UInt64) -> [String] {
         let dir = openat(root.descriptor, directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard dir >= 0 else { return [] }
         defer { close(dir) }
-        let since = atNs > lazyWriteNs ? atNs - lazyWriteNs : 0
         var lost: [String: [(offset: UInt64, length: UInt64)]] = [:]
         for name in entries(of: dir) {
             defer { _ = unlinkat(dir, name, 0) }

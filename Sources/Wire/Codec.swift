@@ -2,6 +2,7 @@ extension Message {
     private enum Tag: UInt8 {
         case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong, startChild, childExited
         case faultPoint, proceed
+        case announce, delay, grant
     }
 
     /// The message's payload bytes (frame them with `Frame.encode`).
@@ -37,6 +38,7 @@ extension Message {
             } else {
                 w.u8(0)
             }
+            w.u8(t.controlled ? 1 : 0)
         case .event(let e):
             w.u8(Tag.event.rawValue); w.u64(e.startNs); w.u64(e.endNs); w.string(e.op)
             w.arguments(e.args); w.result(e.result)
@@ -62,6 +64,14 @@ extension Message {
             w.u8(Tag.faultPoint.rawValue); w.string(point.op); w.u32(point.nth)
         case .proceed:
             w.u8(Tag.proceed.rawValue)
+        case .announce(let op):
+            w.u8(Tag.announce.rawValue)
+            w.string(op)
+        case .delay(let ns):
+            w.u8(Tag.delay.rawValue)
+            w.u64(ns)
+        case .grant:
+            w.u8(Tag.grant.rawValue)
         }
     }
 
@@ -85,7 +95,13 @@ extension Message {
             case 1: faultPoint = FaultPoint(op: try r.string(), nth: try r.u32())
             case let flag: throw .malformed("a fault point flag of \(flag)", offset: r.offset - 1)
             }
-            self = .task(WorkerTask(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint))
+            let controlled: Bool
+            switch try r.u8() {
+            case 0: controlled = false
+            case 1: controlled = true
+            case let flag: throw .malformed("a controlled flag of \(flag)", offset: r.offset - 1)
+            }
+            self = .task(WorkerTask(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint, controlled: controlled))
         case .event:
             self = .event(
                 Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
@@ -112,6 +128,12 @@ extension Message {
             self = .faultPoint(FaultPoint(op: try r.string(), nth: try r.u32()))
         case .proceed:
             self = .proceed
+        case .announce:
+            self = .announce(op: try r.string())
+        case .delay:
+            self = .delay(ns: try r.u64())
+        case .grant:
+            self = .grant
         }
         guard r.atEnd else { throw .malformed("\(r.remaining) trailing bytes", offset: r.offset) }
     }

@@ -22,6 +22,15 @@
 ///                                                            no answer
 ///     worker       exit(code, ns, detail)                    last, just before the process exits
 ///
+/// Under a controlled schedule (the task says so) a worker also asks before each operation:
+///
+///     worker       announce(op)                              about to do `op`; waits
+///     worker       delay(ns)                                 a sleep of `ns` (virtual time); waits
+///     coordinator  grant                                     ...go on
+///
+/// and the coordinator sends a waiting worker its task, a release, an unreachable, a
+/// childExited or a proceed only when it grants that worker: one worker runs at a time.
+///
 /// Timestamps are CLOCK_MONOTONIC nanoseconds taken in the process that did the work; every
 /// process of a machine reads the same clock. A worker whose pipe closes exits at once.
 ///
@@ -43,6 +52,9 @@ public enum Message: Sendable, Equatable {
     case childExited(label: String, pid: Int32, code: Int32, detail: String)
     case faultPoint(FaultPoint)
     case proceed
+    case announce(op: String)
+    case delay(ns: UInt64)
+    case grant
 }
 
 /// Where a rig injects a fault into a worker: just before its `nth` operation named `op` (`any`:
@@ -130,7 +142,13 @@ public struct WorkerTask: Sendable, Equatable {
     public var steps: [ScriptStep]
     /// Where the worker stops for an injected fault, if the rig injects one into it.
     public var faultPoint: FaultPoint?
-    public init(actor: String, parameters: [Argument] = [], steps: [ScriptStep] = [], faultPoint: FaultPoint? = nil) {
+    /// The run is under a controlled schedule: announce each operation and sleep, and wait for a
+    /// grant (see `Message`).
+    public var controlled: Bool
+    public init(
+        actor: String, parameters: [Argument] = [], steps: [ScriptStep] = [], faultPoint: FaultPoint? = nil, controlled: Bool = false
+    ) {
+        self.controlled = controlled
         self.actor = actor
         self.parameters = parameters
         self.steps = steps

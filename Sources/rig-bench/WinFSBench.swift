@@ -2,6 +2,7 @@
 // in the same run on the same files.
 import Glibc
 import WinFS
+import WindowsModel
 
 /// Runs `body` `iterations` times (after a warm-up) and returns nanoseconds per iteration.
 private func nanosecondsPerOperation(_ iterations: Int, _ body: () -> Void) -> Double {

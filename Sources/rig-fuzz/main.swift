@@ -10,7 +10,6 @@
 // (signal) or a hang (an input running past the time limit) writes it too before the process
 // ends. Exit status: 0 when nothing failed, 1 when an input failed, 2 for bad usage.
 import Foundation
-import Machine
 import RigFuzz
 import Synchronization
 

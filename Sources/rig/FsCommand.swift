@@ -1,7 +1,7 @@
 import ArgumentParser
-import Glibc
 import Machine
 import WinFS
+import WindowsModel
 
 /// `rig fs`: Windows file operations on a machine, as a simulated process would do them.
 ///

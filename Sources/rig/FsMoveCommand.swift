@@ -1,6 +1,7 @@
 import ArgumentParser
 import Machine
 import WinFS
+import WindowsModel
 
 /// `rig fs move DIR SRC [DST] [--replace] [--delay-until-reboot] [--write-through]`.
 struct FsMoveCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import WinFS
+import WindowsModel
 
 /// `rig fs open DIR PATH --access LIST --share LIST [--image] [--hold]`.
 struct FsOpenCommand: ParsableCommand {

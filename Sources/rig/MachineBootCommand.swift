@@ -1,10 +1,12 @@
 import ArgumentParser
 import Coordinator
+import CoordinatorCore
 import Foundation
 import Machine
 import Report
 import RigModel
 import Roles
+import WindowsModel
 
 extension Logon: ExpressibleByArgument {}
 

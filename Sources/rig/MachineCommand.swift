@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import Machine
 import RigModel
+import Servicing
 import WinFS
+import WindowsModel
 
 /// `rig machine`: create and inspect simulated machines.
 struct MachineCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Glibc
 import Registry
+import WindowsModel
 
 /// `rig reg`: reads and writes a machine's registry, in the spirit of reg.exe.
 ///

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Coordinator
-import Glibc
+import Host
 
 /// `rig`: the PatchRig coordinator and the machine tools.
 @main
@@ -13,7 +13,7 @@ struct RigCommand: ParsableCommand {
             bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
             """,
         version: BuildInfo.line,
-        subcommands: [RunCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
+        subcommands: [RunCommand.self, ExploreCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
     /// Usage errors (a `ValidationError` from `validate()` or `run()`, a bad flag) exit with
@@ -26,7 +26,7 @@ struct RigCommand: ParsableCommand {
         RigRunner.holdInterruptions()
         do {
             var command = try parseAsRoot()
-            if !(command is RunCommand) { RigRunner.releaseInterruptions() }
+            if !(command is RunCommand || command is ExploreCommand) { RigRunner.releaseInterruptions() }
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -49,6 +49,5 @@ func failure(_ message: String, code: Int32 = 2) -> ExitCode {
 
 /// Writes a line to standard error (unbuffered, so it is never lost on exit).
 func printError(_ line: String) {
-    let text = line.hasSuffix("\n") ? line : line + "\n"
-    _ = text.withCString { write(2, $0, strlen($0)) }
+    HostFiles.write(line.hasSuffix("\n") ? line : line + "\n", to: 2)
 }

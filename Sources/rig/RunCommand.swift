@@ -1,10 +1,12 @@
 import ArgumentParser
 import Coordinator
+import CoordinatorCore
 import Foundation
 import Machine
 import Report
 import RigModel
 import Roles
+import Servicing
 import WinFS
 
 /// `rig run RIG`: runs a rig and checks its expectations.
@@ -40,8 +42,29 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/).")
     var out: String?
 
+    @OptionGroup var scheduling: SchedulingOptions
+
+    @Option(help: "Save the run's schedule (under --schedule random|pct) to FILE, for --replay.")
+    var saveSchedule: String?
+
+    @Option(help: "Replay a saved schedule (--save-schedule, or the file `rig explore` writes): the same seed and the same grants.")
+    var replay: String?
+
     @Flag(help: "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes; a failed run keeps its worker logs but not its machine without it.")
     var keep = false
+
+    func validate() throws {
+        if replay != nil {
+            guard seed == nil, scheduling.schedule == .free else {
+                throw ValidationError("--replay takes its seed and schedule from the file: drop --seed and --schedule")
+            }
+        } else {
+            try scheduling.check()
+            if saveSchedule != nil && scheduling.schedule == .free {
+                throw ValidationError("--save-schedule needs a controlled schedule: add --schedule random or --schedule pct")
+            }
+        }
+    }
 
     func run() throws {
         // SIGINT/SIGTERM wait (pending) until the run's watchers exist, and again while the
@@ -55,15 +78,17 @@ struct RunCommand: ParsableCommand {
         }
         let worker = try workerExecutable()
         let logDirectory = try makeLogDirectory()
-        let seed = self.seed ?? loaded.seed
+        let saved = try replay.map { try loadSchedule($0, for: loaded) }
+        let seed = saved?.seed ?? self.seed ?? loaded.seed
+        let mode = saved.map { ScheduleMode.replay($0.deviations, strict: true) } ?? scheduling.mode
 
-        let machine = try loaded.machine.map { try createMachine($0, in: logDirectory) }
-        if let machine { try stagePatches(of: &loaded, on: machine) }
+        let machine = try loaded.machine.map { try Self.createMachine($0, in: logDirectory) }
+        if let machine { try Self.stagePatches(of: &loaded, on: machine) }
         let runner = try RigRunner(
             rig: loaded,
             options: RunOptions(
                 seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: machine,
-                roleExists: { RoleTable.roles[$0] != nil }))
+                roleExists: { RoleTable.roles[$0] != nil }, schedule: mode))
         var history = runner.run()
         let verdict = Checks.verdict(history)
         let keepLogs = out != nil || keep || !verdict.passed
@@ -88,11 +113,22 @@ struct RunCommand: ParsableCommand {
             try append(markdown, to: ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"])
         }
         print(SummaryWriter.text(history), terminator: "")
+        if let schedule = history.schedule {
+            print(scheduleLine(schedule))
+            if let saved, schedule.mismatch == nil, schedule.digest != saved.digest {
+                print("the replay took another path than the saved run: digest \(schedule.digest), saved \(saved.digest)")
+            }
+            if let path = saveSchedule {
+                let file = ScheduleFile(rig: loaded.name, rigFile: rig, seed: seed, schedule: schedule)
+                try write(file.json(), to: path)
+            }
+        }
 
         if !verdict.passed {
             printLogTails(history)
             // The command, then the build that ran it (a seed replays a run of the same commit).
-            print("replay: rig run \(shellQuoted(rig)) --seed \(seed)   (\(BuildInfo.line))")
+            let again = replay.map { "--replay \(shellQuoted($0))" } ?? "--seed \(seed)\(scheduling.arguments)"
+            print("replay: rig run \(shellQuoted(rig)) \(again)   (\(BuildInfo.line))")
         }
         if out == nil {
             if keepLogs {
@@ -104,6 +140,10 @@ struct RunCommand: ParsableCommand {
         }
         if let signal = runner.interruptedBy ?? RigRunner.pendingInterruption() {
             throw ExitCode(128 + signal)
+        }
+        if let mismatch = history.schedule?.mismatch {
+            printError("rig: \(replay ?? "the schedule") does not fit \(rig): \(mismatch)")
+            throw ExitCode(2)
         }
         if !verdict.passed { throw ExitCode(1) }
     }
@@ -128,7 +168,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// A fresh machine for this run, in the run's directory, from the rig's image.
-    private func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
+    static func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
         let path = directory + "/machine"
         do {
             let image = try spec.image.map { try MachineImageLoader.load(file: $0) } ?? .minimal
@@ -146,7 +186,7 @@ struct RunCommand: ParsableCommand {
     /// Puts every patch the rig's actors name on the machine as a package
     /// (`C:\Windows\Installer\<id>.msp`), as Windows Update or a CD would have, and gives the
     /// actors its Windows path instead of the rig-side file.
-    private func stagePatches(of rig: inout Rig, on machine: String) throws {
+    static func stagePatches(of rig: inout Rig, on machine: String) throws {
         do {
             let root = try MachineRoot(path: machine)
             for a in rig.actors.indices {

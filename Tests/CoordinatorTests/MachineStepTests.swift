@@ -1,4 +1,5 @@
 import Coordinator
+import CoordinatorCore
 import Machine
 import Registry
 import Report
@@ -6,6 +7,7 @@ import RigModel
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Reboots and logons taken by the coordinator, with Session Manager, services and Run/RunOnce
 /// commands as real workers.

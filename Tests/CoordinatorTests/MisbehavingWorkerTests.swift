@@ -1,4 +1,5 @@
 import Coordinator
+import CoordinatorCore
 import Glibc
 import Report
 import RigModel

@@ -1,4 +1,5 @@
 import Coordinator
+import CoordinatorCore
 import Report
 import RigModel
 import Testing

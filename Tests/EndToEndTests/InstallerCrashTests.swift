@@ -3,9 +3,11 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
 private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(text) }

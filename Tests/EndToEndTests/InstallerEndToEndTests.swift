@@ -2,9 +2,11 @@ import Foundation
 import Glibc
 import Machine
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// `rig-worker installer` and `rig-worker setup` run standalone on machines made by
 /// `rig machine create`, with packages staged by `PatchPackage.stage` from `Rigs/patches`, and

@@ -2,9 +2,11 @@ import Foundation
 import Glibc
 import Machine
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// The servicing roles (`app`, `ngen`, `netfxupdate`, `windowsupdate`) run as real `rig-worker`
 /// processes, standalone or started by `rig machine boot`, on machines made from

@@ -1,6 +1,7 @@
 import Machine
 import Registry
 import Testing
+import WindowsModel
 
 @Suite struct BootCommandTests {
     @Test func programNamesTheRole() {

@@ -2,6 +2,7 @@ import Machine
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Pending renames name files ignoring case, as Session Manager does on Windows: a pair queued in
 /// one spelling applies to the file whatever the case it has on disk, and keeps that case.

@@ -3,9 +3,11 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Delete-pending files on a machine: the installer's aside copies, the machine's listing (what
 /// `rig machine show` and the end-of-run record show) and Session Manager at boot.

@@ -1,5 +1,6 @@
 import Machine
 import Testing
+import WindowsModel
 
 @Suite struct FileVersionTests {
     @Test func parsesAndPrints() {

@@ -3,9 +3,11 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Rollback when a file has become busy in the meantime: the hotfix replaces its first files,
 /// then retries a hard-locked file until `retry_limit`; meanwhile applications (real processes)

@@ -3,9 +3,11 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import TestSupport
 import WinFS
+import WindowsModel
 
 /// A netfx11 machine in a scratch directory, with helpers to look at it.
 final class InstallerMachine {

@@ -3,9 +3,11 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// The installer transaction against real holders: `rig fs open --hold` processes holding files
 /// of the machine the way an application (loaded image), a reader sharing everything, or a

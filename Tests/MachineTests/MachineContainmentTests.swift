@@ -4,6 +4,7 @@ import Registry
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// A symbolic link planted among a machine directory's own entries must never make the machine
 /// read or write outside it: the machine is refused, naming the entry.

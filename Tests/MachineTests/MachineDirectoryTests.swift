@@ -5,6 +5,7 @@ import RigModel
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 @Suite(.forkFree) struct MachineDirectoryTests {
     let scratch = Scratch("machine-test")

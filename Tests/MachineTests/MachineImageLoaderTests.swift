@@ -2,6 +2,7 @@ import Machine
 import Registry
 import RigModel
 import Testing
+import WindowsModel
 
 @Suite struct MachineImageLoaderTests {
     /// The error lines decoding `text` as `bad.yaml` gives (empty when it decodes).

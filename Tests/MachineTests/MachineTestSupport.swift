@@ -2,6 +2,7 @@ import Machine
 import RigModel
 import TestSupport
 import WinFS
+import WindowsModel
 
 /// The repository's `Rigs/images/<name>`.
 func repositoryImage(_ name: String) -> String { Repository.file("Rigs/images/" + name) }

@@ -5,6 +5,7 @@ import RigModel
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// A small framework: Top → Mid → Core, Other alone, every image built against engine.dll.
 let chainImage: MachineImage = {

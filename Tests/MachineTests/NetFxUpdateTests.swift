@@ -1,6 +1,8 @@
 import Machine
+import Servicing
 import Testing
 import WinFS
+import WindowsModel
 
 /// NetFxUpdate's command lines, work items, takeover of RunOnce entries, work-list bookkeeping
 /// and the decision to remove its service.

@@ -3,6 +3,7 @@ import Machine
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Which images an ngen run builds, and native-image builds through real WinFS handles.
 @Suite(.forkFree) struct NgenPlanTests {

@@ -2,9 +2,11 @@ import Foundation
 import Machine
 import Registry
 import RigModel
+import Servicing
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 @Suite struct PatchPackageTests {
     @Test func everyShippedPatchRoundTripsThroughThePackageFormat() throws {

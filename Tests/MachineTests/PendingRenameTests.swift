@@ -4,6 +4,7 @@ import Registry
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// A machine directory for boot tests: `drive_c/Windows` and a profile file (none when nil).
 final class BootTestMachine {

@@ -1,7 +1,9 @@
 import Machine
 import Registry
+import Servicing
 import Testing
 import WinFS
+import WindowsModel
 
 /// The one home of registry keys, the framework layout and the one trim.
 @Suite struct WindowsKeysTests {

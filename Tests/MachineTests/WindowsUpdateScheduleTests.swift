@@ -1,5 +1,7 @@
 import Machine
+import Servicing
 import Testing
+import WindowsModel
 
 /// Durations of role parameters (the rig files' syntax, `DurationText`, plus a bare number of
 /// nanoseconds) and Windows Update's seeded start delay.

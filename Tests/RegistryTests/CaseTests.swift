@@ -1,5 +1,6 @@
 import Testing
 import TestSupport
+import WindowsModel
 
 @testable import Registry
 

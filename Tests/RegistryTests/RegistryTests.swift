@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 import TestSupport
+import WindowsModel
 
 @testable import Registry
 

@@ -1,7 +1,7 @@
 import Foundation
-import Registry
 import RigModel
 import Testing
+import WindowsModel
 import Wire
 
 @testable import Report

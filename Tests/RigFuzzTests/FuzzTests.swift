@@ -1,9 +1,9 @@
 import Foundation
-import Machine
 import RigFuzz
 import RigModel
 import Testing
 import TestSupport
+import WindowsModel
 import Wire
 
 /// A few thousand generated inputs with a fixed seed (`scripts/fuzz` runs 100,000 and more):

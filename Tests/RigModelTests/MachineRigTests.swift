@@ -1,7 +1,7 @@
 import Foundation
-import Machine
 import Testing
 import TestSupport
+import WindowsModel
 
 @testable import RigModel
 

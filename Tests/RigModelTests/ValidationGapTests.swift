@@ -1,8 +1,7 @@
 import Foundation
-import Machine
-import Registry
 import Testing
 import TestSupport
+import WindowsModel
 
 @testable import RigModel
 

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Windows names are case-insensitive and case-preserving: every spelling of a name is the one
 /// file, and the file keeps the case it was created with. The share-mode and image checks run

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// Share modes and images between real processes: a `rig fs open --hold` process holds the
 /// first handle, this test process makes the second opens.

@@ -4,6 +4,7 @@ import Testing
 
 @testable import WinFS
 import TestSupport
+import WindowsModel
 
 /// DeleteFile on a file that other processes hold (sharing delete): delete-pending until the
 /// last handle is gone, as NTFS does it.

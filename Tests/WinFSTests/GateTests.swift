@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// The gate makes check-then-take atomic: threads racing for an exclusive handle on one file
 /// (each open is its own open file description) never hold it two at a time.

@@ -1,6 +1,7 @@
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// An in-memory store, to see what delayed moves queue.
 final class MemoryStore: PendingRenameStore {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 @Suite(.forkFree) struct MachineRootTests {
     @Test func missingMachineDirectoryIsNamed() {

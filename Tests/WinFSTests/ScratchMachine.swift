@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import WinFS
+import WindowsModel
 
 /// A fresh machine directory in a scratch directory (removed on deinit), opened as a
 /// `MachineRoot`.

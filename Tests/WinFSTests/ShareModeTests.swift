@@ -1,6 +1,7 @@
 import Testing
 import WinFS
 import TestSupport
+import WindowsModel
 
 /// The Windows rule, written independently of WinFS from Wine's server/fd.c check_sharing:
 /// existing handles narrow the allowed sharing (only those with data access) and accumulate
