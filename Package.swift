@@ -112,7 +112,9 @@ let package = Package(
             name: "CoordinatorCoreTests", dependencies: ["CoordinatorCore", "RigModel", "Report", "Wire", "Machine", "WindowsModel"]),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordinatorCore", "Report", "RigModel", "Machine", "Registry", "WinFS", "WindowsModel", "TestSupport"]),
+            dependencies: [
+                "Coordinator", "CoordinatorCore", "Report", "RigModel", "Machine", "Registry", "WinFS", "WindowsModel", "TestSupport",
+            ]),
         // The module rules (README.md, "Modules"), read from Package.swift and the sources' imports.
         .testTarget(name: "ModuleRulesTests", dependencies: ["TestSupport"]),
         // Runs the built `rig` and `rig-worker` (scripts/test builds them first; a dependency on the

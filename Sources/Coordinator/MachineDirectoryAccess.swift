@@ -1,9 +1,8 @@
 import CoordinatorCore
 import Machine
-import WindowsModel
-import Machine
 import Registry
 import WinFS
+import WindowsModel
 
 /// The machine as the core reads and changes it at boot: the machine directory's registry and
 /// write cache.

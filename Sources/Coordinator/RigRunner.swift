@@ -56,7 +56,10 @@ public final class RigRunner {
             for signal in Self.interruptions {
                 watchers.append(
                     try SignalWatcher(loop: loop, signal: signal) { [unowned self] signal in
-                        self.feed(.interrupted(signal: signal, name: signal == Signal.interrupt ? "SIGINT" : signal == Signal.terminate ? "SIGTERM" : "signal \(signal)"))
+                        self.feed(
+                            .interrupted(
+                                signal: signal,
+                                name: signal == Signal.interrupt ? "SIGINT" : signal == Signal.terminate ? "SIGTERM" : "signal \(signal)"))
                     })
             }
         } catch {

@@ -38,7 +38,8 @@ extension RunCore {
     /// The fault point to put in the task of a process about to get its task, if a fault at an
     /// operation targets it (the first process of that name only).
     func faultPoint(for p: ProcessIndex) -> FaultPoint? {
-        for f in faults.indices where faults[f].fault.process == processes[p].name && faults[f].phase == .scheduled && faults[f].target == nil {
+        for f in faults.indices
+        where faults[f].fault.process == processes[p].name && faults[f].phase == .scheduled && faults[f].target == nil {
             guard case .operation(let op, let nth) = faults[f].fault.trigger else { continue }
             faults[f].target = p
             return FaultPoint(op: op, nth: nth)

@@ -1,7 +1,7 @@
 import Machine
-import WindowsModel
 import RigModel
 import WinFS
+import WindowsModel
 import Wire
 
 /// What the core reads and changes on the machine itself while it takes a machine step (the
@@ -77,7 +77,8 @@ extension RunCore {
     func losePower(_ f: Int, logon: Logon) {
         let fault = faults[f]
         var step = StepState(
-            step: MachineStep(name: fault.fault.name, kind: .reboot(logon: logon), start: .at(.zero, jitter: .zero), position: fault.fault.position),
+            step: MachineStep(
+                name: fault.fault.name, kind: .reboot(logon: logon), start: .at(.zero, jitter: .zero), position: fault.fault.position),
             jitterNs: 0)
         step.phase = .running
         step.logon = logon
@@ -182,11 +183,14 @@ extension RunCore {
         if let machine {
             do {
                 if !(try machine.startsServices()) {
-                    note("services", [Argument("step", steps[s].name), Argument("started", "none: Windows 9x has no service control manager")])
+                    note(
+                        "services",
+                        [Argument("step", steps[s].name), Argument("started", "none: Windows 9x has no service control manager")])
                 }
                 for service in try machine.autoStartServices() {
                     if startProgram(
-                        service.command, what: "service \(service.name)", name: "\(steps[s].name)/\(service.name)", step: s, origin: .detached)
+                        service.command, what: "service \(service.name)", name: "\(steps[s].name)/\(service.name)", step: s,
+                        origin: .detached)
                         != nil
                     {
                         emit(owner: steps[s].name, event: StepEvents.service(service.name), ns: now)
@@ -268,7 +272,10 @@ extension RunCore {
             try machine?.deleteStartupValue(action)
             note(
                 "delete_value",
-                [Argument("key", action.key.description), Argument("name", action.entry.name), Argument("entry", what), Argument("when", when)])
+                [
+                    Argument("key", action.key.description), Argument("name", action.entry.name), Argument("entry", what),
+                    Argument("when", when),
+                ])
         } catch {
             problems.append("\(steps[s].name): cannot delete \(action.key)\\\(action.entry.name): \(error)")
         }
@@ -284,7 +291,10 @@ extension RunCore {
             let error = Win32Error(2, operation: "CreateProcess", path: command.program)
             note(
                 "start_program",
-                [Argument("what", what), Argument("command", command.commandLine), Argument("process", name), Argument("result", error.message)],
+                [
+                    Argument("what", what), Argument("command", command.commandLine), Argument("process", name),
+                    Argument("result", error.message),
+                ],
                 result: .failed(code: Int32(bitPattern: error.code), name: error.name, detail: ""))
             return nil
         }

@@ -1,7 +1,7 @@
 import Machine
-import WindowsModel
 import Report
 import RigModel
+import WindowsModel
 import Wire
 
 /// The coordinator's logic, as a state machine with no I/O: it takes what happened

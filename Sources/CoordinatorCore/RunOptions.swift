@@ -30,4 +30,3 @@ public struct RunOptions: Sendable {
         self.roleExists = roleExists
     }
 }
-

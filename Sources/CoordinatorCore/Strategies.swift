@@ -1,5 +1,5 @@
-import WindowsModel
 import Report
+import WindowsModel
 
 /// How a run is scheduled (`rig run --schedule`).
 public enum ScheduleMode: Sendable, Equatable {
@@ -121,7 +121,8 @@ public final class ReplayStrategy: SchedulingStrategy {
         if let i = choices.firstIndex(where: { $0.name == wanted }) { return i }
         guard !strict else {
             throw ScheduleMismatch(
-                "at step \(step) the schedule grants \(wanted), which is not waiting (waiting: \(choices.map(\.name).joined(separator: ", ")))")
+                "at step \(step) the schedule grants \(wanted), which is not waiting (waiting: \(choices.map(\.name).joined(separator: ", ")))"
+            )
         }
         return defaultChoice(choices, last: last)
     }

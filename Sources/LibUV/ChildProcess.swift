@@ -1,7 +1,8 @@
 import CLibUV
 import Wire
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TerminationStatus {

@@ -56,14 +56,16 @@ public final class EventLoop {
     public func close() {
         guard !closed else { return }
         closed = true
-        uv_walk(raw, { handle, _ in
-            guard let handle, uv_is_closing(handle) == 0 else { return }
-            if let data = uv_handle_get_data(handle) {
-                Unmanaged<Handle>.fromOpaque(data).takeUnretainedValue().close()
-            } else {
-                uv_close(handle, nil)
-            }
-        }, nil)
+        uv_walk(
+            raw,
+            { handle, _ in
+                guard let handle, uv_is_closing(handle) == 0 else { return }
+                if let data = uv_handle_get_data(handle) {
+                    Unmanaged<Handle>.fromOpaque(data).takeUnretainedValue().close()
+                } else {
+                    uv_close(handle, nil)
+                }
+            }, nil)
         while uv_run(raw, UV_RUN_DEFAULT) != 0 {}
         let rc = uv_loop_close(raw)
         precondition(rc == 0, "uv_loop_close: a handle is still open after closing all (\(rc))")

@@ -1,6 +1,7 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Calls back on the loop when the process receives a signal (SIGINT, SIGTERM, ...).
@@ -18,11 +19,13 @@ public final class SignalWatcher: Handle {
         self.callback = callback
         do {
             try check(
-                uv_signal_start(handle, { handle, signum in
-                    guard let watcher = Handle.from(UnsafeMutableRawPointer(handle), as: SignalWatcher.self) else { return }
-                    watcher.callback?(signum)
-                    watcher.delivered()
-                }, signal), "uv_signal_start(\(signal))")
+                uv_signal_start(
+                    handle,
+                    { handle, signum in
+                        guard let watcher = Handle.from(UnsafeMutableRawPointer(handle), as: SignalWatcher.self) else { return }
+                        watcher.callback?(signum)
+                        watcher.delivered()
+                    }, signal), "uv_signal_start(\(signal))")
         } catch {
             close()
             throw error

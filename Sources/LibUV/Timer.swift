@@ -20,7 +20,9 @@ public final class Timer: Handle {
 
     /// Calls `callback` after `nanoseconds` (rounded up to whole milliseconds), then every
     /// `repeatNanoseconds` if that is not zero.
-    public func start(afterNanoseconds nanoseconds: UInt64, repeatNanoseconds: UInt64 = 0, _ callback: @escaping () -> Void)
+    public func start(
+        afterNanoseconds nanoseconds: UInt64, repeatNanoseconds: UInt64 = 0, _ callback: @escaping () -> Void
+    )
         throws(UVError)
     {
         self.callback = callback
@@ -30,16 +32,19 @@ public final class Timer: Handle {
         // at least `nanoseconds` (a 300 ms pause is never 299.7 ms).
         let loop = uv_handle_get_loop(rawHandle)
         uv_update_time(loop)
-        let nowNs = uv_hrtime(), loopNs = uv_now(loop) &* 1_000_000
+        let nowNs = uv_hrtime()
+        let loopNs = uv_now(loop) &* 1_000_000
         let behindNs = nowNs > loopNs ? nowNs - loopNs : 0
         let ms = (nanoseconds + behindNs + 999_999) / 1_000_000
         let repeatMs = (repeatNanoseconds + 999_999) / 1_000_000
         try check(
-            uv_timer_start(timer, { timer in
-                guard let wrapper = Handle.from(UnsafeMutableRawPointer(timer), as: Timer.self) else { return }
-                wrapper.callback?()
-                wrapper.delivered()
-            }, ms, repeatMs), "uv_timer_start")
+            uv_timer_start(
+                timer,
+                { timer in
+                    guard let wrapper = Handle.from(UnsafeMutableRawPointer(timer), as: Timer.self) else { return }
+                    wrapper.callback?()
+                    wrapper.delivered()
+                }, ms, repeatMs), "uv_timer_start")
     }
 
     public func stop() {

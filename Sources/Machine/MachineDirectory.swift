@@ -112,7 +112,8 @@ public struct MachineDirectory: Sendable {
             }
             guard count == 0 else {
                 throw MachineError(
-                    "'\(path)' is not empty (\(count) entries); a machine is created in a new or empty directory, never over an existing one")
+                    "'\(path)' is not empty (\(count) entries); a machine is created in a new or empty directory, never over an existing one"
+                )
             }
         } else {
             let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."

@@ -214,25 +214,33 @@ public enum NativeImages {
         let half = bytes.count / 2
         var handle: WinFile?
         defer { handle?.close() }
-        if let error = step("write_image", [("path", temporary.description), ("size", String(bytes.count))], { () throws(Win32Error) in
-            if let parent = path.parent { try root.createDirectories(parent) }
-            let file = try root.open(temporary, access: .write, share: .none, disposition: .createAlways)
-            handle = file
-            try file.write(Array(bytes[..<half]))
-        }) {
+        if let error = step(
+            "write_image", [("path", temporary.description), ("size", String(bytes.count))],
+            { () throws(Win32Error) in
+                if let parent = path.parent { try root.createDirectories(parent) }
+                let file = try root.open(temporary, access: .write, share: .none, disposition: .createAlways)
+                handle = file
+                try file.write(Array(bytes[..<half]))
+            })
+        {
             return error
         }
         guard let file = handle else { return Win32Error.invalidHandle }
-        if let error = step("write", [("path", temporary.description), ("offset", String(half))], { () throws(Win32Error) in
-            try file.write(Array(bytes[half...]))
-        }) {
+        if let error = step(
+            "write", [("path", temporary.description), ("offset", String(half))],
+            { () throws(Win32Error) in
+                try file.write(Array(bytes[half...]))
+            })
+        {
             return error
         }
         file.close()
         handle = nil
-        return step("commit_image", [("path", path.description), ("from", temporary.description)], { () throws(Win32Error) in
-            try root.moveFile(temporary, to: path, flags: [.replaceExisting])
-        })
+        return step(
+            "commit_image", [("path", path.description), ("from", temporary.description)],
+            { () throws(Win32Error) in
+                try root.moveFile(temporary, to: path, flags: [.replaceExisting])
+            })
     }
 
     /// The status of `assembly`'s native image against the files on disk now.

@@ -282,7 +282,9 @@ public final class Registry {
         return try decode(key, name, row[0], row[1])
     }
 
-    private func decode(_ key: RegistryKeyPath, _ name: String, _ type: SQLiteValue, _ data: SQLiteValue) throws(RegistryError) -> RegistryValue {
+    private func decode(
+        _ key: RegistryKeyPath, _ name: String, _ type: SQLiteValue, _ data: SQLiteValue
+    ) throws(RegistryError) -> RegistryValue {
         guard let number = type.integer, let valueType = RegistryValueType(rawValue: Int32(truncatingIfNeeded: number)) else {
             throw .invalidData(key: key.description, name: name, reason: "unknown value type \(type)")
         }

@@ -119,7 +119,8 @@ final class SQLiteStatement {
         case .text(let t): rc = sqlite3_bind_text(handle, index, t, -1, patchrig_sqlite_transient())
         case .blob(let b):
             rc = b.withUnsafeBytes { raw in
-                sqlite3_bind_blob(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), patchrig_sqlite_transient())
+                sqlite3_bind_blob(
+                    handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), patchrig_sqlite_transient())
             }
         }
         try connection.check(rc, "sqlite3_bind(\(sql))")

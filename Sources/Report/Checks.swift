@@ -71,7 +71,8 @@ public enum Checks {
                 let images = assembly == "all" ? machine.nativeImages : machine.nativeImages.filter { $0.assembly == assembly }
                 guard !images.isEmpty else { return .fail("no native image of \(assembly) is known") }
                 let off = images.filter { $0.status != status }
-                let detail = off.isEmpty
+                let detail =
+                    off.isEmpty
                     ? images.map { "\($0.assembly): \($0.status)" }.joined(separator: ", ")
                     : off.map { "\($0.assembly): \($0.status)" + ($0.reasons.isEmpty ? "" : " (\($0.reasons.joined(separator: "; ")))") }
                         .joined(separator: ", ")
@@ -149,9 +150,10 @@ public enum Checks {
     /// Problems of the run as a whole: the history's own problems, then each actor's failure
     /// (`actor 'ngen': timed out after 5s`), in actor order.
     public static func problems(_ history: RunHistory) -> [String] {
-        history.problems + history.actors.compactMap { record in
-            record.failure.map { "actor '\(record.name)': \($0)" }
-        }
+        history.problems
+            + history.actors.compactMap { record in
+                record.failure.map { "actor '\(record.name)': \($0)" }
+            }
     }
 
     /// Everything a report needs: the expectation verdicts, the problems, and whether the run passed.

@@ -214,7 +214,8 @@ public struct MachineSnapshot: Sendable, Equatable {
 
     public static func == (a: MachineSnapshot, b: MachineSnapshot) -> Bool {
         a.files.elementsEqual(b.files, by: { $0 == $1 })
-            && a.nativeImages.elementsEqual(b.nativeImages, by: { $0.assembly == $1.assembly && $0.status == $1.status && $0.reasons == $1.reasons })
+            && a.nativeImages.elementsEqual(
+                b.nativeImages, by: { $0.assembly == $1.assembly && $0.status == $1.status && $0.reasons == $1.reasons })
             && a.pendingRenames == b.pendingRenames
             && a.services.elementsEqual(b.services, by: { $0 == $1 })
             && a.run.elementsEqual(b.run, by: { $0 == $1 }) && a.runOnce.elementsEqual(b.runOnce, by: { $0 == $1 })

@@ -28,7 +28,8 @@ public enum JUnitWriter {
         let errors = verdict.unknownCount
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"PatchRig\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(seconds)\">\n"
-        out += "  <testsuite name=\(attribute(suite)) tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"\(seconds)\">\n"
+        out +=
+            "  <testsuite name=\(attribute(suite)) tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"\(seconds)\">\n"
         out += "    <properties>\n"
         out += "      <property name=\"file\" value=\(attribute(history.rig.file))/>\n"
         out += "      <property name=\"seed\" value=\"\(history.seed)\"/>\n"

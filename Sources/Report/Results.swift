@@ -90,7 +90,8 @@ public enum ResultsWriter {
     /// Run/RunOnce entries; files whose size or bytes do not match their version (`damaged`).
     static func machine(_ snapshot: MachineSnapshot) -> JSONText {
         func startup(_ entries: [(key: String, name: String, commandLine: String)]) -> JSONText {
-            .array(entries.map { .object([("key", .string($0.key)), ("name", .string($0.name)), ("command_line", .string($0.commandLine))]) })
+            .array(
+                entries.map { .object([("key", .string($0.key)), ("name", .string($0.name)), ("command_line", .string($0.commandLine))]) })
         }
         return .object([
             ("files", .object(snapshot.files.map { ($0.path, JSONText.string($0.version)) })),

@@ -66,7 +66,8 @@ public struct ScheduleFile: Sendable, Equatable {
             throw Invalid(description: "not a schedule: its \"format\" is not \"\(format)\" (save one with rig run --save-schedule)")
         }
         guard let version = top["version"] as? Int, version == Self.version else {
-            throw Invalid(description: "a schedule of version \(top["version"].map { "\($0)" } ?? "?"); this build reads version \(Self.version)")
+            throw Invalid(
+                description: "a schedule of version \(top["version"].map { "\($0)" } ?? "?"); this build reads version \(Self.version)")
         }
         func field<T>(_ name: String, _ type: T.Type) throws -> T {
             guard let value = top[name] as? T else { throw Invalid(description: "a schedule without a valid \"\(name)\"") }

@@ -30,10 +30,11 @@ public enum TraceWriter {
             ("displayTimeUnit", .string("ms")),
             (
                 "otherData",
-                .object([
-                    ("rig", .string(history.rig.name)), ("file", .string(history.rig.file)),
-                    ("seed", .string(String(history.seed))),
-                ] + scheduleData(history))
+                .object(
+                    [
+                        ("rig", .string(history.rig.name)), ("file", .string(history.rig.file)),
+                        ("seed", .string(String(history.seed))),
+                    ] + scheduleData(history))
             ),
         ]).rendered(indent: 1)
     }

@@ -71,8 +71,9 @@ public final class FuzzTarget {
         let kind = FuzzKind.of(index: index)
         if kind == .frames {
             let stream = WireFuzz.stream(using: &g)
-            return FuzzInput(kind: kind, index: index, bytes: stream.bytes, reads: stream.reads, messages: stream.messages,
-                             mutations: stream.mutations)
+            return FuzzInput(
+                kind: kind, index: index, bytes: stream.bytes, reads: stream.reads, messages: stream.messages,
+                mutations: stream.mutations)
         }
         let (bytes, mutations) = mutator.generate(kind, using: &g)
         var input = FuzzInput(kind: kind, index: index, bytes: bytes, mutations: mutations)
@@ -105,7 +106,9 @@ public final class FuzzTarget {
                 let document = try PatchLoader.loadDocument(file: path)
                 // The shipped image is what patches are checked against when a rig names both.
                 if let image = patchImage {
-                    if let problem = Self.check(PatchLoader.check(document, against: image), file: path, bytes: input.bytes, kind: .patch, allowEmpty: true) {
+                    if let problem = Self.check(
+                        PatchLoader.check(document, against: image), file: path, bytes: input.bytes, kind: .patch, allowEmpty: true)
+                    {
                         return .failed(problem)
                     }
                 }
@@ -205,10 +208,14 @@ public final class FuzzTarget {
             }
         }
         if payloads != expected {
-            return .failed("the decoder yielded \(payloads.count) frames (sizes \(payloads.map(\.count))), expected \(expected.count) (sizes \(expected.map(\.count)))")
+            return .failed(
+                "the decoder yielded \(payloads.count) frames (sizes \(payloads.map(\.count))), expected \(expected.count) (sizes \(expected.map(\.count)))"
+            )
         }
         if decoderError != expectedError {
-            return .failed("the decoder's error is \(decoderError.map(String.init(describing:)) ?? "none"), expected \(expectedError.map(String.init(describing:)) ?? "none")")
+            return .failed(
+                "the decoder's error is \(decoderError.map(String.init(describing:)) ?? "none"), expected \(expectedError.map(String.init(describing:)) ?? "none")"
+            )
         }
         if decoderError == nil, decoder.pendingByteCount != bytes.count - i {
             return .failed("the decoder holds \(decoder.pendingByteCount) bytes, expected \(bytes.count - i)")

@@ -54,7 +54,9 @@ public enum WireFuzz {
     }
 
     static func u64(_ g: inout SplitMix64) -> UInt64 { g.oneIn(3) ? g.pick([0, 1, UInt64.max, 1 << 63]) : g.next() }
-    static func i32(_ g: inout SplitMix64) -> Int32 { Int32(truncatingIfNeeded: g.oneIn(3) ? g.pick([0, -1, 3010, Int64(Int32.min), Int64(Int32.max)]) : Int64(bitPattern: g.next())) }
+    static func i32(_ g: inout SplitMix64) -> Int32 {
+        Int32(truncatingIfNeeded: g.oneIn(3) ? g.pick([0, -1, 3010, Int64(Int32.min), Int64(Int32.max)]) : Int64(bitPattern: g.next()))
+    }
 
     static func optional<Value>(_ g: inout SplitMix64, _ value: (inout SplitMix64) -> Value) -> Value? {
         g.oneIn(2) ? value(&g) : nil
@@ -116,7 +118,10 @@ public enum WireFuzz {
         }
         func arguments(_ args: [Argument]) {
             out.append(.count(UInt32(args.count)))
-            for a in args { string(a.name); string(a.value) }
+            for a in args {
+                string(a.name)
+                string(a.value)
+            }
         }
         func i32(_ v: Int32) { out.append(.u32(UInt32(bitPattern: v))) }
         func optional<Value>(_ value: Value?, _ write: (Value) -> Void) {
@@ -157,26 +162,73 @@ public enum WireFuzz {
             }
         }
         switch message {
-        case .hello(let h): out.append(.tag(1)); string(h.role); out.append(.u32(UInt32(bitPattern: h.pid))); out.append(.u64(h.mainNs))
+        case .hello(let h):
+            out.append(.tag(1))
+            string(h.role)
+            out.append(.u32(UInt32(bitPattern: h.pid)))
+            out.append(.u64(h.mainNs))
         case .task(let t):
-            out.append(.tag(2)); string(t.actor); arguments(t.parameters)
+            out.append(.tag(2))
+            string(t.actor)
+            arguments(t.parameters)
             out.append(.count(UInt32(t.steps.count)))
             for s in t.steps { step(s) }
-            if let p = t.faultPoint { out.append(.flag(1)); string(p.op); out.append(.u32(p.nth)) } else { out.append(.flag(0)) }
+            if let p = t.faultPoint {
+                out.append(.flag(1))
+                string(p.op)
+                out.append(.u32(p.nth))
+            } else {
+                out.append(.flag(0))
+            }
             out.append(.flag(t.controlled ? 1 : 0))
         case .event(let e):
-            out.append(.tag(3)); out.append(.u64(e.startNs)); out.append(.u64(e.endNs)); string(e.op); arguments(e.args); result(e.result)
-        case .await(let a, let e): out.append(.tag(4)); string(a); string(e)
-        case .release(let a, let e, let ns): out.append(.tag(5)); string(a); string(e); out.append(.u64(ns))
-        case .unreachable(let a, let e, let r): out.append(.tag(6)); string(a); string(e); string(r)
+            out.append(.tag(3))
+            out.append(.u64(e.startNs))
+            out.append(.u64(e.endNs))
+            string(e.op)
+            arguments(e.args)
+            result(e.result)
+        case .await(let a, let e):
+            out.append(.tag(4))
+            string(a)
+            string(e)
+        case .release(let a, let e, let ns):
+            out.append(.tag(5))
+            string(a)
+            string(e)
+            out.append(.u64(ns))
+        case .unreachable(let a, let e, let r):
+            out.append(.tag(6))
+            string(a)
+            string(e)
+            string(r)
         case .stop: out.append(.tag(7))
-        case .exit(let x): out.append(.tag(8)); out.append(.u32(UInt32(bitPattern: x.code))); out.append(.u64(x.ns)); string(x.detail)
-        case .ping(let n): out.append(.tag(9)); out.append(.u64(n))
-        case .pong(let n): out.append(.tag(10)); out.append(.u64(n))
-        case .startChild(let c): out.append(.tag(11)); string(c.label); string(c.role); arguments(c.parameters)
+        case .exit(let x):
+            out.append(.tag(8))
+            out.append(.u32(UInt32(bitPattern: x.code)))
+            out.append(.u64(x.ns))
+            string(x.detail)
+        case .ping(let n):
+            out.append(.tag(9))
+            out.append(.u64(n))
+        case .pong(let n):
+            out.append(.tag(10))
+            out.append(.u64(n))
+        case .startChild(let c):
+            out.append(.tag(11))
+            string(c.label)
+            string(c.role)
+            arguments(c.parameters)
         case .childExited(let l, let pid, let code, let d):
-            out.append(.tag(12)); string(l); out.append(.u32(UInt32(bitPattern: pid))); out.append(.u32(UInt32(bitPattern: code))); string(d)
-        case .faultPoint(let p): out.append(.tag(13)); string(p.op); out.append(.u32(p.nth))
+            out.append(.tag(12))
+            string(l)
+            out.append(.u32(UInt32(bitPattern: pid)))
+            out.append(.u32(UInt32(bitPattern: code)))
+            string(d)
+        case .faultPoint(let p):
+            out.append(.tag(13))
+            string(p.op)
+            out.append(.u32(p.nth))
         case .proceed: out.append(.tag(14))
         case .announce(let op):
             out.append(.tag(15))
@@ -199,12 +251,16 @@ public enum WireFuzz {
         case 0 where !counts.isEmpty:  // a count: huge, off by one, past the end
             let i = g.pick(counts)
             guard case .count(let n) = fields[i] else { return "count" }
-            fields[i] = .count(g.pick([UInt32.max, UInt32.max - 1, 1 << 31, 1 << 20, n &+ 1, n &- 1, n &+ 4, 0, UInt32(truncatingIfNeeded: g.next())]))
+            fields[i] = .count(
+                g.pick([UInt32.max, UInt32.max - 1, 1 << 31, 1 << 20, n &+ 1, n &- 1, n &+ 4, 0, UInt32(truncatingIfNeeded: g.next())]))
             return "count"
         case 1 where !strings.isEmpty:  // a string's bytes not UTF-8 (its count kept right)
             let i = g.pick(strings)
             guard case .bytes(var b) = fields[i], i > 0 else { return "utf8" }
-            let bad: [[UInt8]] = [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0x80], [0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]]
+            let bad: [[UInt8]] = [
+                [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0x80], [0x80],
+                [0xF8, 0x88, 0x80, 0x80, 0x80],
+            ]
             b.insert(contentsOf: g.pick(bad), at: g.below(b.count + 1))
             fields[i] = .bytes(b)
             fields[i - 1] = .count(UInt32(b.count))
@@ -262,11 +318,16 @@ public enum WireFuzz {
             for field in fields { payload.append(contentsOf: field.encoded) }
             var length = UInt32(payload.count)
             if g.oneIn(12) {  // the length prefix lies
-                length = g.pick([UInt32.max, UInt32(Frame.maxPayload), UInt32(Frame.maxPayload + 1), length &+ 1, length &- 1, 0, 1 << 31, UInt32(truncatingIfNeeded: g.next())])
+                length = g.pick([
+                    UInt32.max, UInt32(Frame.maxPayload), UInt32(Frame.maxPayload + 1), length &+ 1, length &- 1, 0, 1 << 31,
+                    UInt32(truncatingIfNeeded: g.next()),
+                ])
                 mutations.append("length \(length)")
             }
-            bytes += [UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8),
-                      UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24)]
+            bytes += [
+                UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8),
+                UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24),
+            ]
             bytes.append(contentsOf: payload)
             if g.oneIn(25) {  // garbage between frames
                 bytes += (0..<(1 + g.below(9))).map { _ in UInt8(truncatingIfNeeded: g.next()) }

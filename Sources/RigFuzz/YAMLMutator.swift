@@ -135,7 +135,8 @@ public struct YAMLMutator {
             Self.replace(at: g.pick(mappings), in: &root) { node in
                 var p = Self.pairs(node)!
                 if p.count >= 2 {
-                    let i = g.below(p.count), j = g.below(p.count)
+                    let i = g.below(p.count)
+                    let j = g.below(p.count)
                     if g.oneIn(2) { (p[i].1, p[j].1) = (p[j].1, p[i].1) } else { p.swapAt(i, j) }
                 }
                 return Self.mapping(p, like: node)
@@ -183,7 +184,9 @@ public struct YAMLMutator {
                 let asList = g.oneIn(2)
                 // Flow style ([[[...]]]): block style would indent each level, and the file grow as depth².
                 for _ in 0..<depth {
-                    n = asList ? .sequence(Node.Sequence([n], .implicit, .flow))
+                    n =
+                        asList
+                        ? .sequence(Node.Sequence([n], .implicit, .flow))
                         : .mapping(Node.Mapping([(Node("k"), n)], .implicit, .flow))
                 }
                 return n
@@ -391,7 +394,8 @@ public struct YAMLMutator {
     /// Applies one text or byte mutation; returns its name.
     func mutateText(_ bytes: inout [UInt8], using g: inout SplitMix64) -> String {
         let choice = g.below(14)
-        var lines: [[UInt8]] = [4, 5, 6, 7, 9, 11].contains(choice)
+        var lines: [[UInt8]] =
+            [4, 5, 6, 7, 9, 11].contains(choice)
             ? bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init) : []
         func joined() -> [UInt8] {
             var out: [UInt8] = []
@@ -406,8 +410,10 @@ public struct YAMLMutator {
             for _ in 0..<(1 + g.below(4)) where !bytes.isEmpty { bytes[g.below(bytes.count)] ^= UInt8(1 << g.below(8)) }
             return "flip bits"
         case 1:  // insert odd bytes: invalid UTF-8, NUL, control characters, a BOM
-            let pieces: [[UInt8]] = [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0], [9], [13],
-                                     [0xEF, 0xBB, 0xBF], [0xC0, 0x80], [0x1B], [0x7F]]
+            let pieces: [[UInt8]] = [
+                [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0], [9], [13],
+                [0xEF, 0xBB, 0xBF], [0xC0, 0x80], [0x1B], [0x7F],
+            ]
             bytes.insert(contentsOf: g.pick(pieces), at: g.below(bytes.count + 1))
             return "insert bytes"
         case 2:  // delete a range
@@ -432,7 +438,8 @@ public struct YAMLMutator {
             return "indentation"
         case 5:  // duplicate, drop or swap lines
             if !lines.isEmpty {
-                let i = g.below(lines.count), j = g.below(lines.count)
+                let i = g.below(lines.count)
+                let j = g.below(lines.count)
                 switch g.below(3) {
                 case 0: lines.insert(lines[i], at: j)
                 case 1: lines.remove(at: i)

@@ -43,7 +43,10 @@ public enum PatchLoader {
         let root: Yams.Node?
         do { root = try YAMLSupport.compose(text, file: file) } catch { throw RigErrors([error]) }
         guard let root else {
-            throw RigErrors([RigError("the patch file is empty; it needs at least 'patch' and 'files'", at: SourcePosition(file: file, line: 1, column: 1))])
+            throw RigErrors([
+                RigError(
+                    "the patch file is empty; it needs at least 'patch' and 'files'", at: SourcePosition(file: file, line: 1, column: 1))
+            ])
         }
         let decoder = PatchDecoder(file: file)
         let document = decoder.decode(root)
@@ -62,19 +65,29 @@ public enum PatchLoader {
             let existing = imageFiles[file.path.foldedForComparison]
             if file.adds {
                 if existing != nil {
-                    errors.append(RigError("the patch adds \(file.path), which image '\(image.name)' already has (write it without 'adds')", at: position))
+                    errors.append(
+                        RigError(
+                            "the patch adds \(file.path), which image '\(image.name)' already has (write it without 'adds')", at: position))
                 }
             } else if let existing {
                 if file.version < existing.version {
-                    errors.append(RigError("the patch would take \(file.path.name ?? "") back from \(existing.version) to \(file.version)", at: position))
+                    errors.append(
+                        RigError(
+                            "the patch would take \(file.path.name ?? "") back from \(existing.version) to \(file.version)", at: position))
                 }
             } else {
-                errors.append(RigError("the patch replaces \(file.path), which image '\(image.name)' does not have (a new file needs 'adds: true')", at: position))
+                errors.append(
+                    RigError(
+                        "the patch replaces \(file.path), which image '\(image.name)' does not have (a new file needs 'adds: true')",
+                        at: position))
             }
         }
         let known = image.assemblies.map(\.name)
         for (name, position) in zip(document.patch.ngen, document.ngenPositions) where !known.contains(name) {
-            errors.append(RigError("the patch regenerates native images of '\(name)', which is not an assembly of image '\(image.name)' (assemblies: \(known.joined(separator: ", ")))", at: position))
+            errors.append(
+                RigError(
+                    "the patch regenerates native images of '\(name)', which is not an assembly of image '\(image.name)' (assemblies: \(known.joined(separator: ", ")))",
+                    at: position))
         }
         return errors
     }
@@ -181,7 +194,9 @@ private final class PatchDecoder {
         var version: FileVersion?
         if let node = reader.required("version", in: map, what: "a file"), let text = reader.string(node, what: "the file version") {
             version = FileVersion(text)
-            if version == nil { reader.error("the file version must be four numbers 0...65535 such as 1.1.4322.2032, not '\(text)'", at: node) }
+            if version == nil {
+                reader.error("the file version must be four numbers 0...65535 such as 1.1.4322.2032, not '\(text)'", at: node)
+            }
         }
         let size = reader.required("size", in: map, what: "a file").flatMap {
             reader.int($0, what: "the file size", in: MachineImageLoader.sizeRange)

@@ -167,7 +167,9 @@ extension RigDecoder {
                 if let op = reader.string(node, what: "the operation ('op')"), RigLoader.isValidEventName(op) {
                     pattern.op = op
                 } else {
-                    if case .scalar = node { reader.error("bad operation name: use letters, digits, '_' or '-' (e.g. load, replace)", at: node) }
+                    if case .scalar = node {
+                        reader.error("bad operation name: use letters, digits, '_' or '-' (e.g. load, replace)", at: node)
+                    }
                     good = false
                 }
             }

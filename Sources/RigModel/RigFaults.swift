@@ -168,7 +168,8 @@ extension RigDecoder {
             let trigger: Fault.Trigger
             if let opNode = m["op"] {
                 if wholeMachine {
-                    reader.error("a power loss at an operation names the process whose operation it is, not 'machine'", at: actionEntry.value)
+                    reader.error(
+                        "a power loss at an operation names the process whose operation it is, not 'machine'", at: actionEntry.value)
                     valid = false
                 }
                 for extra in timeForms + m.entries.filter({ ["delay", "jitter"].contains($0.key) }) {
@@ -177,7 +178,8 @@ extension RigDecoder {
                 }
                 guard let op = reader.string(opNode, what: "'op'") else { continue }
                 guard RigLoader.isValidEventName(op) else {
-                    reader.error("'op' names an operation as workers report it (e.g. replace, record, load) or 'any', not '\(op)'", at: opNode)
+                    reader.error(
+                        "'op' names an operation as workers report it (e.g. replace, record, load) or 'any', not '\(op)'", at: opNode)
                     continue
                 }
                 var nth: UInt32 = 1
@@ -208,7 +210,8 @@ extension RigDecoder {
             }
             if valid {
                 faults.append(
-                    Fault(name: name, action: action, process: process, trigger: trigger, position: reader.position(of: actionEntry.keyNode)))
+                    Fault(
+                        name: name, action: action, process: process, trigger: trigger, position: reader.position(of: actionEntry.keyNode)))
             }
         }
         return faults

@@ -600,7 +600,8 @@ final class RigDecoder {
         if events.contains(event) { return }
         var message = "actor '\(actor.name)' (role '\(actor.role)') never emits '\(event)'"
         if events.isEmpty {
-            message += actor.role == "script"
+            message +=
+                actor.role == "script"
                 ? "; it emits no events (give it an 'emit' step)"
                 : "; it emits no events (use after_exit: \(actor.name) to start after its exit)"
         } else {

@@ -157,7 +157,8 @@ extension RigDecoder {
                     continue
                 }
                 stepNodes[name] = decoded.nameNode
-                let events = decoded.kind.map { Self.events(of: $0, profile: profile) } ?? Self.events(of: .reboot(logon: .admin), profile: profile)
+                let events =
+                    decoded.kind.map { Self.events(of: $0, profile: profile) } ?? Self.events(of: .reboot(logon: .admin), profile: profile)
                 steps.append(StepInfo(name: name, index: index, events: events, node: decoded.nameNode))
                 if let kind = decoded.kind, let start = decoded.start {
                     machineSteps.append(

@@ -215,7 +215,8 @@ extension RigDecoder {
             let mode = given("mode")?.value ?? "runonce"
             if mode == "service" || service {
                 if let items = given("work") {
-                    reader.error("the NetFxUpdate service reads its work from the registry; 'work' is for mode: runonce", at: items.position)
+                    reader.error(
+                        "the NetFxUpdate service reads its work from the registry; 'work' is for mode: runonce", at: items.position)
                 }
             } else if mode == "runonce" && work.isEmpty {
                 missing("has nothing to do: give 'work' (e.g. 'ngen System.Web, gac C:\\...') or a 'command' with /ngen: or /gac:")

@@ -18,7 +18,9 @@ import Wire
 public enum InstallerRole {
     public static func run(_ session: any WorkerSession) -> Int32 {
         guard let machine = session.parameter("machine"), let packageText = session.parameter("patch") else {
-            session.log("installer: usage: parameters machine=DIR patch=C:\\Windows\\Installer\\ID.msp [files_in_use=retry|exit|ignore] [retry_limit=5s] [era=runonce|service]")
+            session.log(
+                "installer: usage: parameters machine=DIR patch=C:\\Windows\\Installer\\ID.msp [files_in_use=retry|exit|ignore] [retry_limit=5s] [era=runonce|service]"
+            )
             return InstallerExit.invalidCommandLine
         }
         guard session.isMachine(machine) else { return InstallerExit.invalidCommandLine }

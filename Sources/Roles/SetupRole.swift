@@ -102,10 +102,13 @@ public enum SetupRole {
         if before == nil || after == nil {
             decision = RebootReduction.Decision(exitCode: installerCode, reason: "the pending-rename queue could not be read")
         }
-        session.perform("reboot_reduction", [
-            Argument("patch", package), Argument("installer_code", String(installerCode)),
-            Argument("code", String(decision.exitCode)), Argument("reason", decision.reason),
-        ]) { .ok }
+        session.perform(
+            "reboot_reduction",
+            [
+                Argument("patch", package), Argument("installer_code", String(installerCode)),
+                Argument("code", String(decision.exitCode)), Argument("reason", decision.reason),
+            ]
+        ) { .ok }
         return decision.exitCode
     }
 

@@ -84,7 +84,13 @@ public enum WindowsUpdateRole {
             }
             session.record(Event(startNs: start, endNs: MonotonicClock.now(), op: "hotfix", args: args, result: result))
             guard code == InstallerExit.alreadyRunning, attempt < WindowsUpdateSchedule.maxAttempts else { break }
-            session.perform("sleep", [Argument("duration_ns", String(WindowsUpdateSchedule.retryIntervalNs)), Argument("reason", "another installation is running")]) {
+            session.perform(
+                "sleep",
+                [
+                    Argument("duration_ns", String(WindowsUpdateSchedule.retryIntervalNs)),
+                    Argument("reason", "another installation is running"),
+                ]
+            ) {
                 session.sleep(nanoseconds: WindowsUpdateSchedule.retryIntervalNs)
                 return .ok
             }

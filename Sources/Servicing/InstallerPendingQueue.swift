@@ -39,8 +39,9 @@ public enum InstallerPendingQueue {
         let registry = try Registry(machineDirectory: root.path)
         let pair = RegistryPendingRenames.strings(for: rename)
         return try registry.transaction { registry in
-            guard case .multiString(var strings)? = try registry.value(
-                WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
+            guard
+                case .multiString(var strings)? = try registry.value(
+                    WindowsKeys.sessionManager, WindowsKeys.pendingFileRenameOperations)
             else { return false }
             var index = strings.count - 2
             // Pairs start at even offsets.

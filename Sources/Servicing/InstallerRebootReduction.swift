@@ -56,7 +56,9 @@ public enum RebootReduction {
         }
         return Decision(
             exitCode: InstallerExit.success,
-            reason: "only mscoree.dll needed the reboot and it was soft-locked: \(patchVersion) stands at \(mscoree); running processes keep the old copy")
+            reason:
+                "only mscoree.dll needed the reboot and it was soft-locked: \(patchVersion) stands at \(mscoree); running processes keep the old copy"
+        )
     }
 
     /// Whether `path` is a copy of `file` renamed aside (`<name>.~<digits>` in the same directory),

@@ -153,9 +153,13 @@ public struct InstallerRecovery {
     /// the boot something to do, never an aside copy nobody deletes.
     private func restore(_ target: WindowsPath, from source: WindowsPath, _ failures: inout [String]) -> Restore {
         let args: [(name: String, value: String)] = [("action", "restore"), ("file", target.description), ("from", source.description)]
-        guard let error = host.attempt("rollback", args, { () throws(Win32Error) in
-            try root.moveFile(source, to: target, flags: [.replaceExisting])
-        }) else { return .restored }
+        guard
+            let error = host.attempt(
+                "rollback", args,
+                { () throws(Win32Error) in
+                    try root.moveFile(source, to: target, flags: [.replaceExisting])
+                })
+        else { return .restored }
         guard error.code == Win32Error.accessDenied.code || error.code == Win32Error.sharingViolation.code, root.exists(target) else {
             failures.append("rollback restore \(target) from \(source): \(error.description)")
             return .failed
@@ -169,24 +173,31 @@ public struct InstallerRecovery {
         let aside = freeAsideName(beside: target)
         let deleteAside = PendingRename(source: aside, destination: nil, replaceExisting: false)
         if queue(deleteAside, store: store, &failures) {
-            let renamed = host.attempt("rollback", [("action", "rename_aside"), ("file", target.description), ("to", aside.description)]) { () throws(Win32Error) in
-                try root.moveFile(target, to: aside)
-            } == nil
+            let renamed =
+                host.attempt("rollback", [("action", "rename_aside"), ("file", target.description), ("to", aside.description)]) {
+                    () throws(Win32Error) in
+                    try root.moveFile(target, to: aside)
+                } == nil
             if renamed {
-                if host.attempt("rollback", args, { () throws(Win32Error) in
-                    try root.moveFile(source, to: target, flags: [.replaceExisting])
-                }) == nil {
+                if host.attempt(
+                    "rollback", args,
+                    { () throws(Win32Error) in
+                        try root.moveFile(source, to: target, flags: [.replaceExisting])
+                    }) == nil
+                {
                     rebootRequired(target, "the new file is in use: renamed aside, deleted at the next boot")
                     return .asideQueued
                 }
                 // The old file cannot come back now (it is held itself): the new one goes back
                 // to its path rather than leave the path empty until the boot.
-                host.attempt("rollback", [("action", "restore"), ("file", target.description), ("from", aside.description)]) { () throws(Win32Error) in
+                host.attempt("rollback", [("action", "restore"), ("file", target.description), ("from", aside.description)]) {
+                    () throws(Win32Error) in
                     try root.moveFile(aside, to: target)
                 }
             } else {
                 // Hard-locked: nothing went aside, so its deletion is taken out of the queue.
-                host.perform("rollback", [("action", "dequeue"), ("source", aside.description), ("destination", "")]) { () throws(OperationFailure) in
+                host.perform("rollback", [("action", "dequeue"), ("source", aside.description), ("destination", "")]) {
+                    () throws(OperationFailure) in
                     ((try? InstallerPendingQueue.remove(deleteAside, root: root)) ?? false) ? nil : Self.notQueued
                 }
             }
@@ -237,7 +248,9 @@ public struct InstallerRecovery {
     private func run(
         _ op: String, _ args: [(name: String, value: String)], _ failures: inout [String], _ body: () throws(Win32Error) -> Void
     ) {
-        if let failure = host.attempt(op, args, body) { failures.append("\(op) \(args.map(\.value).joined(separator: " ")): \(failure.description)") }
+        if let failure = host.attempt(op, args, body) {
+            failures.append("\(op) \(args.map(\.value).joined(separator: " ")): \(failure.description)")
+        }
     }
 }
 

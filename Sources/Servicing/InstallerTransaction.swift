@@ -252,17 +252,21 @@ public final class InstallerTransaction {
                 guard recovered.failures.isEmpty else {
                     return fail(
                         InstallerExit.failure,
-                        "the interrupted installation of \(recovered.patch) could not be rolled back: \(recovered.failures.joined(separator: "; "))")
+                        "the interrupted installation of \(recovered.patch) could not be rolled back: \(recovered.failures.joined(separator: "; "))"
+                    )
                 }
                 // Its rollback finishes at the next boot: installing now could be undone by it.
                 guard recovered.rebootNeeded.isEmpty else {
                     var outcome = fail(
                         InstallerExit.failRebootRequired,
-                        "the interrupted installation of \(recovered.patch) was rolled back, but \(recovered.rebootNeeded.map(\.description).joined(separator: ", ")) in use: a reboot finishes it")
+                        "the interrupted installation of \(recovered.patch) was rolled back, but \(recovered.rebootNeeded.map(\.description).joined(separator: ", ")) in use: a reboot finishes it"
+                    )
                     outcome.rebootCauses = recovered.rebootNeeded.map { RebootCause(file: $0, lock: .soft) }
                     return outcome
                 }
-                host.log("installer \(patch.id): \(recovered.committed ? "finished" : "rolled back") the interrupted installation of \(recovered.patch)")
+                host.log(
+                    "installer \(patch.id): \(recovered.committed ? "finished" : "rolled back") the interrupted installation of \(recovered.patch)"
+                )
             }
         } catch {
             return fail(InstallerExit.failure, "recovering an interrupted installation: \(error)")
@@ -335,7 +339,9 @@ public final class InstallerTransaction {
             if !assemblies.isEmpty || !deferredGac.isEmpty {
                 plan = .afterReboot(era: era, assemblies: assemblies, gac: deferredGac)
                 if era != requestedEra {
-                    host.perform("era", [("requested", requestedEra.rawValue), ("era", era.rawValue), ("why", NetFxUpdateSchedule.noServiceOnWindows9x)])
+                    host.perform(
+                        "era",
+                        [("requested", requestedEra.rawValue), ("era", era.rawValue), ("why", NetFxUpdateSchedule.noServiceOnWindows9x)])
                 }
             }
         } else if !assemblies.isEmpty {
@@ -431,14 +437,17 @@ public final class InstallerTransaction {
             // Hard lock: the files-in-use answer.
             switch options.filesInUse {
             case .retry where waitedNs < options.retryLimitNs:
-                host.perform("sleep", [("duration_ns", String(options.retryIntervalNs)), ("reason", "files in use: \(name)")]) { () throws(OperationFailure) in
+                host.perform("sleep", [("duration_ns", String(options.retryIntervalNs)), ("reason", "files in use: \(name)")]) {
+                    () throws(OperationFailure) in
                     host.sleep(nanoseconds: options.retryIntervalNs)
                     return nil
                 }
                 waitedNs += options.retryIntervalNs
                 continue
             case .retry, .exit:
-                throw Stop(code: InstallerExit.userExit, reason: "\(target) is in use (hard lock) and the answer was \(options.filesInUse.rawValue)")
+                throw Stop(
+                    code: InstallerExit.userExit,
+                    reason: "\(target) is in use (hard lock) and the answer was \(options.filesInUse.rawValue)")
             case .ignore:
                 // Hard-locked: the new payload is written beside the target and queued to replace
                 // it at the next boot.
@@ -471,18 +480,24 @@ public final class InstallerTransaction {
         guard let handle = opened else { return error }
         defer { handle.close() }
         if let error { return error }
-        if let error = host.attempt("write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))], { () throws(Win32Error) in
-            try handle.write(Array(bytes[half...]))
-        }) {
+        if let error = host.attempt(
+            "write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))],
+            { () throws(Win32Error) in
+                try handle.write(Array(bytes[half...]))
+            })
+        {
             return error
         }
         var corrupt = false
-        if let error = host.attempt("verify", [("file", target.description)], { () throws(Win32Error) in
-            try handle.seek(to: 0)
-            corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
-            // On disk before the script moves on: a power loss after this keeps the new file.
-            try handle.flush()
-        }) {
+        if let error = host.attempt(
+            "verify", [("file", target.description)],
+            { () throws(Win32Error) in
+                try handle.seek(to: 0)
+                corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
+                // On disk before the script moves on: a power loss after this keeps the new file.
+                try handle.flush()
+            })
+        {
             return error
         }
         if corrupt {
@@ -506,7 +521,8 @@ public final class InstallerTransaction {
             // this process holds _MSIExecute), so the undo never deletes another's file.
             let candidate = freeName(beside: target, suffix: ".~tmp")
             try record(.temporary(candidate))
-            let error = host.attempt("create_file", [("path", candidate.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
+            let error = host.attempt("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
+                () throws(Win32Error) in
                 try root.createFile(candidate, contents: bytes, share: .none)
                 try root.flushFile(candidate)
             }
@@ -576,7 +592,6 @@ public final class InstallerTransaction {
         steps.append(step)
     }
 
-
     /// `attempt`, with any failure stopping the installation (1603).
     private func step(_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) throws {
         if let error = host.attempt(op, args, body) {
@@ -594,7 +609,11 @@ public final class InstallerTransaction {
             try OperationFailure.catching {
                 try registry.transaction { registry in
                     for value in patch.registry {
-                        if let data = value.data { try registry.setValue(value.key, value.name, data) } else { try registry.createKey(value.key) }
+                        if let data = value.data {
+                            try registry.setValue(value.key, value.name, data)
+                        } else {
+                            try registry.createKey(value.key)
+                        }
                     }
                     try registry.setValue(key, "Installed", .dword(1))
                     if !patch.description.isEmpty { try registry.setValue(key, "Description", .string(patch.description)) }
@@ -611,7 +630,12 @@ public final class InstallerTransaction {
         }
         if let failure { throw Stop(code: InstallerExit.failure, reason: "recording the patch in the registry: \(failure)") }
         if case .afterReboot(let era, let assemblies, let gac) = plan {
-            host.perform("schedule", [("era", era.rawValue), ("assemblies", assemblies.joined(separator: ",")), ("gac", gac.map(\.description).joined(separator: ","))])
+            host.perform(
+                "schedule",
+                [
+                    ("era", era.rawValue), ("assemblies", assemblies.joined(separator: ",")),
+                    ("gac", gac.map(\.description).joined(separator: ",")),
+                ])
         }
     }
 
@@ -625,7 +649,8 @@ public final class InstallerTransaction {
         guard !rebootNeeded.isEmpty else { return fail(code, reason) }
         var outcome = fail(
             InstallerExit.failRebootRequired,
-            "\(reason) (\(InstallerExit.describe(code))); rolled back, but \(rebootNeeded.map(\.description).joined(separator: ", ")) in use: the rollback finishes at the next boot")
+            "\(reason) (\(InstallerExit.describe(code))); rolled back, but \(rebootNeeded.map(\.description).joined(separator: ", ")) in use: the rollback finishes at the next boot"
+        )
         outcome.rebootCauses = rebootNeeded.map { RebootCause(file: $0, lock: .soft) }
         return outcome
     }

@@ -55,7 +55,7 @@ public struct BootFiles {
         defer { close(directory) }
         do {
             try checked("DeleteFile", path.description) { unlinkat(directory, name, 0) }
-        } catch where error.posixErrno == EISDIR {
+        } catch  where error.posixErrno == EISDIR {
             try checked("RemoveDirectory", path.description) { unlinkat(directory, name, AT_REMOVEDIR) }
         }
     }

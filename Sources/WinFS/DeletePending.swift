@@ -55,7 +55,9 @@ enum DeletePending {
     static func error(_ path: WindowsPath, operation: String) -> Win32Error {
         Win32Error(
             5, operation: operation, path: path.description,
-            reason: "the file is delete-pending (STATUS_DELETE_PENDING): it was deleted while handles still hold it, and the name stays until the last one closes")
+            reason:
+                "the file is delete-pending (STATUS_DELETE_PENDING): it was deleted while handles still hold it, and the name stays until the last one closes"
+        )
     }
 }
 

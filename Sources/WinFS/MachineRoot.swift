@@ -107,7 +107,9 @@ public final class MachineRoot: Sendable {
             if kind == S_IFLNK {
                 throw Win32Error(
                     123, operation: "open machine directory", path: entry,
-                    reason: "'\(name)' of the machine is a symbolic link; a machine's own entries must be real \(isDirectory ? "directories" : "files") inside it")
+                    reason:
+                        "'\(name)' of the machine is a symbolic link; a machine's own entries must be real \(isDirectory ? "directories" : "files") inside it"
+                )
             }
             if isDirectory ? kind != S_IFDIR : kind != S_IFREG {
                 throw Win32Error(

@@ -74,8 +74,9 @@ extension MachineRoot {
             return
         }
         guard let destination else { return try deleteFile(source, operation: "MoveFileEx") }
-        try rename(source, to: destination, replace: flags.contains(.replaceExisting),
-                   writeThrough: flags.contains(.writeThrough))
+        try rename(
+            source, to: destination, replace: flags.contains(.replaceExisting),
+            writeThrough: flags.contains(.writeThrough))
     }
 
     /// DeleteFile: ERROR_SHARING_VIOLATION (32) when a handle does not share delete,
@@ -151,16 +152,20 @@ extension MachineRoot {
                 break
             } catch {
                 guard error.code == 2 || error.code == 3 else {
-                    throw Win32Error(error.code, operation: "MoveFileEx", path: path.description, reason: error.reason, posixErrno: error.posixErrno)
+                    throw Win32Error(
+                        error.code, operation: "MoveFileEx", path: path.description, reason: error.reason, posixErrno: error.posixErrno)
                 }
                 prefix = parent
             }
         }
-        if let name = path.name, let parent = path.parent, let fd = try? openBeneath(parent, flags: O_RDONLY | O_DIRECTORY, operation: "MoveFileEx") {
+        if let name = path.name, let parent = path.parent,
+            let fd = try? openBeneath(parent, flags: O_RDONLY | O_DIRECTORY, operation: "MoveFileEx")
+        {
             defer { close(fd) }
             // An existing symbolic link as the last component must stay on the machine too.
             var info = stat()
-            if fstatat(fd, entryName(in: fd, matching: name) ?? name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+            if fstatat(fd, entryName(in: fd, matching: name) ?? name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+            {
                 do {
                     let target = try openBeneath(path, flags: CWINFS_O_PATH, operation: "MoveFileEx")
                     close(target)

@@ -90,7 +90,8 @@ public struct RegistryKeyPath: Sendable, Hashable, CustomStringConvertible {
         if name.utf8.contains(0) { return "contains a NUL byte" }
         if name.contains("\\") { return "the key name '\(name)' contains '\\'" }
         if let bad = name.unicodeScalars.first(where: isControl) {
-            return "the key name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
+            return
+                "the key name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
         }
         if name.utf16.count > maxKeyNameLength {
             return "the key name is \(name.utf16.count) characters long (at most \(maxKeyNameLength))"
@@ -104,7 +105,8 @@ public struct RegistryKeyPath: Sendable, Hashable, CustomStringConvertible {
     public static func valueNameProblem(_ name: some StringProtocol) -> String? {
         if name.utf8.contains(0) { return "the name contains a NUL byte" }
         if let bad = name.unicodeScalars.first(where: isControl) {
-            return "the value name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
+            return
+                "the value name '\(printable(name))' contains the control character \(describe(bad)) (only printable characters are allowed)"
         }
         if name.utf16.count > maxValueNameLength {
             return "the value name is \(name.utf16.count) characters long (at most \(maxValueNameLength))"

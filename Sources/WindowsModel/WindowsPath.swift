@@ -66,7 +66,8 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
             return "the name '\(name)' is only dots; Windows strips trailing dots, so it would name the directory above"
         }
         if let last = name.last, last == "." || last == " " {
-            return "the name '\(name)' ends in \(last == "." ? "a dot" : "a space"); Windows strips trailing dots and spaces, so it would name another file"
+            return
+                "the name '\(name)' ends in \(last == "." ? "a dot" : "a space"); Windows strips trailing dots and spaces, so it would name another file"
         }
         var base = Substring(name)
         if let dot = base.firstIndex(of: ".") { base = base[..<dot] }
@@ -120,7 +121,7 @@ public struct WindowsPath: Sendable, Hashable, CustomStringConvertible {
         while true {
             switch (left.next(), right.next()) {
             case (nil, nil): return true
-            case let (x?, y?):
+            case (let x?, let y?):
                 if x != y && upcase(x) != upcase(y) { return false }
             default: return false
             }

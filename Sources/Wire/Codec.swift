@@ -1,6 +1,7 @@
 extension Message {
     private enum Tag: UInt8 {
-        case hello = 1, task, event, await, release, unreachable, stop, exit, ping, pong, startChild, childExited
+        case hello = 1
+        case task, event, await, release, unreachable, stop, exit, ping, pong, startChild, childExited
         case faultPoint, proceed
         case announce, delay, grant
     }
@@ -28,40 +29,73 @@ extension Message {
     private func write(to w: inout ByteWriter) {
         switch self {
         case .hello(let h):
-            w.u8(Tag.hello.rawValue); w.string(h.role); w.i32(h.pid); w.u64(h.mainNs)
+            w.u8(Tag.hello.rawValue)
+            w.string(h.role)
+            w.i32(h.pid)
+            w.u64(h.mainNs)
         case .task(let t):
-            w.u8(Tag.task.rawValue); w.string(t.actor); w.arguments(t.parameters)
+            w.u8(Tag.task.rawValue)
+            w.string(t.actor)
+            w.arguments(t.parameters)
             w.u32(UInt32(t.steps.count))
             for step in t.steps { w.step(step) }
             if let point = t.faultPoint {
-                w.u8(1); w.string(point.op); w.u32(point.nth)
+                w.u8(1)
+                w.string(point.op)
+                w.u32(point.nth)
             } else {
                 w.u8(0)
             }
             w.u8(t.controlled ? 1 : 0)
         case .event(let e):
-            w.u8(Tag.event.rawValue); w.u64(e.startNs); w.u64(e.endNs); w.string(e.op)
-            w.arguments(e.args); w.result(e.result)
+            w.u8(Tag.event.rawValue)
+            w.u64(e.startNs)
+            w.u64(e.endNs)
+            w.string(e.op)
+            w.arguments(e.args)
+            w.result(e.result)
         case .await(let actor, let event):
-            w.u8(Tag.await.rawValue); w.string(actor); w.string(event)
+            w.u8(Tag.await.rawValue)
+            w.string(actor)
+            w.string(event)
         case .release(let actor, let event, let ns):
-            w.u8(Tag.release.rawValue); w.string(actor); w.string(event); w.u64(ns)
+            w.u8(Tag.release.rawValue)
+            w.string(actor)
+            w.string(event)
+            w.u64(ns)
         case .unreachable(let actor, let event, let reason):
-            w.u8(Tag.unreachable.rawValue); w.string(actor); w.string(event); w.string(reason)
+            w.u8(Tag.unreachable.rawValue)
+            w.string(actor)
+            w.string(event)
+            w.string(reason)
         case .stop:
             w.u8(Tag.stop.rawValue)
         case .exit(let x):
-            w.u8(Tag.exit.rawValue); w.i32(x.code); w.u64(x.ns); w.string(x.detail)
+            w.u8(Tag.exit.rawValue)
+            w.i32(x.code)
+            w.u64(x.ns)
+            w.string(x.detail)
         case .ping(let n):
-            w.u8(Tag.ping.rawValue); w.u64(n)
+            w.u8(Tag.ping.rawValue)
+            w.u64(n)
         case .pong(let n):
-            w.u8(Tag.pong.rawValue); w.u64(n)
+            w.u8(Tag.pong.rawValue)
+            w.u64(n)
         case .startChild(let c):
-            w.u8(Tag.startChild.rawValue); w.string(c.label); w.string(c.role); w.arguments(c.parameters)
+            w.u8(Tag.startChild.rawValue)
+            w.string(c.label)
+            w.string(c.role)
+            w.arguments(c.parameters)
         case .childExited(let label, let pid, let code, let detail):
-            w.u8(Tag.childExited.rawValue); w.string(label); w.i32(pid); w.i32(code); w.string(detail)
+            w.u8(Tag.childExited.rawValue)
+            w.string(label)
+            w.i32(pid)
+            w.i32(code)
+            w.string(detail)
         case .faultPoint(let point):
-            w.u8(Tag.faultPoint.rawValue); w.string(point.op); w.u32(point.nth)
+            w.u8(Tag.faultPoint.rawValue)
+            w.string(point.op)
+            w.u32(point.nth)
         case .proceed:
             w.u8(Tag.proceed.rawValue)
         case .announce(let op):
@@ -104,8 +138,9 @@ extension Message {
             self = .task(WorkerTask(actor: actor, parameters: parameters, steps: steps, faultPoint: faultPoint, controlled: controlled))
         case .event:
             self = .event(
-                Event(startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
-                      result: try r.result()))
+                Event(
+                    startNs: try r.u64(), endNs: try r.u64(), op: try r.string(), args: try r.arguments(),
+                    result: try r.result()))
         case .await:
             self = .await(actor: try r.string(), event: try r.string())
         case .release:
@@ -154,7 +189,10 @@ struct ByteWriter {
     }
     mutating func arguments(_ args: [Argument]) {
         u32(UInt32(args.count))
-        for a in args { string(a.name); string(a.value) }
+        for a in args {
+            string(a.name)
+            string(a.value)
+        }
     }
     /// A flag byte (0 absent, 1 present), then the value when present.
     mutating func optional<Value>(_ value: Value?, _ write: (inout ByteWriter, Value) -> Void) {
@@ -197,9 +235,15 @@ struct ByteWriter {
 }
 
 /// The kind byte of an `OperationResult` on the wire.
-enum ResultKind: UInt8 { case ok = 0, failed, unknown }
+enum ResultKind: UInt8 {
+    case ok = 0
+    case failed, unknown
+}
 /// The kind byte of a `ScriptStep` on the wire.
-enum StepKind: UInt8 { case sleep = 0, emit, wait, exit }
+enum StepKind: UInt8 {
+    case sleep = 0
+    case emit, wait, exit
+}
 
 struct ByteReader {
     let bytes: [UInt8]

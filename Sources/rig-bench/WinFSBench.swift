@@ -34,8 +34,10 @@ func runWinFSBenchmarks() {
     }
     let directory = String(cString: made)
     defer {
-        for name in ["drive_c/Windows/System32/a.dll", "drive_c/Windows/System32/b.dll",
-                     "drive_c/Windows/System32/c.dll", "drive_c/Windows/System32/d.dll"] {
+        for name in [
+            "drive_c/Windows/System32/a.dll", "drive_c/Windows/System32/b.dll",
+            "drive_c/Windows/System32/c.dll", "drive_c/Windows/System32/d.dll",
+        ] {
             unlink(directory + "/" + name)
         }
         for name in ["drive_c/Windows/System32", "drive_c/Windows", "drive_c", ""] { rmdir(directory + "/" + name) }
@@ -44,7 +46,8 @@ func runWinFSBenchmarks() {
         let root = try MachineRoot(path: directory)
         let system32 = try WindowsPath("C:\\Windows\\System32")
         try root.createDirectories(system32)
-        let a = system32.appending("a.dll"), b = system32.appending("b.dll")
+        let a = system32.appending("a.dll")
+        let b = system32.appending("b.dll")
         try root.writeFile(a, Array(repeating: 0x90, count: 4096))
         try root.writeFile(system32.appending("c.dll"), Array(repeating: 0x90, count: 4096))
         let hostA = directory + "/drive_c/Windows/System32/a.dll"

@@ -30,7 +30,8 @@ func spawnToHello(_ loop: EventLoop, _ executable: String) throws -> UInt64 {
     let start = MonotonicClock.now()
     let child = try ChildProcess(
         loop: loop, executable: executable, arguments: ["script", "--ipc", "3"], stdout: .ignore, stderr: .inherit(fd: 2),
-        controlPipe: pipe, newProcessGroup: true) { _ in exited = true }
+        controlPipe: pipe, newProcessGroup: true
+    ) { _ in exited = true }
     try pipe.startReading { event in
         if case .frame = event, helloAt == 0 { helloAt = MonotonicClock.now() }
     }
@@ -48,7 +49,8 @@ func pingPong(_ loop: EventLoop, worker: String, rounds: Int) throws -> [UInt64]
     var exited = false
     let child = try ChildProcess(
         loop: loop, executable: worker, arguments: ["script", "--ipc", "3"], stdout: .ignore, stderr: .inherit(fd: 2),
-        controlPipe: pipe, newProcessGroup: true) { _ in exited = true }
+        controlPipe: pipe, newProcessGroup: true
+    ) { _ in exited = true }
     var pongs = 0
     var ready = false
     try pipe.startReading { event in
@@ -90,7 +92,8 @@ func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline
         let loop = try EventLoop()
         // Interleave the two children so drift on a shared machine hits both alike.
         let spawns = max(rounds / 10, 50)
-        var workerSamples: [UInt64] = [], baselineSamples: [UInt64] = []
+        var workerSamples: [UInt64] = []
+        var baselineSamples: [UInt64] = []
         for _ in 0..<10 {
             _ = try spawnToHello(loop, worker)
             _ = try spawnToHello(loop, helloBaseline)
@@ -99,10 +102,12 @@ func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline
             workerSamples.append(try spawnToHello(loop, worker))
             baselineSamples.append(try spawnToHello(loop, helloBaseline))
         }
-        report("spawn->hello (rig-worker vs C child, median of \(spawns))", median(workerSamples),
-               baseline: median(baselineSamples), target: 2.0)
+        report(
+            "spawn->hello (rig-worker vs C child, median of \(spawns))", median(workerSamples),
+            baseline: median(baselineSamples), target: 2.0)
 
-        var ours: [UInt64] = [], raw: [UInt64] = []
+        var ours: [UInt64] = []
+        var raw: [UInt64] = []
         for _ in 0..<10 {
             ours += try pingPong(loop, worker: worker, rounds: rounds / 10)
             raw.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))

@@ -14,7 +14,7 @@ import RigFuzz
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Options {
@@ -65,7 +65,9 @@ func parseOptions() -> Options {
             o.replay = (kind, value(arg))
         case "--directory": o.directory = value(arg)
         case "-h", "--help":
-            print("usage: rig-fuzz [--inputs N] [--seed S] [--rigs DIR] [--failures DIR] [--rig PATH] [--sample-every K] [--time-limit SECONDS] [--only INDEX]")
+            print(
+                "usage: rig-fuzz [--inputs N] [--seed S] [--rigs DIR] [--failures DIR] [--rig PATH] [--sample-every K] [--time-limit SECONDS] [--only INDEX]"
+            )
             print("       rig-fuzz --replay rig|patch|image|frames FILE [--directory SUBDIR-OF-RIGS]")
             exit(0)
         default: usage("unknown argument '\(arg)'")
@@ -163,7 +165,10 @@ func startWatchdog(limit: Double) {
 
 // MARK: - rig run on a sample
 
-enum SampleResult { case ran, skipped, failed(String) }
+enum SampleResult {
+    case ran, skipped
+    case failed(String)
+}
 
 /// Runs `rig run FILE` on an input the loader refused: it must exit with 2 and say where.
 func runRig(_ rig: String, file: String, workDirectory: String, timeLimit: Double) -> SampleResult {
@@ -228,9 +233,13 @@ if let (kind, file) = options.replay {
     finish(outcome == .accepted || outcome == .rejected ? 0 : 1)
 }
 
-struct Tally { var inputs = 0, accepted = 0, rejected = 0, failed = 0, slowestNs: UInt64 = 0, slowestIndex: UInt64 = 0, totalNs: UInt64 = 0 }
+struct Tally {
+    var inputs = 0, accepted = 0, rejected = 0, failed = 0, slowestNs: UInt64 = 0, slowestIndex: UInt64 = 0, totalNs: UInt64 = 0
+}
 var tallies: [FuzzKind: Tally] = [:]
-var samplesRun = 0, samplesSkipped = 0, samplesFailed = 0
+var samplesRun = 0
+var samplesSkipped = 0
+var samplesFailed = 0
 var failures: [String] = []
 let began = monotonicNs()
 let indices: [UInt64] = options.only.map { [$0] } ?? Array(0..<options.inputs)
@@ -255,8 +264,11 @@ for index in indices {
     currentNoteLength = copyCString("  generating input \(index) (seed \(options.seed))\n", to: currentNote)
     let input = target.input(seed: options.seed, index: index)
     let crashName = "seed-\(options.seed)-input-\(index)-\(input.kind.rawValue).\(input.kind.fileExtension)"
-    arm(input, path: failuresDirectory + "/" + crashName,
-        note: "  \(input.kind.rawValue) input \(index) (seed \(options.seed)), written to \(failuresDirectory)/\(crashName)\n  mutations: \(input.mutations.joined(separator: "; "))\n  reproduce: rig-fuzz --seed \(options.seed) --only \(index)\n")
+    arm(
+        input, path: failuresDirectory + "/" + crashName,
+        note:
+            "  \(input.kind.rawValue) input \(index) (seed \(options.seed)), written to \(failuresDirectory)/\(crashName)\n  mutations: \(input.mutations.joined(separator: "; "))\n  reproduce: rig-fuzz --seed \(options.seed) --only \(index)\n"
+    )
     let inputBegan = monotonicNs()
     let outcome = target.run(input)
     let inputNs = monotonicNs() - inputBegan
@@ -288,22 +300,32 @@ for index in indices {
     }
     if options.only == nil, (index + 1) % 10_000 == 0 {
         let seconds = Double(monotonicNs() - began) / 1e9
-        FileHandle.standardError.write(Data("rig-fuzz: \(index + 1) inputs, \(failures.count) failures, \(String(format: "%.1f", seconds))s\n".utf8))
+        FileHandle.standardError.write(
+            Data("rig-fuzz: \(index + 1) inputs, \(failures.count) failures, \(String(format: "%.1f", seconds))s\n".utf8))
     }
 }
 
 let seconds = Double(monotonicNs() - began) / 1e9
 let total = tallies.values.reduce(0) { $0 + $1.inputs }
-print("rig-fuzz: seed \(options.seed), \(total) inputs in \(String(format: "%.1f", seconds))s (\(Int(Double(total) / max(seconds, 1e-9))) inputs/s)")
+print(
+    "rig-fuzz: seed \(options.seed), \(total) inputs in \(String(format: "%.1f", seconds))s (\(Int(Double(total) / max(seconds, 1e-9))) inputs/s)"
+)
 print("  kind      inputs  accepted  rejected  failed   time  slowest")
 for kind in FuzzKind.allCases {
     let t = tallies[kind, default: Tally()]
-    print("  " + [kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
-                  String(t.inputs).leftPad(8), String(t.accepted).leftPad(9), String(t.rejected).leftPad(9), String(t.failed).leftPad(7), String(format: "%5.1fs", Double(t.totalNs) / 1e9),
-                  t.inputs == 0 ? "" : "  \(t.slowestNs / 1_000_000)ms (input \(t.slowestIndex))"].joined(separator: " "))
+    print(
+        "  "
+            + [
+                kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
+                String(t.inputs).leftPad(8), String(t.accepted).leftPad(9), String(t.rejected).leftPad(9), String(t.failed).leftPad(7),
+                String(format: "%5.1fs", Double(t.totalNs) / 1e9),
+                t.inputs == 0 ? "" : "  \(t.slowestNs / 1_000_000)ms (input \(t.slowestIndex))",
+            ].joined(separator: " "))
 }
 if options.rig != nil {
-    print("  rig run on sampled rigs: \(samplesRun) refused with exit 2 and a position, \(samplesSkipped) skipped (they load, so they would run), \(samplesFailed) failed")
+    print(
+        "  rig run on sampled rigs: \(samplesRun) refused with exit 2 and a position, \(samplesSkipped) skipped (they load, so they would run), \(samplesFailed) failed"
+    )
 }
 print("  failures: \(failures.count)" + (failures.isEmpty ? "" : " (inputs in \(failuresDirectory))"))
 finish(failures.isEmpty ? 0 : 1)

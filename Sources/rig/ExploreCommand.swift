@@ -44,7 +44,8 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "How many runs shrinking may take at most.")
     var shrinkBudget: Int = 60
 
-    @Option(help: "Where to keep the failing run (its worker logs and machine) and the schedule files (default: a new temporary directory).")
+    @Option(
+        help: "Where to keep the failing run (its worker logs and machine) and the schedule files (default: a new temporary directory).")
     var out: String?
 
     func validate() throws {
@@ -95,10 +96,14 @@ struct ExploreCommand: ParsableCommand {
         }
         let rate = Double(ran) / max(Date().timeIntervalSince(started), 1e-9)
         guard let failing, let schedule = failing.history.schedule else {
-            print("explore: \(loaded.name): no failure in \(ran) schedules (\(strategy.rawValue), seeds \(first)...\(first &+ UInt64(ran - 1))), \(String(format: "%.1f", rate)) schedules/s")
+            print(
+                "explore: \(loaded.name): no failure in \(ran) schedules (\(strategy.rawValue), seeds \(first)...\(first &+ UInt64(ran - 1))), \(String(format: "%.1f", rate)) schedules/s"
+            )
             return
         }
-        print("explore: \(loaded.name): seed \(failing.seed) failed, schedule \(ran) of \(budget) (\(String(format: "%.1f", rate)) schedules/s)")
+        print(
+            "explore: \(loaded.name): seed \(failing.seed) failed, schedule \(ran) of \(budget) (\(String(format: "%.1f", rate)) schedules/s)"
+        )
         for reason in failureReasons(failing.history) { print("  \(reason)") }
         print("  \(scheduleLine(schedule))")
         print("  replay: rig run \(shellQuoted(rig)) --seed \(failing.seed) \(runArguments)   (\(BuildInfo.line))")
@@ -125,7 +130,8 @@ struct ExploreCommand: ParsableCommand {
         }
         // The shrunk schedule, replayed as `rig run --replay` will: it must still fail.
         let (check, _) = try runOnce(
-            loaded, seed: failing.seed, mode: .replay(best.deviations, strict: true), worker: worker, in: directory + "/failing", keep: true)
+            loaded, seed: failing.seed, mode: .replay(best.deviations, strict: true), worker: worker, in: directory + "/failing", keep: true
+        )
         let file = ScheduleFile(rig: loaded.name, rigFile: rig, seed: failing.seed, schedule: check.schedule ?? best, strategy: "shrunk")
         let path = directory + "/seed-\(failing.seed).schedule.json"
         try file.json().write(toFile: path, atomically: true, encoding: .utf8)

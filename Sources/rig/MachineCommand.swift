@@ -160,7 +160,9 @@ struct MachineShowSummary: Encodable {
         profile = try machine.profile().rawValue
         let integrity = FileIntegrity(root: machine.files)
         files = try machine.fileList().map {
-            File(path: $0.path.description, size: $0.size, version: $0.version?.description, damaged: integrity.damage(of: $0.path, size: $0.size))
+            File(
+                path: $0.path.description, size: $0.size, version: $0.version?.description,
+                damaged: integrity.damage(of: $0.path, size: $0.size))
         }
         native_images = try machine.nativeImageStatus().map { report in
             var reasons: [String] = []
@@ -182,7 +184,8 @@ struct MachineShowSummary: Encodable {
         out += "\nfiles (\(files.count)):\n"
         let width = files.map(\.path.count).max() ?? 0
         for file in files {
-            out += "  \(file.path.padding(toLength: width, withPad: " ", startingAt: 0))  "
+            out +=
+                "  \(file.path.padding(toLength: width, withPad: " ", startingAt: 0))  "
                 + "\((file.version ?? "-").padding(toLength: 14, withPad: " ", startingAt: 0)) \(file.size) bytes"
                 + (file.damaged.map { "  DAMAGED: \($0)" } ?? "") + "\n"
         }

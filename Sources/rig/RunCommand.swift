@@ -36,10 +36,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write JUnit XML, one test case per expectation.")
     var junit: String?
 
-    @Option(help: "Write the Markdown summary (verdict, expectations, problems, stale images, pending renames, actors); it is also appended to $GITHUB_STEP_SUMMARY when that is set.")
+    @Option(
+        help:
+            "Write the Markdown summary (verdict, expectations, problems, stale images, pending renames, actors); it is also appended to $GITHUB_STEP_SUMMARY when that is set."
+    )
     var summary: String?
 
-    @Option(help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/).")
+    @Option(
+        help: "Keep the run's directory here: each worker's stdout and stderr (<actor>.stdout, .stderr) and the machine sandbox (machine/)."
+    )
     var out: String?
 
     @OptionGroup var scheduling: SchedulingOptions
@@ -50,7 +55,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Replay a saved schedule (--save-schedule, or the file `rig explore` writes): the same seed and the same grants.")
     var replay: String?
 
-    @Flag(help: "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes; a failed run keeps its worker logs but not its machine without it.")
+    @Flag(
+        help:
+            "Keep the run's temporary directory (worker logs, machine sandbox) even when the run passes; a failed run keeps its worker logs but not its machine without it."
+    )
     var keep = false
 
     func validate() throws {
@@ -217,9 +225,12 @@ struct RunCommand: ParsableCommand {
     /// shared by every step of the job.
     private func append(_ text: String, to path: String?) throws {
         guard let path, !path.isEmpty else { return }
-        guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
-        }() else {
+        guard
+            let handle = FileHandle(forWritingAtPath: path)
+                ?? {
+                    FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+                }()
+        else {
             printError("rig: cannot write \(path) ($GITHUB_STEP_SUMMARY)")
             throw ExitCode(2)
         }

@@ -10,7 +10,10 @@ struct SchedulingOptions: ParsableArguments {
         case free, random, pct
     }
 
-    @Option(help: "free: workers run at full speed and races happen by real timing (the default). random or pct: a controlled schedule — one worker runs at a time, time is virtual, and the seed fixes the order of every operation, so a run replays exactly.")
+    @Option(
+        help:
+            "free: workers run at full speed and races happen by real timing (the default). random or pct: a controlled schedule — one worker runs at a time, time is virtual, and the seed fixes the order of every operation, so a run replays exactly."
+    )
     var schedule: Name = .free
 
     @Option(help: "PCT's depth: how many priority changes (depth - 1) a schedule makes (default \(ScheduleMode.defaultPCTDepth)).")

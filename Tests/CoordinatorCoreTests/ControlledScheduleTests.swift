@@ -250,7 +250,8 @@ import Wire
         let machine = FakeMachine()
         machine.services = [FakeMachine.service("Spooler", role: "spoolsv")]
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 machine:
                   steps:
                     - reboot: {after: installer.installed}

@@ -18,7 +18,8 @@ import Wire
     /// A run with `a` and `b` spawned and greeted.
     static func started() throws -> (FakeShell, a: ProcessIndex, b: ProcessIndex) {
         let shell = FakeShell(try rig(rigText))
-        let a = try shell.index("a"), b = try shell.index("b")
+        let a = try shell.index("a")
+        let b = try shell.index("b")
         shell.begin()
         shell.hello(a)
         shell.hello(b)
@@ -44,7 +45,8 @@ import Wire
 
     @Test func everyWaiterIsReleasedInTheOrderItAsked() throws {
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 actors:
                   - {name: a, role: script, steps: [{emit: ready}]}
                   - {name: b, role: script}
@@ -66,13 +68,15 @@ import Wire
         #expect(exited.sends.count == 1)
         #expect(exited.contains(.send(b, .unreachable(actor: "a", event: "never", reason: "a exited without emitting never"))))
         // Asked after the owner is over: unreachable at once; an event it did emit is still released.
-        #expect(shell.await(b, "a", "never") == [.send(b, .unreachable(actor: "a", event: "never", reason: "a exited without emitting never"))])
+        #expect(
+            shell.await(b, "a", "never") == [.send(b, .unreachable(actor: "a", event: "never", reason: "a exited without emitting never"))])
         #expect(shell.await(b, "a", "ready") == [.send(b, .release(actor: "a", event: "ready", ns: 42))])
     }
 
     @Test func anEventOfAnOwnerThatNeverStartedIsUnreachable() throws {
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 actors:
                   - {name: a, role: script, steps: [{emit: ready}]}
                   - {name: b, role: script, start: {after: a.ready}, steps: [{emit: go}]}
@@ -103,7 +107,8 @@ import Wire
 
     @Test func aMachineStepIsAnOwnerToo() throws {
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 machine:
                   steps:
                     - reboot: {after_exit: a}

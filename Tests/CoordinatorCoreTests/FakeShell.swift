@@ -1,4 +1,3 @@
-@testable import Machine
 import Report
 import RigModel
 import Testing
@@ -6,6 +5,7 @@ import WindowsModel
 import Wire
 
 @testable import CoordinatorCore
+@testable import Machine
 
 // The one fake shell of these tests: it drives a `RunCore` with no processes, as swift-nio's
 // `EmbeddedEventLoop` drives channel logic with no sockets. Inputs go in one at a time, every

@@ -76,7 +76,8 @@ import Wire
     @Test func aRebootWithNothingRunningGoesDownAtOnce() throws {
         let machine = FakeMachine()
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 machine:
                   steps:
                     - reboot: {after_exit: a}
@@ -222,7 +223,8 @@ import Wire
     /// the run's timeout.
     @Test func aRebootWithoutAMachineStillBringsTheRunBackUp() throws {
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 machine:
                   steps:
                     - reboot: {after_exit: a}

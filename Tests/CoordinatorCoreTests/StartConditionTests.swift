@@ -28,7 +28,8 @@ import Wire
 
     @Test func anActorAtATimeIsSpawnedOnlyWhenItsStartTimerFires() throws {
         let shell = FakeShell(try rig(Self.rigText))
-        let a = try shell.index("a"), timed = try shell.index("timed")
+        let a = try shell.index("a")
+        let timed = try shell.index("timed")
         let begun = shell.begin()
         #expect(begun.contains(.armTimer(.start(.process(timed)), afterNs: 100_000_000)))
         #expect(begun.contains(.armTimer(.run, afterNs: 60_000_000_000)))
@@ -47,7 +48,9 @@ import Wire
 
     @Test func anActorAfterAnEventIsSpawnedWhenTheEventArrives() throws {
         let shell = FakeShell(try rig(Self.rigText))
-        let a = try shell.index("a"), b = try shell.index("b"), late = try shell.index("late")
+        let a = try shell.index("a")
+        let b = try shell.index("b")
+        let late = try shell.index("late")
         shell.begin()
         let hello = shell.hello(a)
         #expect(!hello.spawns(b))
@@ -68,7 +71,8 @@ import Wire
 
     @Test func anActorAfterAnExitIsSpawnedOnceTheProcessIsOver() throws {
         let shell = FakeShell(try rig(Self.rigText))
-        let a = try shell.index("a"), c = try shell.index("c")
+        let a = try shell.index("a")
+        let c = try shell.index("c")
         shell.begin()
         shell.hello(a)
         shell.emit(a, "ready")
@@ -84,7 +88,8 @@ import Wire
 
     @Test func aPipeHeldOpenIsGivenUpAfterItsGrace() throws {
         let shell = FakeShell(try rig(Self.rigText))
-        let a = try shell.index("a"), c = try shell.index("c")
+        let a = try shell.index("a")
+        let c = try shell.index("c")
         shell.begin()
         shell.hello(a)
         shell.exit(a, code: 0, pipe: false)
@@ -93,7 +98,9 @@ import Wire
 
     @Test func actorsAfterAnEventThatNeverComesAreNeverStarted() throws {
         let shell = FakeShell(try rig(Self.rigText))
-        let a = try shell.index("a"), timed = try shell.index("timed"), c = try shell.index("c")
+        let a = try shell.index("a")
+        let timed = try shell.index("timed")
+        let c = try shell.index("c")
         shell.begin()
         shell.hello(a)
         let exited = shell.exit(a, code: 0)
@@ -117,7 +124,8 @@ import Wire
 
     @Test func anActorAfterOneThatNeverStartedNeverStartsEither() throws {
         let shell = FakeShell(
-            try rig("""
+            try rig(
+                """
                 actors:
                   - name: a
                     role: script

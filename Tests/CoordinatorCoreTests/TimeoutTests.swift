@@ -29,7 +29,8 @@ import Wire
         // SIGKILL's exit: the process is over, and what starts after it starts.
         let dead = shell.feed(.exited(slow, .signaled(signal: 9)))
         #expect(dead.spawns(try shell.index("after")))
-        #expect(shell.record("slow").failure?.hasPrefix("timed out after") == true, "the coordinator's own kill is not an unexpected signal")
+        #expect(
+            shell.record("slow").failure?.hasPrefix("timed out after") == true, "the coordinator's own kill is not an unexpected signal")
         #expect(shell.history().problems.isEmpty)
     }
 

@@ -4,9 +4,9 @@ import Machine
 import Registry
 import Report
 import RigModel
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Reboots and logons taken by the coordinator, with Session Manager, services and Run/RunOnce
@@ -46,15 +46,20 @@ struct MachineStepTests {
             name: "reboot", timeout: .seconds(20), file: "test.yaml",
             actors: [
                 // Still running when the reboot comes: stopped, not failed.
-                Actor(name: "app", role: "script", steps: [Step(.emit("up"), at: here), Step(.sleep(.seconds(30)), at: here)], position: here),
-                Actor(name: "after", role: "script", start: .afterEvent(actor: "reboot1", event: "booted", delay: .zero, jitter: .zero),
-                      steps: [Step(.exit(0), at: here)], position: here),
+                Actor(
+                    name: "app", role: "script", steps: [Step(.emit("up"), at: here), Step(.sleep(.seconds(30)), at: here)], position: here),
+                Actor(
+                    name: "after", role: "script", start: .afterEvent(actor: "reboot1", event: "booted", delay: .zero, jitter: .zero),
+                    steps: [Step(.exit(0), at: here)], position: here),
             ],
             expectations: [],
-            machine: MachineSpec(image: nil, steps: [
-                MachineStep(name: "reboot1", kind: .reboot(logon: .admin),
-                            start: .afterEvent(actor: "app", event: "up", delay: .milliseconds(10), jitter: .zero), position: here)
-            ], position: here))
+            machine: MachineSpec(
+                image: nil,
+                steps: [
+                    MachineStep(
+                        name: "reboot1", kind: .reboot(logon: .admin),
+                        start: .afterEvent(actor: "app", event: "up", delay: .milliseconds(10), jitter: .zero), position: here)
+                ], position: here))
         let history = try run(rig, machine: machine)
 
         #expect(history.problems == [])
@@ -77,13 +82,16 @@ struct MachineStepTests {
     @Test func withoutAnAdministratorHKLMRunOnceWaits() throws {
         let machine = try makeMachine()
         let registry = try Registry(machineDirectory: machine)
-        try registry.setValue(WindowsKeys.startup(.localMachine, .runOnce), "Note",
-                              .string("C:\\Windows\\append.exe C:\\log.txt hello"))
+        try registry.setValue(
+            WindowsKeys.startup(.localMachine, .runOnce), "Note",
+            .string("C:\\Windows\\append.exe C:\\log.txt hello"))
         let rig = Rig(
             name: "user", timeout: .seconds(20), file: "test.yaml", actors: [], expectations: [],
-            machine: MachineSpec(image: nil, steps: [
-                MachineStep(name: "reboot1", kind: .reboot(logon: .user), start: .at(.zero, jitter: .zero), position: here)
-            ], position: here))
+            machine: MachineSpec(
+                image: nil,
+                steps: [
+                    MachineStep(name: "reboot1", kind: .reboot(logon: .user), start: .at(.zero, jitter: .zero), position: here)
+                ], position: here))
         let history = try run(rig, machine: machine)
         #expect(history.problems == [])
         #expect(history.actor(named: "reboot1/RunOnce-Note") == nil)
@@ -103,8 +111,9 @@ struct MachineStepTests {
         try registry.setValue(service, "Start", .dword(ServiceStart.auto.startValue))
         try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
         func after(_ name: String, _ event: String, _ steps: [Step] = []) -> Actor {
-            Actor(name: name, role: "script", start: .afterEvent(actor: "reboot1", event: event, delay: .zero, jitter: .zero),
-                  steps: steps, position: here)
+            Actor(
+                name: name, role: "script", start: .afterEvent(actor: "reboot1", event: event, delay: .zero, jitter: .zero),
+                steps: steps, position: here)
         }
         let rig = Rig(
             name: "events", timeout: .seconds(20), file: "test.yaml",
@@ -118,9 +127,11 @@ struct MachineStepTests {
                 after("onService", "service-Svc"),
             ],
             expectations: [],
-            machine: MachineSpec(image: nil, steps: [
-                MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
-            ], position: here))
+            machine: MachineSpec(
+                image: nil,
+                steps: [
+                    MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
+                ], position: here))
         let history = try run(rig, machine: machine)
         #expect(history.problems == [])
         func process(_ name: String) throws -> ActorRecord { try #require(history.actor(named: name), "\(name)") }
@@ -159,9 +170,11 @@ struct MachineStepTests {
         try registry.setValue(service, "ImagePath", .string("C:\\Windows\\append.exe C:\\svc.txt service"))
         let rig = Rig(
             name: "win9x", timeout: .seconds(20), file: "test.yaml", actors: [], expectations: [],
-            machine: MachineSpec(image: nil, profile: .win9x, steps: [
-                MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
-            ], position: here))
+            machine: MachineSpec(
+                image: nil, profile: .win9x,
+                steps: [
+                    MachineStep(name: "reboot1", kind: .reboot(logon: .admin), start: .at(.zero, jitter: .zero), position: here)
+                ], position: here))
         let history = try run(rig, machine: path)
         #expect(history.problems == [])
         #expect(history.actor(named: "reboot1/smss")?.exitCode == 0)

@@ -3,8 +3,8 @@ import CoordinatorCore
 import Glibc
 import Report
 import RigModel
-import Testing
 import TestSupport
+import Testing
 
 /// Real processes that break the protocol (shell scripts written by the test, hence `.forkFree`): the coordinator kills them, fails the run with a
 /// message naming them, and never crashes.
@@ -20,8 +20,9 @@ struct MisbehavingWorkerTests {
         let fd = open(impostor, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
         _ = text.withCString { write(fd, $0, strlen($0)) }
         close(fd)
-        let rig = Rig(name: "impostor", timeout: .seconds(10), file: "test.yaml",
-                      actors: [Actor(name: "liar", role: "script", timeout: .seconds(10), position: here)], expectations: [])
+        let rig = Rig(
+            name: "impostor", timeout: .seconds(10), file: "test.yaml",
+            actors: [Actor(name: "liar", role: "script", timeout: .seconds(10), position: here)], expectations: [])
         return try RigRunner(rig: rig, options: RunOptions(seed: 1, workerExecutable: impostor, logDirectory: dir)).run()
     }
 

@@ -2,8 +2,8 @@ import Coordinator
 import CoordinatorCore
 import Report
 import RigModel
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.serialized, .forks, .timeLimit(.minutes(5)))
 struct RigRunnerTests {
@@ -22,16 +22,22 @@ struct RigRunnerTests {
 
     @Test func scriptsWaitOnEachOtherAndExitWithTheirCodes() throws {
         let history = try run([
-            Actor(name: "a", role: "script", steps: [Step(.wait(actor: "b", event: "ready"), at: here), Step(.exit(3), at: here)], position: here),
-            Actor(name: "b", role: "script", steps: [Step(.sleep(.milliseconds(20)), at: here), Step(.emit("ready"), at: here)], position: here),
-            Actor(name: "c", role: "script", start: .afterEvent(actor: "b", event: "ready", delay: .zero, jitter: .zero),
-                  steps: [Step(.exit(7), at: here)], position: here),
+            Actor(
+                name: "a", role: "script", steps: [Step(.wait(actor: "b", event: "ready"), at: here), Step(.exit(3), at: here)],
+                position: here),
+            Actor(
+                name: "b", role: "script", steps: [Step(.sleep(.milliseconds(20)), at: here), Step(.emit("ready"), at: here)],
+                position: here),
+            Actor(
+                name: "c", role: "script", start: .afterEvent(actor: "b", event: "ready", delay: .zero, jitter: .zero),
+                steps: [Step(.exit(7), at: here)], position: here),
         ])
         #expect(history.problems == [])
         #expect(history.actor(named: "a")?.exitCode == 3)
         #expect(history.actor(named: "b")?.exitCode == 0)
         #expect(history.actor(named: "c")?.exitCode == 7)
-        let a = try #require(history.actor(named: "a")), b = try #require(history.actor(named: "b"))
+        let a = try #require(history.actor(named: "a"))
+        let b = try #require(history.actor(named: "b"))
         let released = try #require(a.events.first { $0.op == "wait" })
         let emitted = try #require(b.events.first { $0.op == "emit" })
         // a's wait can only end after b emitted: one clock for all processes.
@@ -66,7 +72,9 @@ struct RigRunnerTests {
         let exits = ["slow", "late", "killed"].map { RigModel.Expectation(.exitCode(actor: $0, anyOf: [0]), at: here) }
         let history = try run(
             [
-                Actor(name: "slow", role: "script", timeout: .milliseconds(200), steps: [Step(.sleep(.seconds(30)), at: here)], position: here),
+                Actor(
+                    name: "slow", role: "script", timeout: .milliseconds(200), steps: [Step(.sleep(.seconds(30)), at: here)], position: here
+                ),
                 Actor(name: "late", role: "script", start: .at(.seconds(30), jitter: .zero), position: here),
                 Actor(
                     name: "killed", role: "script", steps: [Step(.emit("one"), at: here), Step(.emit("two"), at: here)],
@@ -108,10 +116,14 @@ struct RigRunnerTests {
         // The loader refuses such rigs; a rig built in code (or a role's own wait) reaches the
         // coordinator, which must answer at once rather than leave the worker to its timeout.
         let history = try run([
-            Actor(name: "a", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "ghost", event: "go"), at: here)], position: here),
-            Actor(name: "b", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "b", event: "go"), at: here)], position: here),
+            Actor(
+                name: "a", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "ghost", event: "go"), at: here)],
+                position: here),
+            Actor(
+                name: "b", role: "script", timeout: .seconds(10), steps: [Step(.wait(actor: "b", event: "go"), at: here)], position: here),
         ])
-        let a = try #require(history.actor(named: "a")), b = try #require(history.actor(named: "b"))
+        let a = try #require(history.actor(named: "a"))
+        let b = try #require(history.actor(named: "b"))
         #expect(a.exitCode == 1)
         #expect(b.exitCode == 1)
         #expect(a.events.first { $0.op == "wait" }?.result == .failed("unreachable: no actor or machine step is named ghost"))

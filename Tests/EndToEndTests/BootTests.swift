@@ -1,6 +1,6 @@
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 /// `rig machine boot` and `rig-worker smss` run as real processes on real machines.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct BootTests {
@@ -31,9 +31,13 @@ import TestSupport
             ("C:\\Windows\\second.tmp", "C:\\Windows\\System32\\lib.old"),
         ]
         if profile == "nt" {
-            var arguments = ["reg", "set", m, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager", "PendingFileRenameOperations", "-t", "REG_MULTI_SZ"]
+            var arguments = [
+                "reg", "set", m, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager", "PendingFileRenameOperations", "-t",
+                "REG_MULTI_SZ",
+            ]
             for (source, destination) in pairs {
-                let nt = destination.isEmpty ? "" : (destination.hasPrefix("!") ? "!\\??\\" + destination.dropFirst() : "\\??\\" + destination)
+                let nt =
+                    destination.isEmpty ? "" : (destination.hasPrefix("!") ? "!\\??\\" + destination.dropFirst() : "\\??\\" + destination)
                 arguments += ["-d", "\\??\\" + source, "-d", nt]
             }
             #expect(rig(arguments).status == 0)
@@ -45,7 +49,8 @@ import TestSupport
             RegE2E.write(c + "/Windows/wininit.ini", ini)
         }
         let services = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Logger"
-        #expect(rig(["reg", "set", m, services, "ImagePath", "-d", "C:\\Windows\\append.exe C:\\Windows\\service.log started"]).status == 0)
+        #expect(
+            rig(["reg", "set", m, services, "ImagePath", "-d", "C:\\Windows\\append.exe C:\\Windows\\service.log started"]).status == 0)
         #expect(rig(["reg", "set", m, services, "Start", "-t", "REG_DWORD", "-d", "2"]).status == 0)
         let runOnce = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce"
         #expect(rig(["reg", "set", m, runOnce, "First", "-d", "C:\\Windows\\append.exe C:\\Windows\\runonce.log first"]).status == 0)

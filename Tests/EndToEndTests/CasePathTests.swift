@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Windows paths are case-insensitive and case-preserving, through the built `rig` as a user
 /// runs it: `rig fs`, `rig reg`, `rig machine show` and a whole rig.
@@ -16,9 +16,11 @@ import TestSupport
         #expect(opened.status == 0, "\(opened)")
         #expect(rig("fs", "open", m, "c:\\windows\\system32\\MSCOREE.DLL", "--image").status == 0)
         // A copy through other spellings, then a case-only rename: the file takes the new case.
-        let copied = rig("fs", "open", m, "C:\\WINDOWS\\SYSTEM32\\Extra.Dll", "--access", "write", "--share", "none", "--disposition", "create-new")
+        let copied = rig(
+            "fs", "open", m, "C:\\WINDOWS\\SYSTEM32\\Extra.Dll", "--access", "write", "--share", "none", "--disposition", "create-new")
         #expect(copied.status == 0, "\(copied)")
-        let again = rig("fs", "open", m, "c:\\windows\\system32\\EXTRA.DLL", "--access", "write", "--share", "none", "--disposition", "create-new")
+        let again = rig(
+            "fs", "open", m, "c:\\windows\\system32\\EXTRA.DLL", "--access", "write", "--share", "none", "--disposition", "create-new")
         #expect(again.status == 80, "\(again)")
         #expect(again.stderr.contains("ERROR_FILE_EXISTS (80)"))
         let moved = rig("fs", "move", m, "c:\\windows\\system32\\extra.dll", "C:\\Windows\\System32\\EXTRA.dll")

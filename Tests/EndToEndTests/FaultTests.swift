@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Faults a rig injects, end to end through `rig run`: the guarantees that must hold at every
 /// point a fault can land, tried at each of them.
@@ -9,7 +9,9 @@ struct FaultTests {
     /// A rig on the netfx11 image whose reboot has two pending renames to apply: two editors
     /// hard-lock mscoree.dll and msvcr71.dll, so the installer queues both for the boot.
     func bootRig(faults: String = "") throws -> String {
-        try temporaryFile("boot.yaml", """
+        try temporaryFile(
+            "boot.yaml",
+            """
             rig: boot-power-loss
             machine:
               image: \(Repository.root)/Rigs/images/netfx11.yaml
@@ -70,7 +72,9 @@ struct FaultTests {
     /// second image takes the first one's bytes, and that image is then damaged — stale, never
     /// reported fresh — while the rest of the machine is as the hotfix left it.
     @Test func aPowerLossLosesWhatWasNotFlushed() throws {
-        let rig = try temporaryFile("lost.yaml", """
+        let rig = try temporaryFile(
+            "lost.yaml",
+            """
             rig: lost
             machine:
               image: \(Repository.root)/Rigs/images/netfx11.yaml
@@ -92,7 +96,8 @@ struct FaultTests {
         #expect(fault["injected"] as? Bool == true)
         let detail = try #require(fault["detail"] as? String)
         #expect(detail.hasPrefix("killed 2 processes; unflushed writes lost in C:\\Windows\\assembly\\"), "\(detail)")
-        let outcome = try #require((results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "hotfix/ngen" }?["outcome"] as? String)
+        let outcome = try #require(
+            (results["actors"] as? [[String: Any]])?.first { $0["name"] as? String == "hotfix/ngen" }?["outcome"] as? String)
         #expect(outcome == "killed by signal 9 (fault: power loss at hotfix/ngen before its commit_image #2)")
         #expect(results["passed"] as? Bool == true, "the boot after it ran and `later` started after crash.booted")
         let images = try #require((results["machine"] as? [String: Any])?["native_images"] as? [String: [String: Any]])
@@ -101,7 +106,9 @@ struct FaultTests {
     }
 
     @Test func aPowerLossByTimeBootsTheMachine() throws {
-        let rig = try temporaryFile("timed.yaml", """
+        let rig = try temporaryFile(
+            "timed.yaml",
+            """
             rig: timed
             machine:
             actors:

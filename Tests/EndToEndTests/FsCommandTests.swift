@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `rig fs` through the built binary: exit statuses, messages, and that bad input changes
 /// nothing outside the machine directory.
@@ -90,14 +90,26 @@ import TestSupport
             (["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "everything"], 2, "--share 'everything'"),
             (["fs", "open", m, "C:\\Windows\\a.dll"], 2, "--access and --share"),
             (["fs", "open", m, "C:\\Windows\\a.dll", "--image", "--access", "read"], 2, "--image"),
-            (["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--disposition", "sometimes"], 2, "--disposition"),
+            (
+                ["fs", "open", m, "C:\\Windows\\a.dll", "--access", "read", "--share", "read", "--disposition", "sometimes"], 2,
+                "--disposition"
+            ),
             (["fs", "open", m, "C:\\..\\outside\\x", "--access", "write", "--share", "none", "--disposition", "create-new"], 123, "'..'"),
             (["fs", "open", m, "D:\\x", "--access", "read", "--share", "read"], 123, "drive D:"),
             (["fs", "open", m, "Windows\\a.dll", "--access", "read", "--share", "read"], 123, "ERROR_INVALID_NAME (123)"),
             (["fs", "open", m, "C:\\bad\u{1}name", "--access", "read", "--share", "read"], 123, "ERROR_INVALID_NAME (123)"),
-            (["fs", "open", m, "C:\\rel\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new"], 123, "outside the machine"),
-            (["fs", "open", m, "C:\\abs\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-always"], 123, "outside the machine"),
-            (["fs", "open", m, "C:\\keep.txt", "--access", "write", "--share", "none", "--disposition", "truncate-existing"], 123, "outside the machine"),
+            (
+                ["fs", "open", m, "C:\\rel\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-new"], 123,
+                "outside the machine"
+            ),
+            (
+                ["fs", "open", m, "C:\\abs\\new.txt", "--access", "write", "--share", "none", "--disposition", "create-always"], 123,
+                "outside the machine"
+            ),
+            (
+                ["fs", "open", m, "C:\\keep.txt", "--access", "write", "--share", "none", "--disposition", "truncate-existing"], 123,
+                "outside the machine"
+            ),
             (["fs", "open", m, "C:\\abs\\keep.txt", "--image"], 123, "outside the machine"),
             (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\rel\\a.dll"], 123, "outside the machine"),
             (["fs", "move", m, "C:\\Windows\\a.dll", "C:\\abs\\keep.txt", "--replace"], 123, "outside the machine"),
@@ -152,16 +164,18 @@ import TestSupport
         let box = try Sandbox()
         let m = box.machine
         #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.dll", "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
-        #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.new", "C:\\Windows\\a.dll", "--delay-until-reboot", "--replace"]).status == 0)
+        #expect(
+            execute(rig, ["fs", "move", m, "C:\\Windows\\a.new", "C:\\Windows\\a.dll", "--delay-until-reboot", "--replace"]).status == 0)
         #expect(execute(rig, ["fs", "move", m, "C:\\Windows\\a.old", "--delay-until-reboot"]).status == 0)
         let pending = execute(rig, ["fs", "pending", m])
         #expect(pending.status == 0)
-        #expect(pending.stdout == """
-            C:\\Windows\\a.dll -> C:\\Windows\\a.old
-            C:\\Windows\\a.new -> !C:\\Windows\\a.dll
-            C:\\Windows\\a.old -> (delete)
+        #expect(
+            pending.stdout == """
+                C:\\Windows\\a.dll -> C:\\Windows\\a.old
+                C:\\Windows\\a.new -> !C:\\Windows\\a.dll
+                C:\\Windows\\a.old -> (delete)
 
-            """)
+                """)
         // Only queued: the file is where it was.
         #expect(FileManager.default.contents(atPath: m + "/drive_c/Windows/a.dll") == Data("dll".utf8))
     }

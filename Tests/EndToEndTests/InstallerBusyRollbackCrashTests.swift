@@ -4,9 +4,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
@@ -98,7 +98,8 @@ private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
                 // The next installer run comes first, the applications still holding their files:
                 // it recovers what it can and, if the boot must finish the rollback, installs
                 // nothing (3017); otherwise it fails on b.dll again and rolls back (1602).
-                let again = execute(BuiltBinaries.worker, ["installer", "machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=exit"])
+                let again = execute(
+                    BuiltBinaries.worker, ["installer", "machine=\(machine)", "patch=\(x.packagePath)", "files_in_use=exit"])
                 #expect(
                     [InstallerExit.failRebootRequired & 0xff, InstallerExit.userExit & 0xff].contains(again.status),
                     "\(context), then the installer: \(again.status) \(again.stdout)\(again.stderr)")

@@ -4,9 +4,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 private func winPath(_ text: String) -> WindowsPath { try! WindowsPath(text) }
@@ -125,7 +125,9 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
                 } else if let oldBytes = old[file.path], bytes == oldBytes {
                     sides.append(.old)
                 } else {
-                    Issue.record("\(context): \(file.path) is neither the old nor the new file (\(bytes.count) bytes, header \(FileContent.stamp(of: bytes)?.description ?? "none"))")
+                    Issue.record(
+                        "\(context): \(file.path) is neither the old nor the new file (\(bytes.count) bytes, header \(FileContent.stamp(of: bytes)?.description ?? "none"))"
+                    )
                     return nil
                 }
             } else {
@@ -142,8 +144,11 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         let installed = try registry.value(patch.recordKey, "Installed") == .dword(1)
         #expect(installed == (side == .new), "\(context): the record says installed=\(installed) but the files are \(side)")
         if side == .old {
-            #expect(try registry.value(runOnce, NetFxUpdateKeys.runOnceValueName(patch: patch.id)) == nil, "\(context): RunOnce of a rolled-back install")
-            #expect(try registry.value(winRegistryKey("HKLM\\SOFTWARE\\Tiny"), "Level") == nil, "\(context): value of a rolled-back install")
+            #expect(
+                try registry.value(runOnce, NetFxUpdateKeys.runOnceValueName(patch: patch.id)) == nil,
+                "\(context): RunOnce of a rolled-back install")
+            #expect(
+                try registry.value(winRegistryKey("HKLM\\SOFTWARE\\Tiny"), "Level") == nil, "\(context): value of a rolled-back install")
             let pending = try pendingRenameStore(for: root).pending()
             #expect(pending.isEmpty, "\(context): pending renames of a rolled-back install: \(pending)")
             let names = try root.list(app)
@@ -335,7 +340,9 @@ private func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKe
         // Recovered by the next installer: nothing flagged for the patch's files.
         _ = try installer(machine, x)
         let after = execute(BuiltBinaries.rig, ["machine", "show", machine])
-        #expect(!after.stdout.contains("C:\\App\\a.dll ") || !after.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") }!.contains("DAMAGED"))
+        #expect(
+            !after.stdout.contains("C:\\App\\a.dll ")
+                || !after.stdout.split(separator: "\n").first { $0.contains("C:\\App\\a.dll ") }!.contains("DAMAGED"))
     }
 
     @Test func ngenKilledAtEachOperationNeverLeavesAnImageReportedFresh() throws {

@@ -3,9 +3,9 @@ import Glibc
 import Machine
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// `rig-worker installer` and `rig-worker setup` run standalone on machines made by
@@ -91,7 +91,8 @@ import WindowsModel
         // application's install, asked for once at the end.
         let hard = try machine(["netfx20-mscoree.yaml", "contoso-orders.yaml"])
         let editor = try hold(hard, mscoree, ["--access", "read", "--share", "read"])
-        let chained = execute(BuiltBinaries.worker, ["setup", "machine=\(hard)", "mode=bootstrapper", "packages=\(packages)", "files_in_use=ignore"])
+        let chained = execute(
+            BuiltBinaries.worker, ["setup", "machine=\(hard)", "mode=bootstrapper", "packages=\(packages)", "files_in_use=ignore"])
         editor.release()
         #expect(chained.status == 3010 & 0xff, "\(chained.stdout)\(chained.stderr)")
         #expect(chained.stdout.contains("bootstrapper packages=2 code=3010"))

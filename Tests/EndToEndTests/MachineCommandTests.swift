@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import LibUV
-import Wire
-import Testing
 import TestSupport
+import Testing
+import Wire
 
 /// `rig machine create` and `rig machine show`, run as a user runs them.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct MachineCommandTests {

@@ -1,6 +1,6 @@
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 /// `rig reg` run as a user runs it.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10))) struct RegCommandTests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Expectations on the registry, on "exactly one of" and on operations, judged on what real
 /// processes did; `rig run --summary`; and commands refusing a directory that is not a machine.
@@ -9,7 +9,9 @@ struct RigFeatureTests {
     /// The soft-lock rig (an application holds mscoree.dll loaded, the .NET 2.0 package replaces
     /// it) with the new expectations, written with the repository's image and patch.
     static func softLockRig(expect: String) throws -> String {
-        try temporaryFile("soft-lock.yaml", """
+        try temporaryFile(
+            "soft-lock.yaml",
+            """
             rig: soft-lock-expect
             machine:
               image: \(Repository.root)/Rigs/images/netfx11.yaml
@@ -38,16 +40,17 @@ struct RigFeatureTests {
     }
 
     @Test func newExpectationsHoldOnWhatTheProcessesDid() throws {
-        let rig = try Self.softLockRig(expect: """
-              registry:
-                'HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v2.0.50727': {Install: {dword: 1}, Version: 2.0.50727.42, Old: absent}
-              exactly_one:
-                - {of: [app, installer, late-app], exits: 3010}
-              operations:
-                - {process: installer, op: rename_aside, args: {file: 'c:\\windows\\system32\\MSCOREE.DLL'}, result: ok}
-                - {process: late-app, op: load, result: ok, count: 1}
-                - {result: failed to load mscorwks.dll, count: 0}
-            """)
+        let rig = try Self.softLockRig(
+            expect: """
+                  registry:
+                    'HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v2.0.50727': {Install: {dword: 1}, Version: 2.0.50727.42, Old: absent}
+                  exactly_one:
+                    - {of: [app, installer, late-app], exits: 3010}
+                  operations:
+                    - {process: installer, op: rename_aside, args: {file: 'c:\\windows\\system32\\MSCOREE.DLL'}, result: ok}
+                    - {process: late-app, op: load, result: ok, count: 1}
+                    - {result: failed to load mscorwks.dll, count: 0}
+                """)
         let (outcome, expectations) = try run(rig)
         #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(expectations.count == 7)
@@ -55,28 +58,32 @@ struct RigFeatureTests {
     }
 
     @Test func newExpectationsFailOnWhatTheProcessesDid() throws {
-        let rig = try Self.softLockRig(expect: """
-              registry:
-                'HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v2.0.50727': {Install: {dword: 0}, Version: absent}
-              exactly_one:
-                - {of: [app, late-app], exits: 0}
-              operations:
-                - {process: app, op: rename_aside}
-                - {process: installer, op: rename_aside, count: 0}
-            """)
+        let rig = try Self.softLockRig(
+            expect: """
+                  registry:
+                    'HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v2.0.50727': {Install: {dword: 0}, Version: absent}
+                  exactly_one:
+                    - {of: [app, late-app], exits: 0}
+                  operations:
+                    - {process: app, op: rename_aside}
+                    - {process: installer, op: rename_aside, count: 0}
+                """)
         let (outcome, expectations) = try run(rig)
         #expect(outcome.status == 1, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(expectations.map { $0["passed"] as? Bool } == [false, false, false, false, false], "\(expectations)")
-        #expect(expectations.map { $0["detail"] as? String } .first == "REG_DWORD 1")
-        #expect(outcome.stdout.contains("FAIL  exactly one of app, late-app exits with 0: app: exited with code 0; late-app: exited with code 0"))
+        #expect(expectations.map { $0["detail"] as? String }.first == "REG_DWORD 1")
+        #expect(
+            outcome.stdout.contains(
+                "FAIL  exactly one of app, late-app exits with 0: app: exited with code 0; late-app: exited with code 0"))
     }
 
     @Test func aBadExpectationIsABadRig() throws {
-        let rig = try Self.softLockRig(expect: """
-              registry: {'HKXX\\Software': {A: 1}}
-              exactly_one: [{of: [app], exits: 0}]
-              operations: [{process: nobody, count: -1}]
-            """)
+        let rig = try Self.softLockRig(
+            expect: """
+                  registry: {'HKXX\\Software': {A: 1}}
+                  exactly_one: [{of: [app], exits: 0}]
+                  operations: [{process: nobody, count: -1}]
+                """)
         let (outcome, _) = try run(rig)
         #expect(outcome.status == 2)
         let lines = outcome.stderr.split(separator: "\n").map(String.init)
@@ -114,7 +121,9 @@ struct RigFeatureTests {
             for setup in ["empty", "drive_c only", "missing"] {
                 let dir = temporaryDirectory() + "/target"
                 if setup != "missing" { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-                if setup == "drive_c only" { try FileManager.default.createDirectory(atPath: dir + "/drive_c", withIntermediateDirectories: true) }
+                if setup == "drive_c only" {
+                    try FileManager.default.createDirectory(atPath: dir + "/drive_c", withIntermediateDirectories: true)
+                }
                 let before = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
                 let outcome = execute(BuiltBinaries.rig, command.map { $0 == "DIR" ? dir : $0 })
                 #expect(outcome.status == 2, "\(command) on \(setup): \(outcome.stderr)")

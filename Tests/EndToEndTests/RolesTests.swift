@@ -3,9 +3,9 @@ import Glibc
 import Machine
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// The servicing roles (`app`, `ngen`, `netfxupdate`, `windowsupdate`) run as real `rig-worker`
@@ -296,8 +296,9 @@ import WindowsModel
         // The folder carries the assembly's identity (assembly version, neutral culture, token).
         let destination = "C:\\Windows\\assembly\\GAC\\System.Web\\1.0.5000.0__b03f5f7f11d50a3a\\System.Web.dll"
         #expect(run.stdout.contains("gac path=\(library) destination=\(destination) -> ok"), "\(run)")
-        #expect(RegE2E.read(m + "/drive_c/Windows/assembly/GAC/System.Web/1.0.5000.0__b03f5f7f11d50a3a/System.Web.dll")
-            .hasPrefix("PATCHRIG-PE System.Web.dll 1.1.4322.2032"))
+        #expect(
+            RegE2E.read(m + "/drive_c/Windows/assembly/GAC/System.Web/1.0.5000.0__b03f5f7f11d50a3a/System.Web.dll")
+                .hasPrefix("PATCHRIG-PE System.Web.dll 1.1.4322.2032"))
         // A file that is not an assembly of the machine has no identity to install under.
         RegE2E.write(m + "/drive_c/Program Files/App/Lib.dll", "PATCHRIG-PE Lib.dll 1.0.0.5\n" + String(repeating: "q", count: 100))
         let notAssembly = worker("netfxupdate", ["machine=\(m)", "arg1=/gac:C:\\Program Files\\App\\Lib.dll"])
@@ -329,7 +330,9 @@ import WindowsModel
         func launch(seed: String) -> ProcessOutcome {
             worker("windowsupdate", ["machine=\(m)", "patch=\(patch)", "delay=20ms", "jitter=30ms", "seed=\(seed)"])
         }
-        let first = launch(seed: "7"), again = launch(seed: "7"), other = launch(seed: "8")
+        let first = launch(seed: "7")
+        let again = launch(seed: "7")
+        let other = launch(seed: "8")
         let slept = try #require(sleptNs(first.stdout), "\(first)")
         #expect(slept >= 20_000_000 && slept <= 50_000_000)
         #expect(sleptNs(again.stdout) == slept)

@@ -1,16 +1,18 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `rig run` as a user runs it: the built binaries, real workers, real files.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10)))
 struct RunCommandTests {
     @Test func theSmokeRigPassesWithATraceAndAResultsRecord() throws {
         let dir = temporaryDirectory()
-        let outcome = execute(BuiltBinaries.rig, [
-            "run", "Rigs/smoke.yaml", "--trace", dir + "/t.json", "--json", dir + "/r.json", "--junit", dir + "/j.xml",
-            "--out", dir + "/logs",
-        ])
+        let outcome = execute(
+            BuiltBinaries.rig,
+            [
+                "run", "Rigs/smoke.yaml", "--trace", dir + "/t.json", "--json", dir + "/r.json", "--junit", dir + "/j.xml",
+                "--out", dir + "/logs",
+            ])
         #expect(outcome.status == 0, "stdout: \(outcome.stdout)\nstderr: \(outcome.stderr)")
 
         let results = try readJSON(dir + "/r.json")
@@ -28,10 +30,11 @@ struct RunCommandTests {
         let trace = try readJSON(dir + "/t.json")
         let events = try #require(trace["traceEvents"] as? [[String: Any]])
         let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "process_name" }
-        let workerNames = Set(names.compactMap { event -> String? in
-            guard let pid = event["pid"] as? Int, pids.contains(pid) else { return nil }
-            return (event["args"] as? [String: Any])?["name"] as? String
-        })
+        let workerNames = Set(
+            names.compactMap { event -> String? in
+                guard let pid = event["pid"] as? Int, pids.contains(pid) else { return nil }
+                return (event["args"] as? [String: Any])?["name"] as? String
+            })
         #expect(workerNames.count >= 3)
         #expect(workerNames.contains("installer (script)"))
         let operations = events.filter { $0["ph"] as? String == "X" && pids.contains($0["pid"] as? Int ?? -1) }
@@ -48,7 +51,9 @@ struct RunCommandTests {
     /// its exit is `unknown` — not passed, told apart from a failure in every output — and the run
     /// fails.
     @Test func anExitCutShortByATimeoutIsUnknown() throws {
-        let rig = try temporaryFile("slow.yaml", """
+        let rig = try temporaryFile(
+            "slow.yaml",
+            """
             actors:
               - {name: slow, role: script, timeout: 100ms, steps: [{sleep: 10s}]}
               - {name: quick, role: script, steps: [{exit: 4}]}
@@ -58,7 +63,9 @@ struct RunCommandTests {
         let dir = temporaryDirectory()
         let outcome = execute(BuiltBinaries.rig, ["run", rig, "--json", dir + "/r.json", "--junit", dir + "/j.xml"])
         #expect(outcome.status == 1)
-        #expect(outcome.stdout.contains("UNKNOWN  slow exits with 0: timed out after 100ms; killed (killed by signal 9)\n"), "\(outcome.stdout)")
+        #expect(
+            outcome.stdout.contains("UNKNOWN  slow exits with 0: timed out after 100ms; killed (killed by signal 9)\n"), "\(outcome.stdout)"
+        )
         #expect(outcome.stdout.contains("FAIL  quick exits with 0: exited with code 4\n"))
         #expect(outcome.stdout.contains("slow: FAILED (1 of 2 expectations failed, 1 unknown, 1 problem)"))
         let results = try readJSON(dir + "/r.json")
@@ -72,7 +79,9 @@ struct RunCommandTests {
     }
 
     @Test func aFailingExpectationExitsOneWithTheReplayCommand() throws {
-        let rig = try temporaryFile("fails.yaml", """
+        let rig = try temporaryFile(
+            "fails.yaml",
+            """
             actors:
               - name: a
                 role: script
@@ -90,7 +99,8 @@ struct RunCommandTests {
     }
 
     @Test func theReplayCommandQuotesAPathTheShellWouldSplit() throws {
-        let rig = try temporaryFile("it's failing.yaml", "actors:\n  - name: a\n    role: script\n    steps:\n      - exit: 4\nexpect:\n  exit:\n    a: 0\n")
+        let rig = try temporaryFile(
+            "it's failing.yaml", "actors:\n  - name: a\n    role: script\n    steps:\n      - exit: 4\nexpect:\n  exit:\n    a: 0\n")
         let outcome = try execute(BuiltBinaries.rig, ["run", rig, "--seed", "5"])
         #expect(outcome.status == 1)
         let quoted = "'" + rig.replacingOccurrences(of: "'", with: "'\\''") + "'"
@@ -111,7 +121,10 @@ struct RunCommandTests {
         ("actors:\n  - name: a\n    role: plumber\n", ":3:11: error: unknown role 'plumber'"),
         ("actors:\n  - name: a\n    role: script\n    timeout: 5 parsecs\n", ":4:14: error:"),
         ("actors: [\n", ": error:"),
-        ("actors:\n  - name: a\n    role: script\n    start: {after: b.x}\n  - name: b\n    role: script\n    start: {after: a.y}\n", "a → b → a"),
+        (
+            "actors:\n  - name: a\n    role: script\n    start: {after: b.x}\n  - name: b\n    role: script\n    start: {after: a.y}\n",
+            "a → b → a"
+        ),
     ])
     func aBadRigExitsTwoWithAPositionAndSpawnsNothing(yaml: String, message: String) throws {
         let rig = try temporaryFile("bad.yaml", yaml)
@@ -194,7 +207,9 @@ struct OrphanTests {
     /// write to a killed process. Every run must end 130/143 with all its outputs written
     /// (before, about half died of SIGPIPE with status 141 and no outputs).
     @Test func interruptedRunsAlwaysWriteTheirOutputs() throws {
-        let rig = try temporaryFile("interrupted.yaml", """
+        let rig = try temporaryFile(
+            "interrupted.yaml",
+            """
             rig: interrupted
             actors:
               - name: slow
@@ -276,7 +291,9 @@ struct OrphanTests {
     }
 
     @Test func aFailedRunKeepsItsLogsButNotItsMachine() throws {
-        let rig = try temporaryFile("fails.yaml", """
+        let rig = try temporaryFile(
+            "fails.yaml",
+            """
             machine:
             actors: [{name: a, role: script, steps: [{exit: 4}]}]
             expect: {exit: {a: 0}}

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Controlled schedules of real processes, end to end through `rig run` and `rig explore`.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10)))
@@ -50,7 +50,9 @@ struct ScheduleTests {
         let refused = runRig(["run", race, "--replay", notOne])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("not a schedule"), "\(refused)")
-        for bad in [["--schedule", "sometimes"], ["--schedule", "pct", "--depth", "0"], ["--depth", "2"], ["--replay", file, "--seed", "3"]] {
+        for bad in [
+            ["--schedule", "sometimes"], ["--schedule", "pct", "--depth", "0"], ["--depth", "2"], ["--replay", file, "--seed", "3"],
+        ] {
             let outcome = runRig(["run", race] + bad)
             #expect(outcome.status == 2, "\(bad): \(outcome)")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every rig of the seeds' system, end to end through the built `rig`, as a user runs them.
 @Suite(.serialized, .forks, .timeLimit(.minutes(10)))
@@ -46,7 +46,8 @@ struct ServicingRigTests {
 
     @Test func theSoftLockedAppKeepsTheOldBytes() throws {
         let dir = temporaryDirectory()
-        let outcome = execute(BuiltBinaries.rig, ["run", "Rigs/soft-lock-replace.yaml", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
+        let outcome = execute(
+            BuiltBinaries.rig, ["run", "Rigs/soft-lock-replace.yaml", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
         #expect(outcome.status == 0)
         let results = try readJSON(dir + "/r.json")
         let actors = try #require(results["actors"] as? [[String: Any]])
@@ -86,7 +87,8 @@ struct Race {
         var failures = 0
         for _ in 1...25 where rightReason == 0 {
             let dir = temporaryDirectory()
-            let outcome = execute(BuiltBinaries.rig, ["run", Self.rig, "--seed", "4", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
+            let outcome = execute(
+                BuiltBinaries.rig, ["run", Self.rig, "--seed", "4", "--json", dir + "/r.json", "--trace", dir + "/t.json"])
             guard outcome.status == 1 else {
                 #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
                 continue
@@ -112,12 +114,15 @@ struct Race {
 struct BadServicingRigTests {
     @Test(arguments: [
         // A patch naming a file the image lacks.
-        ("patches/bad.yaml", """
+        (
+            "patches/bad.yaml",
+            """
             patch: KB0
             era: runonce
             files:
               - {path: C:\\\\Windows\\\\System32\\\\nothere.dll, version: 1.0.0.0, size: 100}
-            """, "which image 'netfx11' does not have"),
+            """, "which image 'netfx11' does not have"
+        ),
         // A role with an unknown parameter.
         ("", "", "unknown parameter 'colour'"),
         // A logon before a boot.
@@ -133,7 +138,8 @@ struct BadServicingRigTests {
         case let m where m.contains("colour"):
             rig = "machine: {image: \(image)}\nactors:\n  - {name: a, role: app, params: {colour: red}}\n"
         case let m where m.contains("logon"):
-            rig = "machine:\n  image: \(image)\n  steps:\n    - logon: {as: admin}\n    - reboot: {}\nactors:\n  - {name: a, role: script}\n"
+            rig =
+                "machine:\n  image: \(image)\n  steps:\n    - logon: {as: admin}\n    - reboot: {}\nactors:\n  - {name: a, role: script}\n"
         default:
             rig = "machine: {image: \(image)}\nactors:\n  - {name: i, role: installer, params: {patch: \(patchFile)}}\n"
         }

@@ -1,9 +1,9 @@
 import Glibc
 import Host
 import LibUV
+import TestSupport
 import Testing
 import Wire
-import TestSupport
 
 @Suite(.serialized, .forks, .timeLimit(.minutes(5)))
 struct LibUVTests {

@@ -1,7 +1,7 @@
 import Machine
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Pending renames name files ignoring case, as Session Manager does on Windows: a pair queued in

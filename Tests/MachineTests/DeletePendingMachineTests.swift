@@ -4,9 +4,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Delete-pending files on a machine: the installer's aside copies, the machine's listing (what
@@ -46,7 +46,8 @@ import WindowsModel
         reader.release()
         reader2.release()
         #expect(try !MachineDirectory(opening: machine.path).fileList().map(\.path).contains(aside))
-        #expect(!FileManager.default.fileExists(atPath: machine.path + "/drive_c/Windows/Microsoft.NET/Framework/v1.1.4322/mscorwks.dll.~1"))
+        #expect(
+            !FileManager.default.fileExists(atPath: machine.path + "/drive_c/Windows/Microsoft.NET/Framework/v1.1.4322/mscorwks.dll.~1"))
         let reporter = RecordingReporter()
         try SessionManager.applyPendingRenames(
             files: BootFiles(root: machine.root), queue: try pendingRenameQueue(for: machine.root), reporter: reporter)

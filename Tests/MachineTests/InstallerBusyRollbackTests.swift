@@ -4,9 +4,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Rollback when a file has become busy in the meantime: the hotfix replaces its first files,
@@ -51,7 +51,9 @@ import WindowsModel
                 #expect(outcome.exitCode == InstallerExit.userExit, "\(context): \(outcome)")
             } else {
                 #expect(outcome.exitCode == InstallerExit.failRebootRequired, "\(context): \(outcome)")
-                #expect(outcome.rebootCauses.map(\.file).sorted { $0.description < $1.description } == busy.sorted { $0.description < $1.description }, "\(context)")
+                #expect(
+                    outcome.rebootCauses.map(\.file).sorted { $0.description < $1.description }
+                        == busy.sorted { $0.description < $1.description }, "\(context)")
                 #expect(host.results("reboot_required").count == busy.count, "\(context)")
             }
             // Backups are deleted only once their file is restored or its restore is queued.

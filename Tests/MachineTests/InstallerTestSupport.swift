@@ -4,8 +4,8 @@ import Machine
 import Registry
 import RigModel
 import Servicing
-import Testing
 import TestSupport
+import Testing
 import WinFS
 import WindowsModel
 
@@ -94,7 +94,10 @@ extension TestProcess {
     /// A handle that shares everything (read, share read|write|delete): a soft lock.
     static func sharingReader(_ machine: InstallerMachine, _ path: WindowsPath) throws -> TestProcess {
         try TestProcess(
-            [BuiltBinaries.rig, "fs", "open", machine.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"],
+            [
+                BuiltBinaries.rig, "fs", "open", machine.path, path.description, "--access", "read", "--share", "read,write,delete",
+                "--hold",
+            ],
             until: "held")
     }
 }

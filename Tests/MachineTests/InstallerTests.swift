@@ -4,9 +4,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// The installer transaction against real holders: `rig fs open --hold` processes holding files
@@ -58,7 +58,9 @@ import WindowsModel
         let all = ["mscorlib", "System", "System.Xml", "System.Web"]
         #expect(outcome.nativeImages == .afterReboot(era: .runonce, assemblies: all, gac: []))
         let command = try machine.registry().value(NetFxUpdateKeys.runOnce, "NetFxUpdate_KB886903")
-        #expect(command == .string("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web"))
+        #expect(
+            command
+                == .string("C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web"))
     }
 
     @Test func handleSharingDeleteIsASoftLockToo() throws {
@@ -169,7 +171,8 @@ import WindowsModel
         let before = try machine.snapshot()
         _ = try NamedMutex(NamedMutex.installer, machine: machine.root)  // creates objects/_MSIExecute
         // util-linux flock(1) takes the same flock(2) lock NamedMutex uses, in another process.
-        let other = try TestProcess(["/usr/bin/flock", "-n", machine.path + "/objects/_MSIExecute", "sh", "-c", "echo held; cat"], until: "held")
+        let other = try TestProcess(
+            ["/usr/bin/flock", "-n", machine.path + "/objects/_MSIExecute", "sh", "-c", "echo held; cat"], until: "held")
         let host = RecordingHost()
         let outcome = try install(try loadPatch("kb886903.yaml"), on: machine, host: host)
         #expect(outcome.exitCode == 1618)
@@ -193,7 +196,9 @@ import WindowsModel
         #expect(host.results("replace").isEmpty)
         #expect(again.nativeImages == .now(["mscorlib", "System", "System.Xml", "System.Web"]))
         #expect(try machine.registry().value(patch.recordKey, "Installed") == .dword(1))
-        #expect(try machine.registry().value(winRegistryKey("HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v1.1.4322"), "SP") == .dword(1))
+        #expect(
+            try machine.registry().value(winRegistryKey("HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v1.1.4322"), "SP")
+                == .dword(1))
         // On NT Fusion installs into the GAC at once.
         #expect(try machine.version(systemWebInGAC) == FileVersion("1.1.4322.2032"))
     }
@@ -207,7 +212,9 @@ import WindowsModel
         let registry = try machine.registry()
         #expect(try registry.value(NetFxUpdateKeys.service, "Start") == .dword(2))
         #expect(try registry.value(NetFxUpdateKeys.service, "ImagePath") == .string(NetFxUpdateKeys.serviceCommand))
-        #expect(try registry.value(NetFxUpdateKeys.work, "Work") == .multiString(["ngen mscorlib", "ngen System", "ngen System.Xml", "ngen System.Web"]))
+        #expect(
+            try registry.value(NetFxUpdateKeys.work, "Work")
+                == .multiString(["ngen mscorlib", "ngen System", "ngen System.Xml", "ngen System.Web"]))
         #expect(try registry.value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == nil)
     }
 }
@@ -266,8 +273,11 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         #expect(outcome.rebootCauses.isEmpty)
         #expect(!machine.root.exists(systemWebInGAC))
         let command = try machine.registry().value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
-        #expect(command == .string(
-            "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
+        #expect(
+            command
+                == .string(
+                    "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"
+                ))
     }
 
     @Test func aServiceEraPatchOn9xFallsBackToTheRunOnceEntry() throws {
@@ -286,8 +296,11 @@ func winRegistryKey(_ text: String) -> RegistryKeyPath { try! RegistryKeyPath(te
         #expect(era.args.contains { $0.name == "why" && $0.value.contains("Windows NT only") })
         // A RunOnce entry with the ngen and GAC work; no service, no service work.
         let registry = try machine.registry()
-        #expect(try registry.value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460") == .string(
-            "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"))
+        #expect(
+            try registry.value(NetFxUpdateKeys.runOnce, "NetFxUpdate_NDP1.1sp1-KB867460")
+                == .string(
+                    "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:mscorlib,System,System.Xml,System.Web /gac:\(systemWeb)"
+                ))
         #expect(try registry.value(NetFxUpdateKeys.service, "ImagePath") == nil)
         #expect(try registry.value(NetFxUpdateKeys.work, "Work") == nil)
         #expect(!machine.root.exists(systemWebInGAC))

@@ -1,9 +1,9 @@
 import Glibc
 import Machine
 import Registry
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// A symbolic link planted among a machine directory's own entries must never make the machine

@@ -2,9 +2,9 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 @Suite(.forkFree) struct MachineDirectoryTests {

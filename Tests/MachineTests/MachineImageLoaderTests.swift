@@ -31,7 +31,9 @@ import WindowsModel
         #expect(Set(web.references).isSuperset(of: ["System", "System.Xml", "mscorlib"]))
         #expect(image.assemblies.first { $0.name == "System" }?.references == ["mscorlib"])
         #expect(image.nativeImages.runtime?.description == framework + "mscorwks.dll")
-        #expect(image.nativeImages.imagePath(for: "System").description == "C:\\Windows\\assembly\\NativeImages1_v1.1.4322\\System\\System.ni.dll")
+        #expect(
+            image.nativeImages.imagePath(for: "System").description
+                == "C:\\Windows\\assembly\\NativeImages1_v1.1.4322\\System\\System.ni.dll")
         let values = Dictionary(image.registry.map { ("\($0.key)|\($0.name)", $0.data) }, uniquingKeysWith: { a, _ in a })
         #expect(values["HKLM\\SOFTWARE\\Microsoft\\.NETFramework|InstallRoot"] == .string("C:\\Windows\\Microsoft.NET\\Framework\\"))
         #expect(values["HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\policy\\v1.1|4322"] == .string("3706-4322"))
@@ -61,7 +63,9 @@ import WindowsModel
     }
 
     @Test func pathsMustBeOnDriveC() {
-        let lines = errors("files:\n  - {path: D:\\a.dll, version: 1.0.0.0, size: 100}\n  - {path: C:\\x\\..\\..\\etc\\passwd, version: 1.0.0.0, size: 100}\n")
+        let lines = errors(
+            "files:\n  - {path: D:\\a.dll, version: 1.0.0.0, size: 100}\n  - {path: C:\\x\\..\\..\\etc\\passwd, version: 1.0.0.0, size: 100}\n"
+        )
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("bad.yaml:2:12: error: the file path: invalid path 'D:\\a.dll': is on drive D:"))
         #expect(lines[1].hasPrefix("bad.yaml:3:12: error: the file path: invalid path 'C:\\x\\..\\..\\etc\\passwd': contains '..'"))

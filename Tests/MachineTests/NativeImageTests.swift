@@ -2,9 +2,9 @@ import Glibc
 import Machine
 import Registry
 import RigModel
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// A small framework: Top → Mid → Core, Other alone, every image built against engine.dll.
@@ -61,15 +61,20 @@ let chainImage: MachineImage = {
     /// boot is not fresh (seed 000's hotfix exiting 3010 with the engine's replacement queued).
     @Test func anImageBuiltFromAFileWithAPendingReplacementIsNotFresh() throws {
         let machine = try makeMachine()
-        let engine = winPath("C:\\Fx\\engine.dll"), staged = winPath("C:\\Fx\\engine.dll.~tmp1")
+        let engine = winPath("C:\\Fx\\engine.dll")
+        let staged = winPath("C:\\Fx\\engine.dll.~tmp1")
         try machine.files.writeFile(staged, FileContent.bytes(name: "engine.dll", version: version("1.0.0.9"), size: 30_000))
-        try machine.files.moveFile(staged, to: engine, flags: [.delayUntilReboot, .replaceExisting], store: try pendingRenameStore(for: machine.files))
+        try machine.files.moveFile(
+            staged, to: engine, flags: [.delayUntilReboot, .replaceExisting], store: try pendingRenameStore(for: machine.files))
         let reports = try machine.nativeImageStatus()
-        #expect(reports.allSatisfy { $0.status == .stale(reasons: ["engine.dll is to be replaced at the next boot (a pending rename)"]) }, "\(reports.map(\.status))")
+        #expect(
+            reports.allSatisfy { $0.status == .stale(reasons: ["engine.dll is to be replaced at the next boot (a pending rename)"]) },
+            "\(reports.map(\.status))")
         // A pending deletion of a file no image was built from changes nothing.
         let other = try makeMachineAt("other")
         try other.files.writeFile(winPath("C:\\Fx\\old.~1"), [1, 2, 3])
-        try other.files.moveFile(winPath("C:\\Fx\\old.~1"), to: nil, flags: [.delayUntilReboot], store: try pendingRenameStore(for: other.files))
+        try other.files.moveFile(
+            winPath("C:\\Fx\\old.~1"), to: nil, flags: [.delayUntilReboot], store: try pendingRenameStore(for: other.files))
         #expect(try other.nativeImageStatus().allSatisfy { $0.status == .fresh })
     }
 
@@ -116,7 +121,9 @@ let chainImage: MachineImage = {
         #expect(try statuses(machine).values.allSatisfy { $0 == .fresh })
         // Same version, other contents (a different build of the same version) is stale too.
         try patch(machine, "Core.dll", to: "1.0.0.0", size: original.count + 512)
-        #expect(try statuses(machine)["Core"] == .stale(reasons: ["Core.dll changed since the image was built (same version 1.0.0.0, other contents)"]))
+        #expect(
+            try statuses(machine)["Core"]
+                == .stale(reasons: ["Core.dll changed since the image was built (same version 1.0.0.0, other contents)"]))
     }
 
     @Test func rebuildingMakesStaleImagesFreshAgain() throws {

@@ -97,8 +97,9 @@ import WindowsModel
             return
         }
         #expect(why.contains("ngen System"))
-        guard case .keep(let waiting) = NetFxUpdateWork.serviceDecision(
-            remainingWork: [], runOnce: [("NetFxUpdate_KB2", "\(program) /ngen:System")])
+        guard
+            case .keep(let waiting) = NetFxUpdateWork.serviceDecision(
+                remainingWork: [], runOnce: [("NetFxUpdate_KB2", "\(program) /ngen:System")])
         else {
             Issue.record("a RunOnce entry to take over must keep the service")
             return
@@ -124,7 +125,8 @@ import WindowsModel
         #expect(
             try GlobalAssemblyCache.destination(of: web.file, catalog: catalog).description
                 == "C:\\Windows\\assembly\\GAC\\System.Web\\1.0.5000.0__b03f5f7f11d50a3a\\System.Web.dll")
-        #expect(GlobalAssemblyCache.path(of: system).description
+        #expect(
+            GlobalAssemblyCache.path(of: system).description
                 == "C:\\Windows\\assembly\\GAC\\System\\1.0.5000.0__b77a5c561934e089\\System.dll")
         var french = lib
         french.culture = "fr"

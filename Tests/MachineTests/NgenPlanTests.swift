@@ -1,8 +1,8 @@
 import Glibc
 import Machine
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Which images an ngen run builds, and native-image builds through real WinFS handles.

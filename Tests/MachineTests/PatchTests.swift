@@ -3,9 +3,9 @@ import Machine
 import Registry
 import RigModel
 import Servicing
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 @Suite struct PatchPackageTests {
@@ -36,7 +36,8 @@ import WindowsModel
     }
 
     @Test func damagedPackagesAreRefusedWithTheirLine() {
-        let good = PatchPackage.encode(Patch(id: "K", files: [PatchFile(path: winPath("C:\\a.dll"), version: FileVersion("1.0.0.0")!, size: 100)]))
+        let good = PatchPackage.encode(
+            Patch(id: "K", files: [PatchFile(path: winPath("C:\\a.dll"), version: FileVersion("1.0.0.0")!, size: 100)]))
         #expect(throws: PatchPackageError.self) { try PatchPackage.decode(String(good.dropLast("end\n".count))) }
         #expect { try PatchPackage.decode("MZ\n") } throws: { ($0 as? PatchPackageError)?.line == 1 }
         do {
@@ -52,7 +53,10 @@ import WindowsModel
 @Suite struct PatchLoaderTests {
     @Test func shippedPatchesFitTheNetfx11Image() throws {
         let image = try MachineImageLoader.load(file: repositoryImage("netfx11.yaml"))
-        for name in ["netfx11-sp1.yaml", "netfx11-sp1-service.yaml", "kb886903.yaml", "kb886903-service.yaml", "netfx20-mscoree.yaml", "contoso-orders.yaml"] {
+        for name in [
+            "netfx11-sp1.yaml", "netfx11-sp1-service.yaml", "kb886903.yaml", "kb886903-service.yaml", "netfx20-mscoree.yaml",
+            "contoso-orders.yaml",
+        ] {
             let document = try PatchLoader.loadDocument(file: repositoryPatch(name))
             #expect(PatchLoader.check(document, against: image) == [], "\(name)")
         }
@@ -120,10 +124,15 @@ import WindowsModel
     }
 
     @Test func hardLockedMscoreeIsNotReduced() {
-        let replace = PendingRename(source: winPath("C:\\Windows\\System32\\mscoree.dll.~tmp1"), destination: RebootReduction.mscoree, replaceExisting: true)
-        #expect(RebootReduction.decide(installerCode: 3010, queued: [replace], patchVersion: new, standing: FileVersion("1.1.4322.573")).exitCode == 3010)
+        let replace = PendingRename(
+            source: winPath("C:\\Windows\\System32\\mscoree.dll.~tmp1"), destination: RebootReduction.mscoree, replaceExisting: true)
+        #expect(
+            RebootReduction.decide(installerCode: 3010, queued: [replace], patchVersion: new, standing: FileVersion("1.1.4322.573"))
+                .exitCode == 3010)
         // Even a deletion of an aside copy does not count when the old version still stands.
-        #expect(RebootReduction.decide(installerCode: 3010, queued: [aside], patchVersion: new, standing: FileVersion("1.1.4322.573")).exitCode == 3010)
+        #expect(
+            RebootReduction.decide(installerCode: 3010, queued: [aside], patchVersion: new, standing: FileVersion("1.1.4322.573")).exitCode
+                == 3010)
     }
 
     @Test func otherCodesPassThrough() {
@@ -152,7 +161,9 @@ import WindowsModel
 /// Reboot reduction from what real installations did: the queue entries and the version standing.
 @Suite(.serialized, .forkFree, .timeLimit(.minutes(5))) struct RebootReductionOnTheMachineTests {
     /// Runs `patch` and decides as setup does.
-    func decide(_ patch: Patch, _ machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions()) throws -> (Int32, RebootReduction.Decision) {
+    func decide(
+        _ patch: Patch, _ machine: InstallerMachine, _ options: InstallerOptions = InstallerOptions()
+    ) throws -> (Int32, RebootReduction.Decision) {
         let before = try machine.pending()
         let outcome = try install(patch, on: machine, options)
         let queued = InstallerPendingQueue.added(before: before, after: try machine.pending())

@@ -1,9 +1,9 @@
 import Glibc
 import Machine
 import Registry
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// A machine directory for boot tests: `drive_c/Windows` and a profile file (none when nil).
@@ -174,7 +174,10 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
         #expect(try machine.read("C:\\Windows\\never.dll") == nil)
         #expect(outcome.applied == 4)
         #expect(outcome.failures.count == 1)
-        #expect(reporter.steps.map(\.op) == ["PendingRenames", "MoveFileEx", "MoveFileEx", "MoveFileEx", "DeleteFile", "MoveFileEx", "ClearPendingRenames"])
+        #expect(
+            reporter.steps.map(\.op) == [
+                "PendingRenames", "MoveFileEx", "MoveFileEx", "MoveFileEx", "DeleteFile", "MoveFileEx", "ClearPendingRenames",
+            ])
         #expect(reporter.steps[3].result == "ERROR_FILE_NOT_FOUND (2)")
         #expect(try queue.pending().isEmpty)
         #expect(try !machine.registry().keyExists(BootKeys.bootProgress))
@@ -206,8 +209,11 @@ func rename(_ source: String, _ destination: String?, replace: Bool = false) -> 
         try self.queue(queue)
         // An earlier boot applied the first two entries and was killed.
         let files = BootFiles(root: machine.root)
-        try files.move(try WindowsPath("C:\\Windows\\System32\\lib.dll"), to: try WindowsPath("C:\\Windows\\System32\\lib.old"), replaceExisting: false)
-        try files.move(try WindowsPath("C:\\Windows\\System32\\lib.new"), to: try WindowsPath("C:\\Windows\\System32\\lib.dll"), replaceExisting: true)
+        try files.move(
+            try WindowsPath("C:\\Windows\\System32\\lib.dll"), to: try WindowsPath("C:\\Windows\\System32\\lib.old"), replaceExisting: false
+        )
+        try files.move(
+            try WindowsPath("C:\\Windows\\System32\\lib.new"), to: try WindowsPath("C:\\Windows\\System32\\lib.dll"), replaceExisting: true)
         try queue.recordApplied(2)
 
         let reporter = RecordingReporter()

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The module rules of README.md ("Modules") and Package.swift's header, checked against
 /// Package.swift and the sources, so that a dependency or an import that breaks one fails here

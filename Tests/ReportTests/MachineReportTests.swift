@@ -44,8 +44,10 @@ private func machineHistory(snapshot: MachineSnapshot? = sampleSnapshot()) throw
     app.endNs = t0 + 9_000_000
     app.termination = .exited(code: 0)
     app.events = [
-        Wire.Event(startNs: t0 + 10_000, endNs: t0 + 20_000, op: "load", args: [Argument("path", mscoree), Argument("version", "1.0.3705.0")]),
-        Wire.Event(startNs: t0 + 30_000, endNs: t0 + 40_000, op: "load", args: [Argument("path", mscoree), Argument("version", "1.1.4322.573")]),
+        Wire.Event(
+            startNs: t0 + 10_000, endNs: t0 + 20_000, op: "load", args: [Argument("path", mscoree), Argument("version", "1.0.3705.0")]),
+        Wire.Event(
+            startNs: t0 + 30_000, endNs: t0 + 40_000, op: "load", args: [Argument("path", mscoree), Argument("version", "1.1.4322.573")]),
         Wire.Event(
             startNs: t0 + 50_000, endNs: t0 + 60_000, op: "load",
             args: [Argument("path", "C:\\Windows\\mscorwks.dll"), Argument("version", "1.1.4322.573")],
@@ -99,42 +101,44 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
 @Suite struct MachineChecksTests {
     @Test func machineExpectationsAgainstASnapshot() throws {
         let results = Checks.evaluate(try machineHistory())
-        #expect(results.map(\.text) == [
-            "setup exits with 0",
-            "setup/msiexec exits with 3010",
-            "\(mscoree) has version 2.0.50727.42",
-            "C:\\Windows\\System32\\mscoree.dll.old is absent",
-            "C:\\Windows\\Temp\\leftover.tmp is absent",
-            "the native image of System is fresh",
-            "the native image of System.Web is fresh",
-            "every native image is fresh",
-            "the native image of Missing.Assembly is missing",
-            "1 rename is pending",
-            "app1 loaded \(mscoree) version 1.1.4322.573",
-            "app1 loaded C:\\Windows\\mscorwks.dll version 1.1.4322.573",
-            "service NetFxUpdate is absent",
-            "RunOnce entry NetFxUpdate_KB886903 is present",
-            "Run entry NetFxUpdate_KB886903 is absent",
-        ])
+        #expect(
+            results.map(\.text) == [
+                "setup exits with 0",
+                "setup/msiexec exits with 3010",
+                "\(mscoree) has version 2.0.50727.42",
+                "C:\\Windows\\System32\\mscoree.dll.old is absent",
+                "C:\\Windows\\Temp\\leftover.tmp is absent",
+                "the native image of System is fresh",
+                "the native image of System.Web is fresh",
+                "every native image is fresh",
+                "the native image of Missing.Assembly is missing",
+                "1 rename is pending",
+                "app1 loaded \(mscoree) version 1.1.4322.573",
+                "app1 loaded C:\\Windows\\mscorwks.dll version 1.1.4322.573",
+                "service NetFxUpdate is absent",
+                "RunOnce entry NetFxUpdate_KB886903 is present",
+                "Run entry NetFxUpdate_KB886903 is absent",
+            ])
         let why = "System.Web: stale (System.Web.dll changed; built against another mscorwks.dll)"
         #expect(results.map(\.passed) == [true, true, true, true, false, true, false, false, false, true, true, false, true, true, true])
-        #expect(results.map(\.detail) == [
-            "exited with code 0",
-            "exited with code 3010 (process status 194)",
-            "present, version 2.0.50727.42",
-            "absent",
-            "present, version no version",
-            "System: fresh",
-            why,
-            why,
-            "no native image of Missing.Assembly is known",
-            "\\??\\C:\\Windows\\System32\\mscoree.dll.old -> (delete)",
-            "loaded version 1.1.4322.573",
-            "never loaded C:\\Windows\\mscorwks.dll",
-            "absent",
-            "present in HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce: C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:System.Web",
-            "absent",
-        ])
+        #expect(
+            results.map(\.detail) == [
+                "exited with code 0",
+                "exited with code 3010 (process status 194)",
+                "present, version 2.0.50727.42",
+                "absent",
+                "present, version no version",
+                "System: fresh",
+                why,
+                why,
+                "no native image of Missing.Assembly is known",
+                "\\??\\C:\\Windows\\System32\\mscoree.dll.old -> (delete)",
+                "loaded version 1.1.4322.573",
+                "never loaded C:\\Windows\\mscorwks.dll",
+                "absent",
+                "present in HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce: C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:System.Web",
+                "absent",
+            ])
     }
 
     @Test func machineExpectationsFailWithoutASnapshot() throws {
@@ -173,10 +177,13 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         #expect((machine["services"] as? [Any])?.isEmpty == true)
         #expect((machine["run"] as? [Any])?.isEmpty == true)
         let runOnce = try #require(machine["runonce"] as? [[String: String]])
-        #expect(runOnce == [[
-            "key": "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce", "name": "NetFxUpdate_KB886903",
-            "command_line": "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:System.Web",
-        ]])
+        #expect(
+            runOnce == [
+                [
+                    "key": "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce", "name": "NetFxUpdate_KB886903",
+                    "command_line": "C:\\Windows\\Microsoft.NET\\Framework\\v1.1.4322\\netfxupdate.exe /ngen:System.Web",
+                ]
+            ])
 
         let actors = try #require(root["actors"] as? [[String: Any]])
         let app = try #require(actors.first { $0["name"] as? String == "app1" })
@@ -209,7 +216,8 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         let text = ResultsWriter.machine(snapshot).rendered()
         #expect(
             text
-                == #"{"files":{},"native_images":{},"pending_renames":[],"services":[{"name":"NetFxUpdate","command_line":"netfxupdate.exe /service"}],"run":[{"key":"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run","name":"tray","command_line":"tray.exe"}],"runonce":[],"damaged":{},"registry":[]}"#)
+                == #"{"files":{},"native_images":{},"pending_renames":[],"services":[{"name":"NetFxUpdate","command_line":"netfxupdate.exe /service"}],"run":[{"key":"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run","name":"tray","command_line":"tray.exe"}],"runonce":[],"damaged":{},"registry":[]}"#
+        )
     }
 }
 
@@ -219,9 +227,10 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         let events = try #require(root["traceEvents"] as? [[String: Any]])
         let names = events.filter { $0["ph"] as? String == "M" && $0["name"] as? String == "process_name" }
             .map { ($0["pid"] as! Int, ($0["args"] as! [String: Any])["name"] as! String) }
-        #expect(names.map(\.1) == [
-            "rig (coordinator)", "app1 (app)", "setup (setup)", "setup/msiexec (installer)", "reboot1/smss",
-        ])
+        #expect(
+            names.map(\.1) == [
+                "rig (coordinator)", "app1 (app)", "setup (setup)", "setup/msiexec (installer)", "reboot1/smss",
+            ])
         #expect(names.map(\.0) == [300, 301, 302, 303, 304])
     }
 
@@ -263,8 +272,12 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         app.pid = 10
         app.termination = .exited(code: 0)
         app.events = [
-            Wire.Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\System32\\Ärger.dll"), Argument("version", "1.0.0.0")]),
-            Wire.Event(startNs: 3, endNs: 4, op: "load", args: [Argument("path", "c:\\windows\\system32\\ärger.DLL"), Argument("version", "2.0.0.0")]),
+            Wire.Event(
+                startNs: 1, endNs: 2, op: "load",
+                args: [Argument("path", "C:\\Windows\\System32\\Ärger.dll"), Argument("version", "1.0.0.0")]),
+            Wire.Event(
+                startNs: 3, endNs: 4, op: "load",
+                args: [Argument("path", "c:\\windows\\system32\\ärger.DLL"), Argument("version", "2.0.0.0")]),
         ]
         #expect(app.loaded.map(\.path) == ["C:\\Windows\\System32\\Ärger.dll"])
         #expect(app.loaded.map(\.version) == ["2.0.0.0"])

@@ -11,7 +11,8 @@ import Wire
 @Suite struct NewExpectationTests {
     static let key = "HKLM\\SOFTWARE\\Microsoft\\Updates\\KB1"
 
-    private func history(_ expect: String, snapshot: MachineSnapshot? = MachineSnapshot(), actors: [ActorRecord] = []) throws -> RunHistory {
+    private func history(_ expect: String, snapshot: MachineSnapshot? = MachineSnapshot(), actors: [ActorRecord] = []) throws -> RunHistory
+    {
         let yaml = """
             machine:
             actors:
@@ -46,12 +47,13 @@ import Wire
             """
         let holding = Checks.evaluate(try history(expect, snapshot: snapshot))
         #expect(holding.allSatisfy { $0.passed }, "\(holding)")
-        #expect(holding.map(\.text) == [
-            "registry value HKLM\\software\\microsoft\\updates\\kb1\\installed is REG_DWORD 1",
-            "registry value HKLM\\software\\microsoft\\updates\\kb1\\(Default) is REG_SZ 'KB1'",
-            "registry value HKLM\\software\\microsoft\\updates\\kb1\\Files is REG_MULTI_SZ ['a', 'b']",
-            "registry value HKLM\\software\\microsoft\\updates\\kb1\\Gone is absent",
-        ])
+        #expect(
+            holding.map(\.text) == [
+                "registry value HKLM\\software\\microsoft\\updates\\kb1\\installed is REG_DWORD 1",
+                "registry value HKLM\\software\\microsoft\\updates\\kb1\\(Default) is REG_SZ 'KB1'",
+                "registry value HKLM\\software\\microsoft\\updates\\kb1\\Files is REG_MULTI_SZ ['a', 'b']",
+                "registry value HKLM\\software\\microsoft\\updates\\kb1\\Gone is absent",
+            ])
         // The same values, other data: every one fails, saying what was there.
         snapshot.registry = [
             (Self.key, "Installed", .string("1")), (Self.key, "Files", .multiString(["a"])), (Self.key, "Gone", .dword(0)),
@@ -77,9 +79,12 @@ import Wire
     @Test func anOperationHappenedOrNot() throws {
         var ngen = ActorRecord(name: "a/ngen-System.Web", role: "ngen")
         ngen.events = [
-            Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\mscorwks.dll")], result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
-            Event(startNs: 3, endNs: 4, op: "ngen", args: [Argument("assembly", "System.Web")],
-                  result: .failed("failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)", code: 32)),
+            Event(
+                startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\mscorwks.dll")],
+                result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
+            Event(
+                startNs: 3, endNs: 4, op: "ngen", args: [Argument("assembly", "System.Web")],
+                result: .failed("failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)", code: 32)),
         ]
         var other = ActorRecord(name: "b", role: "script")
         other.events = [Event(startNs: 1, endNs: 2, op: "load", args: [Argument("path", "C:\\Windows\\x.dll")], result: .ok)]
@@ -96,9 +101,13 @@ import Wire
         let results = Checks.evaluate(try history(expect, actors: [ngen, other]))
         #expect(results.map(\.passed) == [true, true, true, true, false, false, false], "\(results)")
         #expect(results[0].text == "some process had an operation with result 'failed to load mscorwks.dll'")
-        #expect(results[1].text == "a (or a process it started) had a load with path=c:\\windows\\MSCORWKS.DLL and result 'ERROR_SHARING_VIOLATION'")
+        #expect(
+            results[1].text
+                == "a (or a process it started) had a load with path=c:\\windows\\MSCORWKS.DLL and result 'ERROR_SHARING_VIOLATION'")
         #expect(results[2].text == "b (or a process it started) had no operation with result 'ERROR_SHARING_VIOLATION'")
-        #expect(results[0].detail == "1 seen: a/ngen-System.Web: ngen assembly=System.Web → failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)")
+        #expect(
+            results[0].detail
+                == "1 seen: a/ngen-System.Web: ngen assembly=System.Web → failed to load mscorwks.dll: ERROR_SHARING_VIOLATION (32)")
         #expect(results[5].detail == "no such operation")
         #expect(results[6].detail.hasPrefix("2 seen: "))
     }

@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import RigModel
 import Testing
 import Wire
 
 @testable import Report
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// A run built by hand: four actors of which one exited 0, one exited with Windows code 3010
 /// (process status 194), one was killed after a timeout and one never started.
@@ -36,7 +37,8 @@ private func sampleHistory(problems: [String] = ["worker sent a malformed frame:
     a.termination = .exited(code: 0)
     a.events = [
         Wire.Event(startNs: t0 + 600_000, endNs: t0 + 1_600_250, op: "sleep", args: [Argument("duration", "1ms")]),
-        Wire.Event(startNs: t0 + 1_700_000, endNs: t0 + 1_700_500, op: "open", args: [Argument("path", "C:\\x.dll")],
+        Wire.Event(
+            startNs: t0 + 1_700_000, endNs: t0 + 1_700_500, op: "open", args: [Argument("path", "C:\\x.dll")],
             result: .failed(code: 32, name: "ERROR_SHARING_VIOLATION", detail: "")),
     ]
     var b = ActorRecord(name: "b", role: "script")
@@ -201,10 +203,12 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         #expect(actors[3]["events"] as? Int == 0)
 
         let expectations = try #require(root["expectations"] as? [[String: Any]])
-        #expect(expectations.map { $0["text"] as! String } == ["a exits with 0", "b exits with 0 or 3010", "c exits with 0", "d exits with 0"])
+        #expect(
+            expectations.map { $0["text"] as! String } == ["a exits with 0", "b exits with 0 or 3010", "c exits with 0", "d exits with 0"])
         #expect(expectations.map { $0["passed"] as! Bool } == [true, true, false, false])
         #expect(expectations[3]["detail"] as? String == "never started")
-        #expect(root["problems"] as? [String] == ["worker sent a malformed frame: <tag 9> & \"more\"", "actor 'c': timed out after 5ms <&'\">"])
+        #expect(
+            root["problems"] as? [String] == ["worker sent a malformed frame: <tag 9> & \"more\"", "actor 'c': timed out after 5ms <&'\">"])
         // Keys come in the documented order, so the file diffs cleanly between runs.
         #expect(text.hasPrefix("{\n  \"rig\": \"sample\",\n  \"file\": \"Rigs/sample.yaml\",\n  \"seed\": 7,\n  \"passed\": false,"))
     }

@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import RigModel
 import Testing
 import Wire
 
 @testable import Report
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Verdicts: an expectation passes, fails, or cannot be judged from the history (`unknown`) — a
 /// process cut short by a time limit, an operation whose outcome is unknown. An unknown verdict
@@ -47,10 +48,11 @@ import Wire
         killedByFault.termination = .signaled(signal: 9)
         killedByFault.faults = ["kill b at 1ms"]
         let results = Checks.evaluate(try history("  exit: {a: 0, b: 0}", actors: [timedOut("a"), killedByFault]))
-        #expect(results.map(\.verdict) == [
-            .unknown("timed out after 5ms; killed (killed by signal 9)"),
-            .fail("killed by signal 9 (fault: kill b at 1ms)"),
-        ])
+        #expect(
+            results.map(\.verdict) == [
+                .unknown("timed out after 5ms; killed (killed by signal 9)"),
+                .fail("killed by signal 9 (fault: kill b at 1ms)"),
+            ])
         #expect(results.map(\.passed) == [false, false])
     }
 
@@ -61,9 +63,10 @@ import Wire
         gaveUp.failure = "never started: the run timed out after 1s"
         gaveUp.cutShort = true
         let results = Checks.evaluate(try history("  exit: {a: 0, b: 0}", actors: [running, gaveUp]))
-        #expect(results.map(\.verdict) == [
-            .unknown("still running when the run ended"), .unknown("never started: the run timed out after 1s"),
-        ])
+        #expect(
+            results.map(\.verdict) == [
+                .unknown("still running when the run ended"), .unknown("never started: the run timed out after 1s"),
+            ])
         // A start that never came is a failure: its event was never emitted.
         var never = ActorRecord(name: "b", role: "script")
         never.failure = "never started: a exited without emitting go"
@@ -95,7 +98,8 @@ import Wire
     @Test func anOperationWithAnUnknownOutcomeMakesACountUndecided() throws {
         var a = exited("a", 0)
         a.events = [
-            Event(startNs: 1, endNs: 2, op: "replace", args: [Argument("file", "C:\\x.dll")], result: .unknown(reason: "killed by signal 9")),
+            Event(
+                startNs: 1, endNs: 2, op: "replace", args: [Argument("file", "C:\\x.dll")], result: .unknown(reason: "killed by signal 9")),
             Event(startNs: 3, endNs: 4, op: "replace", args: [Argument("file", "C:\\y.dll")], result: .ok),
         ]
         let expect = """
@@ -167,7 +171,8 @@ import Wire
             Event(startNs: 5, endNs: 6, op: "emit"),
         ]
         let root = try #require(
-            try JSONSerialization.jsonObject(with: Data(TraceWriter.json(try history("  exit: {a: 0}", actors: [a])).utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(TraceWriter.json(try history("  exit: {a: 0}", actors: [a])).utf8))
+                as? [String: Any])
         let events = try #require(root["traceEvents"] as? [[String: Any]])
         let instants = events.filter { $0["ph"] as? String == "i" && $0["pid"] as? Int == 100 && $0["s"] as? String == "t" }
         #expect(instants.map { $0["name"] as? String } == ["unknown: killed by signal 9", "ERROR_SHARING_VIOLATION (32)"])

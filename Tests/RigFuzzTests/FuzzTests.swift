@@ -1,8 +1,8 @@
 import Foundation
 import RigFuzz
 import RigModel
-import Testing
 import TestSupport
+import Testing
 import WindowsModel
 import Wire
 
@@ -20,7 +20,9 @@ import Wire
             let input = target.input(seed: seed, index: index)
             let outcome = target.run(input)
             if case .failed(let reason) = outcome {
-                Issue.record("\(input.kind.rawValue) input \(index) (seed \(seed)): \(reason); mutations: \(input.mutations.joined(separator: "; "))")
+                Issue.record(
+                    "\(input.kind.rawValue) input \(index) (seed \(seed)): \(reason); mutations: \(input.mutations.joined(separator: "; "))"
+                )
             }
             counts[input.kind, default: 0] += 1
         }
@@ -63,7 +65,8 @@ import Wire
         let target = try Self.target()
         defer { try? FileManager.default.removeItem(atPath: target.workDirectory) }
         for seed in target.corpus.rigs {
-            let input = target.input(kind: .rig, bytes: Array(seed.text.utf8), directory: (seed.relativePath as NSString).deletingLastPathComponent)
+            let input = target.input(
+                kind: .rig, bytes: Array(seed.text.utf8), directory: (seed.relativePath as NSString).deletingLastPathComponent)
             #expect(target.run(input) == .accepted, "\(seed.relativePath)")
         }
         for seed in target.corpus.patches + target.corpus.images {

@@ -50,12 +50,13 @@ import Testing
         #expect(rig.faults[1].trigger == .time(.afterEvent(actor: "installer", event: "ready", delay: .milliseconds(5), jitter: .zero)))
         #expect(rig.faults[2].process == "installer/ngen")
         #expect(rig.faults[3].trigger == .operation(op: "any", nth: 1))
-        #expect(rig.faults.map(\.text) == [
-            "kill installer before its replace #2",
-            "pause app for 200ms 5ms after installer.ready",
-            "kill installer/ngen at 1s (+ up to 10ms)",
-            "kill app before its operation #1",
-        ])
+        #expect(
+            rig.faults.map(\.text) == [
+                "kill installer before its replace #2",
+                "pause app for 200ms 5ms after installer.ready",
+                "kill installer/ngen at 1s (+ up to 10ms)",
+                "kill app before its operation #1",
+            ])
         #expect(try RigLoader.parse(yaml: actors, file: "f.yaml").maxEvents == RigLoader.defaultMaxEvents)
     }
 
@@ -87,19 +88,20 @@ import Testing
                 at: 1s
             max_events: 0
             """)
-        #expect(found == [
-            "f.yaml:8:11: error: unknown actor 'instaler' in faults (did you mean 'installer'?)",
-            "f.yaml:10:5: error: 'pause' needs 'for: DURATION', how long the process stays stopped",
-            "f.yaml:13:5: error: 'for' goes with 'pause'; a kill has no duration",
-            "f.yaml:15:5: error: fault 4 needs a time: 'at', 'after', 'after_exit' or 'op'",
-            "f.yaml:18:5: error: 'at' is a time trigger; a fault at an operation ('op') takes only 'nth'",
-            "f.yaml:19:11: error: app already has a fault at an operation (at 16:11); one per process",
-            "f.yaml:23:10: error: 'nth' must be in 1...4294967295, not 0",
-            "f.yaml:24:5: error: unknown key 'explode' in fault 8 (known: kill, pause, power_loss, name, for, logon, op, nth, at, after, after_exit, delay, jitter)",
-            "f.yaml:24:5: error: fault 8 needs an action: 'kill: PROCESS', 'pause: PROCESS' or 'power_loss: PROCESS'",
-            "f.yaml:26:5: error: fault 9 has more than one action ('kill' and 'pause')",
-            "f.yaml:29:13: error: 'max_events' must be in 1...2147483647, not 0",
-        ])
+        #expect(
+            found == [
+                "f.yaml:8:11: error: unknown actor 'instaler' in faults (did you mean 'installer'?)",
+                "f.yaml:10:5: error: 'pause' needs 'for: DURATION', how long the process stays stopped",
+                "f.yaml:13:5: error: 'for' goes with 'pause'; a kill has no duration",
+                "f.yaml:15:5: error: fault 4 needs a time: 'at', 'after', 'after_exit' or 'op'",
+                "f.yaml:18:5: error: 'at' is a time trigger; a fault at an operation ('op') takes only 'nth'",
+                "f.yaml:19:11: error: app already has a fault at an operation (at 16:11); one per process",
+                "f.yaml:23:10: error: 'nth' must be in 1...4294967295, not 0",
+                "f.yaml:24:5: error: unknown key 'explode' in fault 8 (known: kill, pause, power_loss, name, for, logon, op, nth, at, after, after_exit, delay, jitter)",
+                "f.yaml:24:5: error: fault 8 needs an action: 'kill: PROCESS', 'pause: PROCESS' or 'power_loss: PROCESS'",
+                "f.yaml:26:5: error: fault 9 has more than one action ('kill' and 'pause')",
+                "f.yaml:29:13: error: 'max_events' must be in 1...2147483647, not 0",
+            ])
     }
 
     @Test func aPowerLossNamesAStepWhoseEventsCanBeWaitedFor() throws {
@@ -122,27 +124,31 @@ import Testing
     }
 
     @Test func badPowerLossesAreRefused() {
-        #expect(errors("""
-            \(actors)
-            faults:
-              - {power_loss: installer, op: record}
-            """) == ["f.yaml:8:6: error: a power loss needs a machine; add a 'machine:' section"])
-        #expect(errors("""
-            machine:
-            \(actors)
-              - name: late
-                role: script
-                start: {after: fault1.logon}
-            faults:
-              - {power_loss: machine, op: record, for: 1s}
-              - {name: app, power_loss: machine, at: 1s}
-              - {kill: app, at: 1s, logon: admin}
-            """) == [
-                "f.yaml:10:20: error: machine step 'fault1' has no event 'logon' (its events: down, service-*, booted, done)",
-                "f.yaml:12:18: error: a power loss at an operation names the process whose operation it is, not 'machine'",
-                "f.yaml:12:39: error: 'for' goes with 'pause'; a power loss has no duration",
-                "f.yaml:13:12: error: the fault's name 'app' is already an actor's or a step's; name it with 'name:'",
-                "f.yaml:14:25: error: 'logon' goes with 'power_loss': who logs on after the boot",
-            ])
+        #expect(
+            errors(
+                """
+                \(actors)
+                faults:
+                  - {power_loss: installer, op: record}
+                """) == ["f.yaml:8:6: error: a power loss needs a machine; add a 'machine:' section"])
+        #expect(
+            errors(
+                """
+                machine:
+                \(actors)
+                  - name: late
+                    role: script
+                    start: {after: fault1.logon}
+                faults:
+                  - {power_loss: machine, op: record, for: 1s}
+                  - {name: app, power_loss: machine, at: 1s}
+                  - {kill: app, at: 1s, logon: admin}
+                """) == [
+                    "f.yaml:10:20: error: machine step 'fault1' has no event 'logon' (its events: down, service-*, booted, done)",
+                    "f.yaml:12:18: error: a power loss at an operation names the process whose operation it is, not 'machine'",
+                    "f.yaml:12:39: error: 'for' goes with 'pause'; a power loss has no duration",
+                    "f.yaml:13:12: error: the fault's name 'app' is already an actor's or a step's; name it with 'name:'",
+                    "f.yaml:14:25: error: 'logon' goes with 'power_loss': who logs on after the boot",
+                ])
     }
 }

@@ -12,7 +12,9 @@ final class RigFileDirectory {
     init(_ prefix: String) throws {
         scratch = Scratch(prefix)
         try FileManager.default.createDirectory(atPath: path + "/patches", withIntermediateDirectories: true)
-        try write("patches/ok.yaml", """
+        try write(
+            "patches/ok.yaml",
+            """
             patch: OK1
             era: runonce
             files:

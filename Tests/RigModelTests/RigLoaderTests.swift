@@ -97,12 +97,14 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
     }
 
     @Test func malformedYAML() {
-        #expect(errors("actors:\n  - name: a\n   role: script\n") == [
-            "r.yaml:3:4: error: malformed YAML: did not find expected '-' indicator (while parsing a block collection at 2:3)"
-        ])
-        #expect(errors("actors: [a, b\n") == [
-            "r.yaml:2:1: error: malformed YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:9)"
-        ])
+        #expect(
+            errors("actors:\n  - name: a\n   role: script\n") == [
+                "r.yaml:3:4: error: malformed YAML: did not find expected '-' indicator (while parsing a block collection at 2:3)"
+            ])
+        #expect(
+            errors("actors: [a, b\n") == [
+                "r.yaml:2:1: error: malformed YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:9)"
+            ])
     }
 
     @Test func unknownKeys() {
@@ -119,16 +121,18 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
             expect:
               exits: {a: 0}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:2:1: error: unknown key 'timout' in the rig (did you mean 'timeout'?)",
-            "r.yaml:6:5: error: unknown key 'strat' in actor 1 (did you mean 'start'?)",
-            "r.yaml:7:22: error: unknown key 'jiter' in start (did you mean 'jitter'?)",
-            "r.yaml:9:9: error: unknown key 'slep' in step 1 (did you mean 'sleep'?)",
-            "r.yaml:11:3: error: unknown key 'exits' in 'expect' (did you mean 'exit'?)",
-        ])
-        #expect(errors("actors:\n  - {name: a, role: script, colour: red}\n") == [
-            "r.yaml:2:29: error: unknown key 'colour' in actor 1 (known: name, role, start, timeout, params, steps)"
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:2:1: error: unknown key 'timout' in the rig (did you mean 'timeout'?)",
+                "r.yaml:6:5: error: unknown key 'strat' in actor 1 (did you mean 'start'?)",
+                "r.yaml:7:22: error: unknown key 'jiter' in start (did you mean 'jitter'?)",
+                "r.yaml:9:9: error: unknown key 'slep' in step 1 (did you mean 'sleep'?)",
+                "r.yaml:11:3: error: unknown key 'exits' in 'expect' (did you mean 'exit'?)",
+            ])
+        #expect(
+            errors("actors:\n  - {name: a, role: script, colour: red}\n") == [
+                "r.yaml:2:29: error: unknown key 'colour' in actor 1 (known: name, role, start, timeout, params, steps)"
+            ])
     }
 
     @Test func wrongTypes() {
@@ -146,31 +150,34 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
               - just-a-name
             expect: 3
             """
-        #expect(errors(yaml) == [
-            "r.yaml:1:6: error: the rig name ('rig') must be text, not a list",
-            "r.yaml:2:7: error: the seed must be a whole number, not '-1'",
-            "r.yaml:6:13: error: 'params' must be a mapping, not a list",
-            "r.yaml:7:12: error: 'steps' must be a list, not a mapping",
-            "r.yaml:9:11: error: the role must be text, not a mapping",
-            "r.yaml:10:12: error: start must be a time such as 100ms or a mapping such as {after: other.ready}, not a list",
-            "r.yaml:11:5: error: actor 3 must be a mapping, not 'just-a-name'",
-            "r.yaml:12:9: error: 'expect' must be a mapping, not '3'",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:1:6: error: the rig name ('rig') must be text, not a list",
+                "r.yaml:2:7: error: the seed must be a whole number, not '-1'",
+                "r.yaml:6:13: error: 'params' must be a mapping, not a list",
+                "r.yaml:7:12: error: 'steps' must be a list, not a mapping",
+                "r.yaml:9:11: error: the role must be text, not a mapping",
+                "r.yaml:10:12: error: start must be a time such as 100ms or a mapping such as {after: other.ready}, not a list",
+                "r.yaml:11:5: error: actor 3 must be a mapping, not 'just-a-name'",
+                "r.yaml:12:9: error: 'expect' must be a mapping, not '3'",
+            ])
         #expect(errors("- a\n- b\n") == ["r.yaml:1:1: error: the rig must be a mapping, not a list"])
     }
 
     @Test func missingNameAndRole() {
-        #expect(errors("actors:\n  - role: script\n  - name: b\n") == [
-            "r.yaml:2:5: error: actor 1 needs 'name'",
-            "r.yaml:3:5: error: actor 'b' needs 'role'",
-        ])
+        #expect(
+            errors("actors:\n  - role: script\n  - name: b\n") == [
+                "r.yaml:2:5: error: actor 1 needs 'name'",
+                "r.yaml:3:5: error: actor 'b' needs 'role'",
+            ])
     }
 
     @Test func unknownRoleListsTheKnownRoles() {
-        #expect(errors("actors:\n  - {name: a, role: scrip}\n  - {name: b, role: mspaint}\n") == [
-            "r.yaml:2:21: error: unknown role 'scrip' (did you mean 'script'?); known roles: \(Role.known.keys.sorted().joined(separator: ", "))",
-            "r.yaml:3:21: error: unknown role 'mspaint'; known roles: \(Role.known.keys.sorted().joined(separator: ", "))",
-        ])
+        #expect(
+            errors("actors:\n  - {name: a, role: scrip}\n  - {name: b, role: mspaint}\n") == [
+                "r.yaml:2:21: error: unknown role 'scrip' (did you mean 'script'?); known roles: \(Role.known.keys.sorted().joined(separator: ", "))",
+                "r.yaml:3:21: error: unknown role 'mspaint'; known roles: \(Role.known.keys.sorted().joined(separator: ", "))",
+            ])
     }
 
     @Test func aBadActorStillCountsAsNamed() {
@@ -181,7 +188,8 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
             expect:
               exit: {a: 0}
             """
-        #expect(errors(yaml) == ["r.yaml:2:21: error: unknown role 'nope'; known roles: \(Role.known.keys.sorted().joined(separator: ", "))"])
+        #expect(
+            errors(yaml) == ["r.yaml:2:21: error: unknown role 'nope'; known roles: \(Role.known.keys.sorted().joined(separator: ", "))"])
     }
 
     @Test func unknownParameters() {
@@ -198,15 +206,17 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
     @Test func stepsOnlyForScripts() throws {
         // Every other role refuses steps (and works on a machine).
         for other in Role.known.keys.sorted() where other != "script" {
-            #expect(errors("machine:\nactors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
-                "r.yaml:5:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'"
-            ])
+            #expect(
+                errors("machine:\nactors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
+                    "r.yaml:5:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'"
+                ])
         }
         guard let other = Role.known.keys.sorted().first(where: { $0 != "script" }) else { return }
-        #expect(errors("actors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
-            "r.yaml:3:11: error: actor 'a' plays '\(other)', which works on a machine; add a 'machine:' section",
-            "r.yaml:4:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'"
-        ])
+        #expect(
+            errors("actors:\n  - name: a\n    role: \(other)\n    steps: []\n") == [
+                "r.yaml:3:11: error: actor 'a' plays '\(other)', which works on a machine; add a 'machine:' section",
+                "r.yaml:4:5: error: only script actors take 'steps'; actor 'a' plays '\(other)'",
+            ])
     }
 
     @Test func badDurations() {
@@ -225,15 +235,16 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                 role: script
                 start: {after: a.x, delay: fast, jitter: [1]}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:1:10: error: the rig's timeout must be longer than 0",
-            "r.yaml:5:12: error: the start time: '10' needs a unit (ns, us, ms, s, m), e.g. 10ms",
-            "r.yaml:6:14: error: the timeout of actor 'a': '1h' has an unknown unit 'h' (units: ns, us, ms, s, m)",
-            "r.yaml:8:16: error: sleep: a duration cannot be negative: '-1ms'",
-            "r.yaml:9:16: error: sleep: '1.5ns' is finer than a nanosecond",
-            "r.yaml:13:32: error: the delay: 'fast' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
-            "r.yaml:13:46: error: the jitter must be a duration such as 250ms or 1.5s, not a list",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:1:10: error: the rig's timeout must be longer than 0",
+                "r.yaml:5:12: error: the start time: '10' needs a unit (ns, us, ms, s, m), e.g. 10ms",
+                "r.yaml:6:14: error: the timeout of actor 'a': '1h' has an unknown unit 'h' (units: ns, us, ms, s, m)",
+                "r.yaml:8:16: error: sleep: a duration cannot be negative: '-1ms'",
+                "r.yaml:9:16: error: sleep: '1.5ns' is finer than a nanosecond",
+                "r.yaml:13:32: error: the delay: 'fast' is not a duration; write a number and a unit (ns, us, ms, s, m), e.g. 250ms",
+                "r.yaml:13:46: error: the jitter must be a duration such as 250ms or 1.5s, not a list",
+            ])
     }
 
     @Test func duplicateAndBadNames() {
@@ -244,11 +255,12 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
               - {name: 9lives, role: script}
               - {name: "has space", role: script}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:3:12: error: duplicate actor name 'a' (first used at 2:12)",
-            "r.yaml:4:12: error: bad actor name '9lives': use a letter, then letters, digits, '_' or '-'",
-            "r.yaml:5:12: error: bad actor name 'has space': use a letter, then letters, digits, '_' or '-'",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:3:12: error: duplicate actor name 'a' (first used at 2:12)",
+                "r.yaml:4:12: error: bad actor name '9lives': use a letter, then letters, digits, '_' or '-'",
+                "r.yaml:5:12: error: bad actor name 'has space': use a letter, then letters, digits, '_' or '-'",
+            ])
     }
 
     @Test func referencesToUnknownActors() {
@@ -266,12 +278,13 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
               exit:
                 nobody: 0
             """
-        #expect(errors(yaml) == [
-            "r.yaml:4:20: error: unknown actor 'instaler' in start (did you mean 'installer'?)",
-            "r.yaml:6:15: error: unknown actor 'ngen' in wait (actors: installer, b)",
-            "r.yaml:9:25: error: unknown actor 'zzz' in start (actors: installer, b)",
-            "r.yaml:12:5: error: unknown actor 'nobody' in expect.exit (actors: installer, b)",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:4:20: error: unknown actor 'instaler' in start (did you mean 'installer'?)",
+                "r.yaml:6:15: error: unknown actor 'ngen' in wait (actors: installer, b)",
+                "r.yaml:9:25: error: unknown actor 'zzz' in start (actors: installer, b)",
+                "r.yaml:12:5: error: unknown actor 'nobody' in expect.exit (actors: installer, b)",
+            ])
     }
 
     @Test func selfReferences() {
@@ -287,11 +300,12 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                 role: script
                 start: {after_exit: b}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:4:20: error: actor 'a' cannot start after itself",
-            "r.yaml:7:15: error: actor 'a' cannot wait on itself",
-            "r.yaml:10:25: error: actor 'b' cannot start after itself",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:4:20: error: actor 'a' cannot start after itself",
+                "r.yaml:7:15: error: actor 'a' cannot wait on itself",
+                "r.yaml:10:25: error: actor 'b' cannot start after itself",
+            ])
     }
 
     @Test func startCyclesAreNamed() {
@@ -304,10 +318,11 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
               - {name: d, role: script, start: {after_exit: e}}
               - {name: e, role: script, start: {after_exit: d}}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:3:12: error: actors start after each other in a cycle, so none can start: a → b → c → a",
-            "r.yaml:6:12: error: actors start after each other in a cycle, so none can start: d → e → d",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:3:12: error: actors start after each other in a cycle, so none can start: a → b → c → a",
+                "r.yaml:6:12: error: actors start after each other in a cycle, so none can start: d → e → d",
+            ])
     }
 
     @Test func badStartForms() {
@@ -320,14 +335,15 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
               - {name: e, role: script, start: {after: a.}}
               - {name: f, role: script, start: {after: a.x y}}
             """
-        #expect(errors(yaml) == [
-            "r.yaml:2:36: error: start needs one of 'at', 'after' or 'after_exit'",
-            "r.yaml:3:46: error: start takes one of 'at', 'after' or 'after_exit', not both 'at' and 'after'",
-            "r.yaml:4:46: error: 'delay' goes with 'after' or 'after_exit'; with 'at', write the time in 'at'",
-            "r.yaml:5:44: error: 'after' needs actor.event, e.g. installer.ready, not 'a'",
-            "r.yaml:6:44: error: 'after' needs actor.event, e.g. installer.ready, not 'a.'",
-            "r.yaml:7:44: error: bad event name 'x y' in 'after': use letters, digits, '_' or '-'",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:2:36: error: start needs one of 'at', 'after' or 'after_exit'",
+                "r.yaml:3:46: error: start takes one of 'at', 'after' or 'after_exit', not both 'at' and 'after'",
+                "r.yaml:4:46: error: 'delay' goes with 'after' or 'after_exit'; with 'at', write the time in 'at'",
+                "r.yaml:5:44: error: 'after' needs actor.event, e.g. installer.ready, not 'a'",
+                "r.yaml:6:44: error: 'after' needs actor.event, e.g. installer.ready, not 'a.'",
+                "r.yaml:7:44: error: bad event name 'x y' in 'after': use letters, digits, '_' or '-'",
+            ])
     }
 
     @Test func badSteps() {
@@ -345,16 +361,17 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                   - exit: -1
                   - exit: 1.5
             """
-        #expect(errors(yaml) == [
-            "r.yaml:5:9: error: step 1 must be one action such as 'sleep: 20ms', not 'sleep'",
-            "r.yaml:6:9: error: step 2 is empty; write one of sleep, emit, wait, exit",
-            "r.yaml:7:22: error: step 3 has more than one action ('sleep' and 'emit'); write one per step",
-            "r.yaml:8:15: error: bad event name 'no way': use letters, digits, '_' or '-'",
-            "r.yaml:9:14: error: the event of 'emit' must be text, not nothing",
-            "r.yaml:10:15: error: the exit code must be a whole number in 0...2147483647, not '2147483648'",
-            "r.yaml:11:15: error: the exit code must be in 0...2147483647, not -1",
-            "r.yaml:12:15: error: the exit code must be a whole number in 0...2147483647, not '1.5'",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:5:9: error: step 1 must be one action such as 'sleep: 20ms', not 'sleep'",
+                "r.yaml:6:9: error: step 2 is empty; write one of sleep, emit, wait, exit",
+                "r.yaml:7:22: error: step 3 has more than one action ('sleep' and 'emit'); write one per step",
+                "r.yaml:8:15: error: bad event name 'no way': use letters, digits, '_' or '-'",
+                "r.yaml:9:14: error: the event of 'emit' must be text, not nothing",
+                "r.yaml:10:15: error: the exit code must be a whole number in 0...2147483647, not '2147483648'",
+                "r.yaml:11:15: error: the exit code must be in 0...2147483647, not -1",
+                "r.yaml:12:15: error: the exit code must be a whole number in 0...2147483647, not '1.5'",
+            ])
     }
 
     @Test func expectedExitCodes() {
@@ -367,13 +384,14 @@ private func errors(_ yaml: String, file: String = "r.yaml") -> [String] {
                 b: [0, x]
                 c: 4294967296
             """
-        #expect(errors(yaml) == [
-            "r.yaml:5:8: error: the expected exit code of 'a': give at least one code",
-            "r.yaml:6:5: error: unknown actor 'b' in expect.exit (did you mean 'a'?)",
-            "r.yaml:6:12: error: the expected exit code of 'b' must be a whole number in 0...2147483647, not 'x'",
-            "r.yaml:7:5: error: unknown actor 'c' in expect.exit (did you mean 'a'?)",
-            "r.yaml:7:8: error: the expected exit code of 'c' must be a whole number in 0...2147483647, not '4294967296'",
-        ])
+        #expect(
+            errors(yaml) == [
+                "r.yaml:5:8: error: the expected exit code of 'a': give at least one code",
+                "r.yaml:6:5: error: unknown actor 'b' in expect.exit (did you mean 'a'?)",
+                "r.yaml:6:12: error: the expected exit code of 'b' must be a whole number in 0...2147483647, not 'x'",
+                "r.yaml:7:5: error: unknown actor 'c' in expect.exit (did you mean 'a'?)",
+                "r.yaml:7:8: error: the expected exit code of 'c' must be a whole number in 0...2147483647, not '4294967296'",
+            ])
     }
 
     @Test func rigsWithoutActors() {

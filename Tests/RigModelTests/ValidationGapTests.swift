@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import WindowsModel
 
 @testable import RigModel
@@ -9,7 +9,9 @@ import WindowsModel
     /// A TAB in a patch's registry key used to pass and make the installer exit 1619.
     @Test func controlCharactersInAPatchRegistryAreRefusedAtTheirNode() throws {
         let dir = try RigFileDirectory("gaps")
-        try dir.write("patches/tab.yaml", """
+        try dir.write(
+            "patches/tab.yaml",
+            """
             patch: TAB1
             era: runonce
             product: "Net\\tFx"
@@ -20,15 +22,20 @@ import WindowsModel
               - key: HKLM\\SOFTWARE\\C
                 values: {"Na\\nme": {dword: 1}, Good: x}
             """)
-        let errors = dir.errors("""
+        let errors = dir.errors(
+            """
             machine:
             actors:
               - {name: i, role: installer, params: {patch: patches/tab.yaml}}
             """)
         #expect(errors.count == 3, "\(errors)")
         #expect(errors.contains { $0.hasPrefix("patches/tab.yaml:3:10: error: the product") && $0.contains("TAB (U+0009)") }, "\(errors)")
-        #expect(errors.contains { $0.hasPrefix("patches/tab.yaml:7:10: error: invalid registry key") && $0.contains("TAB (U+0009)") }, "\(errors)")
-        #expect(errors.contains { $0.hasPrefix("patches/tab.yaml:9:14: error: value of HKLM\\SOFTWARE\\C") && $0.contains("LF (U+000A)") }, "\(errors)")
+        #expect(
+            errors.contains { $0.hasPrefix("patches/tab.yaml:7:10: error: invalid registry key") && $0.contains("TAB (U+0009)") },
+            "\(errors)")
+        #expect(
+            errors.contains { $0.hasPrefix("patches/tab.yaml:9:14: error: value of HKLM\\SOFTWARE\\C") && $0.contains("LF (U+000A)") },
+            "\(errors)")
     }
 
     @Test func controlCharactersInAnImageAreRefusedAtTheirNode() {
@@ -74,7 +81,8 @@ import WindowsModel
     /// Each of these used to pass validation and fail at run time (1639 or 87).
     @Test func combinationsARoleRefusesAreRefusedUpFront() throws {
         let dir = try RigFileDirectory("gaps")
-        let errors = dir.errors("""
+        let errors = dir.errors(
+            """
             machine:
             actors:
               - name: boot
@@ -106,32 +114,35 @@ import WindowsModel
                 role: netfxupdate
                 params: {work: 'compile System.Web'}
             """)
-        #expect(errors == [
-            "r.yaml:5:13: error: actor 'boot' (role 'setup') with mode: bootstrapper needs parameter 'packages', the patch files it chains in order",
-            "r.yaml:8:13: error: actor 'plain' (role 'setup') needs parameter 'patch' (or mode: bootstrapper with 'packages')",
-            "r.yaml:11:61: error: 'patch' is not used with mode: bootstrapper; list every package in 'packages'",
-            "r.yaml:14:38: error: 'packages' is only used with mode: bootstrapper",
-            "r.yaml:16:11: error: actor 'msi' (role 'installer') needs parameter 'patch', the patch file it installs",
-            "r.yaml:19:13: error: actor 'wu' (role 'windowsupdate') needs parameter 'patch', the patch file it installs",
-            "r.yaml:22:29: error: the NetFxUpdate service reads its work from the registry; 'work' is for mode: runonce",
-            "r.yaml:24:11: error: actor 'idle' (role 'netfxupdate') has nothing to do: give 'work' (e.g. 'ngen System.Web, gac C:\\...') or a 'command' with /ngen: or /gac:",
-            "r.yaml:27:14: error: parameter 'command': '/ngen:': no assembly after /ngen:",
-            "r.yaml:30:14: error: parameter 'work': work item 'compile System.Web': unknown kind 'compile' (expected ngen or gac)",
-        ])
+        #expect(
+            errors == [
+                "r.yaml:5:13: error: actor 'boot' (role 'setup') with mode: bootstrapper needs parameter 'packages', the patch files it chains in order",
+                "r.yaml:8:13: error: actor 'plain' (role 'setup') needs parameter 'patch' (or mode: bootstrapper with 'packages')",
+                "r.yaml:11:61: error: 'patch' is not used with mode: bootstrapper; list every package in 'packages'",
+                "r.yaml:14:38: error: 'packages' is only used with mode: bootstrapper",
+                "r.yaml:16:11: error: actor 'msi' (role 'installer') needs parameter 'patch', the patch file it installs",
+                "r.yaml:19:13: error: actor 'wu' (role 'windowsupdate') needs parameter 'patch', the patch file it installs",
+                "r.yaml:22:29: error: the NetFxUpdate service reads its work from the registry; 'work' is for mode: runonce",
+                "r.yaml:24:11: error: actor 'idle' (role 'netfxupdate') has nothing to do: give 'work' (e.g. 'ngen System.Web, gac C:\\...') or a 'command' with /ngen: or /gac:",
+                "r.yaml:27:14: error: parameter 'command': '/ngen:': no assembly after /ngen:",
+                "r.yaml:30:14: error: parameter 'work': work item 'compile System.Web': unknown kind 'compile' (expected ngen or gac)",
+            ])
     }
 
     @Test func goodCombinationsPass() throws {
         let dir = try RigFileDirectory("gaps")
-        #expect(dir.errors("""
-            machine:
-            actors:
-              - {name: a, role: setup, params: {mode: bootstrapper, packages: [patches/ok.yaml]}}
-              - {name: b, role: setup, params: {patch: patches/ok.yaml}}
-              - {name: c, role: netfxupdate, params: {mode: service}}
-              - {name: d, role: netfxupdate, params: {work: 'ngen System.Web, gac C:\\Windows\\a.dll'}}
-              - {name: e, role: netfxupdate, params: {command: 'netfxupdate.exe /ngen:System.Web'}}
-              - {name: f, role: netfxupdate, params: {command: 'netfxupdate.exe /service'}}
-            """) == [])
+        #expect(
+            dir.errors(
+                """
+                machine:
+                actors:
+                  - {name: a, role: setup, params: {mode: bootstrapper, packages: [patches/ok.yaml]}}
+                  - {name: b, role: setup, params: {patch: patches/ok.yaml}}
+                  - {name: c, role: netfxupdate, params: {mode: service}}
+                  - {name: d, role: netfxupdate, params: {work: 'ngen System.Web, gac C:\\Windows\\a.dll'}}
+                  - {name: e, role: netfxupdate, params: {command: 'netfxupdate.exe /ngen:System.Web'}}
+                  - {name: f, role: netfxupdate, params: {command: 'netfxupdate.exe /service'}}
+                """) == [])
     }
 }
 
@@ -140,7 +151,8 @@ import WindowsModel
     static let secret = "SECRET-CONTENTS-1234"
 
     private func patchErrors(_ dir: RigFileDirectory, _ name: String) -> [String] {
-        dir.errors("""
+        dir.errors(
+            """
             machine:
             actors:
               - {name: i, role: installer, params: {patch: \(name)}}
@@ -162,7 +174,7 @@ import WindowsModel
         fm.createFile(atPath: dir.path + "/patches/scalar.yaml", contents: Data((Self.secret + String(repeating: "x", count: 200)).utf8))
         let cases = [
             ("binary.yaml", "binary, not YAML text"), ("latin1.yaml", "not UTF-8 text"),
-("huge.yaml", "at most"), ("scalar.yaml", "a text of"),
+            ("huge.yaml", "at most"), ("scalar.yaml", "a text of"),
         ]
         for (name, reason) in cases where name != "dir.yaml" {
             let errors = patchErrors(dir, "patches/" + name)
@@ -198,7 +210,8 @@ import WindowsModel
 @Suite struct WindowsNameRuleRigTests {
     @Test func deviceNamesAndStrippedNamesInARigAreRefusedAtTheirPosition() throws {
         let dir = try RigFileDirectory("gaps")
-        let errors = dir.errors("""
+        let errors = dir.errors(
+            """
             machine:
             actors:
               - {name: a, role: app, params: {load: 'C:\\Windows\\NUL.dll', hold: 'C:\\Windows\\doc.txt.'}}
@@ -206,8 +219,12 @@ import WindowsModel
               files: {'C:\\Windows\\com1': absent}
             """)
         #expect(errors.count == 3, "\(errors)")
-        #expect(errors.contains { $0.hasPrefix("r.yaml:3:41: error: parameter 'load': invalid path") && $0.contains("DOS device name NUL") }, "\(errors)")
-        #expect(errors.contains { $0.hasPrefix("r.yaml:3:69: error: parameter 'hold': invalid path") && $0.contains("ends in a dot") }, "\(errors)")
+        #expect(
+            errors.contains { $0.hasPrefix("r.yaml:3:41: error: parameter 'load': invalid path") && $0.contains("DOS device name NUL") },
+            "\(errors)")
+        #expect(
+            errors.contains { $0.hasPrefix("r.yaml:3:69: error: parameter 'hold': invalid path") && $0.contains("ends in a dot") },
+            "\(errors)")
         #expect(errors.contains { $0.hasPrefix("r.yaml:5:11: error: ") && $0.contains("COM1") }, "\(errors)")
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import Foundation
+import Testing
 
 /// The executables `swift build --build-tests` put beside the test bundle (`rig`, `rig-worker`,
 /// ...), found from the running test process. The one place tests look for a built binary.

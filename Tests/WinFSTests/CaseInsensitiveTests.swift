@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Windows names are case-insensitive and case-preserving: every spelling of a name is the one
@@ -56,7 +56,11 @@ import WindowsModel
         let (s, dll) = try machine()
         let variant = s.win("Windows\\System32\\MSCOREE.DLL")
         #expect(win32Code { try s.root.open(variant, access: .write, share: .none, disposition: .createNew).close() } == 80)
-        #expect(win32Code { try s.root.copyFile(s.win("Windows\\System32\\mscoree.dll"), to: s.win("windows\\system32\\MsCorEE.dll"), failIfExists: true) } == 80)
+        #expect(
+            win32Code {
+                try s.root.copyFile(
+                    s.win("Windows\\System32\\mscoree.dll"), to: s.win("windows\\system32\\MsCorEE.dll"), failIfExists: true)
+            } == 80)
         let opened = try s.root.open(variant, access: .read, share: .all, disposition: .openAlways)
         #expect(!opened.created)
         #expect(try opened.identity() == s.root.fileIdentity(dll))
@@ -91,7 +95,8 @@ import WindowsModel
     @Test func anImageLoadedThroughOneCaseBlocksAWriteThroughAnother() throws {
         guard let rig = BuiltBinaries.requireRig() else { return }
         let (s, _) = try machine()
-        let holder = try TestProcess([rig, "fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--image", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, "c:\\windows\\system32\\MSCOREE.DLL", "--image", "--hold"], until: "held\n")
         let upper = s.win("WINDOWS\\SYSTEM32\\MSCOREE.DLL")
         #expect(win32Code { try s.root.open(upper, access: .write, share: .all).close() } == 32)
         #expect(win32Code { try s.root.deleteFile(s.win("Windows\\System32\\MsCoree.dll")) } == 5)
@@ -113,7 +118,11 @@ import WindowsModel
         try s.root.writeFile(new, Array("new".utf8))
         let variant = s.win("WINDOWS\\SYSTEM32\\MSCOREE.DLL")
         #expect(win32Code { try s.root.moveFile(new, to: variant) } == 183)
-        let holder = try TestProcess([rig, "fs", "open", s.path, "C:\\Windows\\System32\\mscoree.dll", "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [
+                rig, "fs", "open", s.path, "C:\\Windows\\System32\\mscoree.dll", "--access", "read", "--share", "read,write,delete",
+                "--hold",
+            ], until: "held\n")
         #expect(win32Code { try s.root.moveFile(new, to: variant, flags: .replaceExisting) } == 5)
         #expect(holder.release().status == 0)
         try s.root.moveFile(new, to: variant, flags: .replaceExisting)
@@ -144,7 +153,10 @@ import WindowsModel
             for spelling in ["race\(round).dat", "RACE\(round).DAT", "Race\(round).Dat", "rACE\(round).dAT"] {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: rig)
-                process.arguments = ["fs", "open", s.path, "C:\\Windows\\" + spelling, "--access", "write", "--share", "read,write,delete", "--disposition", "create-new"]
+                process.arguments = [
+                    "fs", "open", s.path, "C:\\Windows\\" + spelling, "--access", "write", "--share", "read,write,delete", "--disposition",
+                    "create-new",
+                ]
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 racers.append(process)

@@ -1,7 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// Share modes and images between real processes: a `rig fs open --hold` process holds the
@@ -16,7 +16,9 @@ import WindowsModel
         var cases = 0
         for a1 in allAccess {
             for s1 in allShare {
-                let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", a1.description, "--share", s1.description, "--hold"], until: "held\n")
+                let holder = try TestProcess(
+                    [rig, "fs", "open", s.path, path.description, "--access", a1.description, "--share", s1.description, "--hold"],
+                    until: "held\n")
                 for a2 in allAccess {
                     for s2 in allShare {
                         let expected = oracleAllows(existing: [(a1.rawValue, s1.rawValue)], access: a2.rawValue, share: s2.rawValue)
@@ -57,7 +59,8 @@ import WindowsModel
         let s = try ScratchMachine()
         let path = s.win("locked.dat")
         try s.root.writeFile(path, [1])
-        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "write", "--share", "none", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "write", "--share", "none", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.open(path, access: .read, share: .all).close() } == 32)
         #expect(win32Code { try s.root.moveFile(path, to: s.win("moved.dat")) } == 32)
         holder.kill()
@@ -70,7 +73,8 @@ import WindowsModel
         let s = try ScratchMachine()
         let path = s.win("t.dat")
         try s.root.writeFile(path, [1])
-        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "none", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "none", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.open(path, access: .read, share: .all).close() } == 32)
         #expect(holder.terminate().status == 0)
         try s.root.open(path, access: .read, share: .none).close()
@@ -112,7 +116,8 @@ import WindowsModel
             let process = Process()
             process.executableURL = URL(fileURLWithPath: rig)
             process.arguments = ["fs", "open", s.path, path.description, "--access", "read,write", "--share", "none", "--hold"]
-            let input = Pipe(), output = Pipe()
+            let input = Pipe()
+            let output = Pipe()
             process.standardInput = input
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice

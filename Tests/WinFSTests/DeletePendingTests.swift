@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
+import WindowsModel
 
 @testable import WinFS
-import TestSupport
-import WindowsModel
 
 /// DeleteFile on a file that other processes hold (sharing delete): delete-pending until the
 /// last handle is gone, as NTFS does it.
@@ -18,7 +18,8 @@ import WindowsModel
         let other = s.win("other.dat")
         try s.root.writeFile(path, [1, 2, 3])
         try s.root.writeFile(other, [9])
-        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
         try s.root.deleteFile(path)
         // The name stays (FindFirstFile still lists it) ...
         #expect(FileManager.default.fileExists(atPath: s.host("doc.dat")))
@@ -58,7 +59,8 @@ import WindowsModel
         let path = s.win("dir\\a.dll")
         try s.root.writeFile(path, [1])
         try s.root.writeFile(s.win("dir\\b.dll"), [2])
-        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "none", "--share", "read,write,delete", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "none", "--share", "read,write,delete", "--hold"], until: "held\n")
         try s.root.deleteFile(path)
         #expect(try s.root.list(s.win("dir")) == ["a.dll", "b.dll"])
         #expect(holder.release().status == 0)
@@ -68,7 +70,9 @@ import WindowsModel
         // The same for each kind of operation meeting the name first.
         for meet in ["exists", "createNew", "moveOnto", "load", "delete"] {
             try s.root.writeFile(path, [1])
-            let again = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n")
+            let again = try TestProcess(
+                [rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete", "--hold"], until: "held\n"
+            )
             try s.root.deleteFile(path)
             #expect(win32Code { try s.root.open(path, access: .read, share: .all).close() } == 5, "\(meet)")
             again.kill()
@@ -97,7 +101,8 @@ import WindowsModel
         #expect(!FileManager.default.fileExists(atPath: s.host("x.dat")))
 
         try s.root.writeFile(path, [1])
-        let hard = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read", "--hold"], until: "held\n")
+        let hard = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read", "--hold"], until: "held\n")
         #expect(win32Code { try s.root.deleteFile(path) } == 32)
         hard.kill()
         try s.root.open(path, access: .read, share: .all).close()
@@ -132,7 +137,8 @@ import WindowsModel
         let s = try ScratchMachine()
         let path = s.win("z.dat")
         try s.root.writeFile(path, [1])
-        let holder = try TestProcess([rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,delete", "--hold"], until: "held\n")
+        let holder = try TestProcess(
+            [rig, "fs", "open", s.path, path.description, "--access", "read", "--share", "read,delete", "--hold"], until: "held\n")
         let deleted = execute(rig, ["fs", "delete", s.path, path.description])
         #expect(deleted.status == 0, "\(deleted.stderr)")
         let open = execute(rig, ["fs", "open", s.path, path.description, "--access", "read", "--share", "read,write,delete"])

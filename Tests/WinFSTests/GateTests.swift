@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// The gate makes check-then-take atomic: threads racing for an exclusive handle on one file

@@ -1,6 +1,6 @@
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// An in-memory store, to see what delayed moves queue.
@@ -100,16 +100,22 @@ final class MemoryStore: PendingRenameStore {
                 for destinationHolder in destinationExists ? Holder.allCases : [.nothing] {
                     for replace in [false, true] {
                         let s = try ScratchMachine()
-                        let src = s.win("src.dll"), dst = s.win("dst.dll")
+                        let src = s.win("src.dll")
+                        let dst = s.win("dst.dll")
                         try s.root.writeFile(src, [1])
                         if destinationExists { try s.root.writeFile(dst, [2]) }
                         let h1 = try hold(s, src, sourceHolder)
                         let h2 = try hold(s, dst, destinationHolder)
                         let expected: UInt32?
-                        if sourceHolder == .noShareDelete { expected = 32 }
-                        else if destinationExists && !replace { expected = 183 }
-                        else if destinationExists && destinationHolder != .nothing { expected = 5 }
-                        else { expected = nil }
+                        if sourceHolder == .noShareDelete {
+                            expected = 32
+                        } else if destinationExists && !replace {
+                            expected = 183
+                        } else if destinationExists && destinationHolder != .nothing {
+                            expected = 5
+                        } else {
+                            expected = nil
+                        }
                         let label = "\(sourceHolder) → \(destinationExists ? "\(destinationHolder)" : "missing"), replace \(replace)"
                         let code = win32Code { try s.root.moveFile(src, to: dst, flags: replace ? .replaceExisting : []) }
                         #expect(code == expected, "\(label)")
@@ -175,9 +181,10 @@ final class MemoryStore: PendingRenameStore {
         try s.root.moveFile(s.win("a.dll"), to: s.win("b.dll"), flags: [.delayUntilReboot, .replaceExisting], store: store)
         try s.root.moveFile(s.win("a.dll"), to: nil, flags: .delayUntilReboot, store: store)
         try s.root.moveFile(s.win("later\\new.dll"), to: s.win("a.dll"), flags: .delayUntilReboot, store: store)
-        #expect(store.queued.map(\.description) == [
-            "C:\\a.dll -> !C:\\b.dll", "C:\\a.dll -> (delete)", "C:\\later\\new.dll -> C:\\a.dll",
-        ])
+        #expect(
+            store.queued.map(\.description) == [
+                "C:\\a.dll -> !C:\\b.dll", "C:\\a.dll -> (delete)", "C:\\later\\new.dll -> C:\\a.dll",
+            ])
         #expect(try s.root.readFile(s.win("a.dll")) == [1])
         #expect(!s.root.exists(s.win("b.dll")))
         #expect(win32Code { try s.root.moveFile(s.win("a.dll"), to: s.win("b.dll"), flags: .delayUntilReboot) } == 87)

@@ -1,7 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 @Suite(.forkFree) struct MachineRootTests {
@@ -83,8 +83,10 @@ import WindowsModel
     /// Names Windows gives another meaning (a device, a stripped name) are refused with
     /// ERROR_INVALID_NAME (123), in every spelling and at every level of a path.
     @Test func deviceNamesAreRefused() {
-        for name in ["CON", "con", "PRN", "AUX", "NUL", "nul", "COM1", "com9", "LPT1", "Lpt9",
-                     "NUL.txt", "con.dll", "AUX.tar.gz", "NUL ", "COM1 .txt"] {
+        for name in [
+            "CON", "con", "PRN", "AUX", "NUL", "nul", "COM1", "com9", "LPT1", "Lpt9",
+            "NUL.txt", "con.dll", "AUX.tar.gz", "NUL ", "COM1 .txt",
+        ] {
             for text in ["C:\\" + name, "C:\\Windows\\" + name, "C:\\" + name + "\\x.dll", "\\??\\C:\\Windows\\" + name] {
                 #expect(throws: PathError.self, "\(text)") { try WindowsPath(text) }
             }
@@ -104,8 +106,10 @@ import WindowsModel
     }
 
     @Test func trailingDotsAndSpacesAreRefused() {
-        for text in ["C:\\a.", "C:\\a.txt.", "C:\\a ", "C:\\a. .", "C:\\dir.\\a.txt", "C:\\dir \\a.txt", "C:\\...",
-                     "C:\\Windows\\...\\x", "C:\\....", "\\??\\C:\\a."] {
+        for text in [
+            "C:\\a.", "C:\\a.txt.", "C:\\a ", "C:\\a. .", "C:\\dir.\\a.txt", "C:\\dir \\a.txt", "C:\\...",
+            "C:\\Windows\\...\\x", "C:\\....", "\\??\\C:\\a.",
+        ] {
             #expect(throws: PathError.self, "\(text)") { try WindowsPath(text) }
         }
         // A dot inside a name, a leading dot or space, and `.` as a component are fine.

@@ -1,6 +1,6 @@
+import TestSupport
 import Testing
 import WinFS
-import TestSupport
 import WindowsModel
 
 /// The Windows rule, written independently of WinFS from Wine's server/fd.c check_sharing:
@@ -57,11 +57,17 @@ let allShare: [ShareMode] = (0..<8).map { ShareMode(rawValue: UInt32($0)) }
 
     /// The public pairwise helper agrees with the oracle.
     @Test func helperAgreesWithOracle() {
-        for a1 in allAccess { for s1 in allShare { for a2 in allAccess { for s2 in allShare {
-            #expect(
-                shareModesAllow(existingAccess: a1, existingShare: s1, access: a2, share: s2)
-                    == oracleAllows(existing: [(a1.rawValue, s1.rawValue)], access: a2.rawValue, share: s2.rawValue))
-        } } } }
+        for a1 in allAccess {
+            for s1 in allShare {
+                for a2 in allAccess {
+                    for s2 in allShare {
+                        #expect(
+                            shareModesAllow(existingAccess: a1, existingShare: s1, access: a2, share: s2)
+                                == oracleAllows(existing: [(a1.rawValue, s1.rawValue)], access: a2.rawValue, share: s2.rawValue))
+                    }
+                }
+            }
+        }
     }
 
     /// Three handles: the third open against two coexisting ones, every combination of the

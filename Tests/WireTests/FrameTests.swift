@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Wire
 
 @Suite struct FrameTests {
@@ -7,7 +8,8 @@ import Testing
         .task(WorkerTask(actor: "a", parameters: [Argument("k", "v")], steps: [.wait(actor: "b", event: "ready")])),
         .task(
             WorkerTask(
-                actor: "script", steps: [.sleep(ns: 20_000_000), .emit(event: "ready"), .wait(actor: "b", event: "done"), .exit(code: 3010)],
+                actor: "script",
+                steps: [.sleep(ns: 20_000_000), .emit(event: "ready"), .wait(actor: "b", event: "done"), .exit(code: 3010)],
                 faultPoint: FaultPoint(op: "emit", nth: 2))),
         .event(
             Event(
