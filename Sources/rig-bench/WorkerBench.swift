@@ -78,6 +78,43 @@ func pingPong(_ loop: EventLoop, worker: String, rounds: Int) throws -> [UInt64]
     return samples
 }
 
+/// The cost of a scheduling point under a controlled schedule: a real rig-worker runs a script of
+/// `rounds` emits with a controlled task; each emit is announced, granted here, done and
+/// reported. A sample is the time from sending a grant to the next announcement (the granted
+/// operation's event and the next announce, both through the worker's loop).
+func grantRoundTrips(_ loop: EventLoop, worker: String, rounds: Int) throws -> [UInt64] {
+    let pipe = try FramedPipe(loop: loop)
+    var exited = false
+    let child = try ChildProcess(
+        loop: loop, executable: worker, arguments: ["script", "--ipc", "3"], stdout: .ignore, stderr: .inherit(fd: 2),
+        controlPipe: pipe, newProcessGroup: true
+    ) { _ in exited = true }
+    var announced = 0
+    try pipe.startReading { event in
+        guard case .frame(let payload) = event, let message = try? Message(decoding: payload) else { return }
+        switch message {
+        case .hello:
+            let steps = [ScriptStep](repeating: .emit(event: "e"), count: rounds + 1)
+            try? pipe.send(.task(WorkerTask(actor: "bench", steps: steps, controlled: true)))
+        case .announce: announced += 1
+        default: break
+        }
+    }
+    while announced == 0 && !exited { loop.runOnce() }
+    var samples: [UInt64] = []
+    samples.reserveCapacity(rounds)
+    for i in 0..<rounds {
+        let start = MonotonicClock.now()
+        try pipe.send(.grant)
+        while announced <= i + 1 && !exited { loop.runOnce() }
+        samples.append(MonotonicClock.now() - start)
+    }
+    pipe.close()
+    while !exited { loop.runOnce() }
+    child.close()
+    return samples
+}
+
 /// Runs `command` and returns its first line of output as a number.
 func runBaseline(_ command: String) -> UInt64 {
     guard let p = popen(command, "r") else { return 0 }
@@ -113,6 +150,16 @@ func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline
             raw.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))
         }
         report("round trip coordinator<->worker (median of \(rounds))", median(ours), baseline: median(raw), target: 1.5)
+
+        var grants: [UInt64] = []
+        var rawAgain: [UInt64] = []
+        for _ in 0..<10 {
+            grants += try grantRoundTrips(loop, worker: worker, rounds: rounds / 10)
+            rawAgain.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))
+        }
+        report(
+            "scheduling point: grant -> operation -> next announce (median of \(rounds))", median(grants),
+            baseline: median(rawAgain), target: 2.0)
         loop.close()
     } catch {
         print("worker benchmarks failed: \(error)")
