@@ -20,12 +20,9 @@ final class MachineDirectoryAccess: MachineAccess {
         return WriteCache.losePower(machine: root, atNs: atNs)
     }
 
-    func startsServices() throws -> Bool {
-        BootServices.start(on: try machineProfile(of: try MachineRoot(path: directory)))
-    }
-
-    func autoStartServices() throws -> [BootService] {
+    func autoStartServices() throws -> [BootService]? {
         let profile = try machineProfile(of: try MachineRoot(path: directory))
+        guard BootServices.start(on: profile) else { return nil }
         return try BootServices.autoStartServices(in: try Registry(machineDirectory: directory), profile: profile)
     }
 

@@ -15,10 +15,9 @@ public protocol MachineAccess: AnyObject {
     /// A power loss at `atNs` on the real clock (nil under a controlled schedule, whose clock is
     /// virtual: then every write not flushed is lost). Returns the files damaged.
     func losePower(atNs: UInt64?) -> [String]
-    /// Whether the machine has a service control manager (Windows NT; not Windows 9x).
-    func startsServices() throws -> Bool
-    /// The auto-start services, in the order the boot starts them.
-    func autoStartServices() throws -> [BootService]
+    /// The auto-start services, in the order the boot starts them; nil when the machine has no
+    /// service control manager (Windows 9x).
+    func autoStartServices() throws -> [BootService]?
     /// The Run and RunOnce commands a logon of `who` runs, in Windows's order (StartupRules).
     func startupPlan(logon who: Logon) throws -> [StartupAction]
     /// Deletes the RunOnce value an action ran from.
@@ -182,12 +181,13 @@ extension RunCore {
         machineDown = false
         if let machine {
             do {
-                if !(try machine.startsServices()) {
+                let services = try machine.autoStartServices()
+                if services == nil {
                     note(
                         "services",
                         [Argument("step", steps[s].name), Argument("started", "none: Windows 9x has no service control manager")])
                 }
-                for service in try machine.autoStartServices() {
+                for service in services ?? [] {
                     if startProgram(
                         service.command, what: "service \(service.name)", name: "\(steps[s].name)/\(service.name)", step: s,
                         origin: .detached)

@@ -37,7 +37,7 @@ public enum ScheduleMode: Sendable, Equatable {
     }
 
     /// PCT's default number of steps to draw change points over: about the grants of one run of
-    /// the race rig (`RunSchedule.grants`); `explore` uses the longest run it has seen instead.
+    /// the race rig (140 to 154); `--steps` sets another.
     public static let defaultPCTSteps = 150
     /// PCT's default depth: one change point, the depth that finds ordering bugs between two
     /// processes.

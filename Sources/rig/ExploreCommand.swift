@@ -51,24 +51,11 @@ struct ExploreCommand: ParsableCommand {
     func validate() throws {
         guard budget >= 1 else { throw ValidationError("--budget must be 1 or more, not \(budget)") }
         guard shrinkBudget >= 0 else { throw ValidationError("--shrink-budget must be 0 or more, not \(shrinkBudget)") }
-        if let depth, depth < 1 { throw ValidationError("--depth must be 1 or more, not \(depth)") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be 1 or more, not \(steps)") }
-        if strategy != .pct && (depth != nil || steps != nil) { throw ValidationError("--depth and --steps are PCT's: use --strategy pct") }
+        try choice.check(strategyFlag: "--strategy")
     }
 
-    private var mode: ScheduleMode {
-        switch strategy {
-        case .random: return .random
-        case .pct: return .pct(depth: depth ?? ScheduleMode.defaultPCTDepth, steps: steps ?? ScheduleMode.defaultPCTSteps)
-        }
-    }
-
-    /// The options `rig run` needs for the same schedule.
-    private var runArguments: String {
-        switch strategy {
-        case .random: return "--schedule random"
-        case .pct: return "--schedule pct" + (depth.map { " --depth \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
-        }
+    private var choice: ScheduleChoice {
+        ScheduleChoice(name: strategy == .pct ? .pct : .random, depth: depth, steps: steps)
     }
 
     func run() throws {
@@ -86,7 +73,7 @@ struct ExploreCommand: ParsableCommand {
         var failing: (seed: UInt64, history: RunHistory)?
         for i in 0..<budget {
             let seed = first &+ UInt64(i)
-            let (history, interrupted) = try runOnce(loaded, seed: seed, mode: mode, worker: worker, in: directory, keep: false)
+            let (history, interrupted) = try runOnce(loaded, seed: seed, mode: choice.mode, worker: worker, in: directory, keep: false)
             ran += 1
             if interrupted { try stop(ran: ran, started: started) }
             if !Checks.verdict(history).passed {
@@ -106,7 +93,7 @@ struct ExploreCommand: ParsableCommand {
         )
         for reason in failureReasons(failing.history) { print("  \(reason)") }
         print("  \(scheduleLine(schedule))")
-        print("  replay: rig run \(shellQuoted(rig)) --seed \(failing.seed) \(runArguments)   (\(BuildInfo.line))")
+        print("  replay: rig run \(shellQuoted(rig)) --seed \(failing.seed)\(choice.arguments)   (\(BuildInfo.line))")
 
         // Shrink: take deviations out one at a time; keep what still fails with fewer of them.
         var best = schedule

@@ -88,7 +88,7 @@ struct RunCommand: ParsableCommand {
         let logDirectory = try makeLogDirectory()
         let saved = try replay.map { try loadSchedule($0, for: loaded) }
         let seed = saved?.seed ?? self.seed ?? loaded.seed
-        let mode = saved.map { ScheduleMode.replay($0.deviations, strict: true) } ?? scheduling.mode
+        let mode = saved.map { ScheduleMode.replay($0.deviations, strict: true) } ?? scheduling.choice.mode
 
         let machine = try loaded.machine.map { try Self.createMachine($0, in: logDirectory) }
         if let machine { try Self.stagePatches(of: &loaded, on: machine) }
@@ -135,7 +135,7 @@ struct RunCommand: ParsableCommand {
         if !verdict.passed {
             printLogTails(history)
             // The command, then the build that ran it (a seed replays a run of the same commit).
-            let again = replay.map { "--replay \(shellQuoted($0))" } ?? "--seed \(seed)\(scheduling.arguments)"
+            let again = replay.map { "--replay \(shellQuoted($0))" } ?? "--seed \(seed)\(scheduling.choice.arguments)"
             print("replay: rig run \(shellQuoted(rig)) \(again)   (\(BuildInfo.line))")
         }
         if out == nil {

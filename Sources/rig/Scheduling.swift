@@ -22,16 +22,31 @@ struct SchedulingOptions: ParsableArguments {
     @Option(help: "PCT: the number of grants to draw the priority changes over (default \(ScheduleMode.defaultPCTSteps)).")
     var steps: Int?
 
-    func check() throws {
+    /// What the options ask for, checked by `check()`.
+    var choice: ScheduleChoice { ScheduleChoice(name: schedule, depth: depth, steps: steps) }
+
+    func check() throws { try choice.check(strategyFlag: "--schedule") }
+}
+
+/// A schedule as `rig run` and `rig explore` take it: its name, and PCT's depth and steps when
+/// given.
+struct ScheduleChoice {
+    var name: SchedulingOptions.Name
+    var depth: Int?
+    var steps: Int?
+
+    /// A usage error for a depth or steps below 1, or given to a strategy other than PCT
+    /// (`strategyFlag` is the option that names the strategy).
+    func check(strategyFlag: String) throws {
         if let depth, depth < 1 { throw ValidationError("--depth must be 1 or more, not \(depth)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be 1 or more, not \(steps)") }
-        if schedule != .pct && (depth != nil || steps != nil) {
-            throw ValidationError("--depth and --steps are PCT's: add --schedule pct")
+        if name != .pct && (depth != nil || steps != nil) {
+            throw ValidationError("--depth and --steps are PCT's: add \(strategyFlag) pct")
         }
     }
 
     var mode: ScheduleMode {
-        switch schedule {
+        switch name {
         case .free: return .free
         case .random: return .random
         case .pct: return .pct(depth: depth ?? ScheduleMode.defaultPCTDepth, steps: steps ?? ScheduleMode.defaultPCTSteps)
@@ -40,7 +55,7 @@ struct SchedulingOptions: ParsableArguments {
 
     /// The options as `rig run` takes them (empty for a free run), after `--seed N`.
     var arguments: String {
-        switch schedule {
+        switch name {
         case .free: return ""
         case .random: return " --schedule random"
         case .pct:

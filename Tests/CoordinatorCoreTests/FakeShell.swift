@@ -31,10 +31,9 @@ final class FakeMachine: MachineAccess {
         calls.append("power")
         return []
     }
-    func startsServices() throws -> Bool { hasServiceManager }
-    func autoStartServices() throws -> [BootService] {
+    func autoStartServices() throws -> [BootService]? {
         calls.append("services")
-        return hasServiceManager ? services : []
+        return hasServiceManager ? services : nil
     }
     func startupPlan(logon who: Logon) throws -> [StartupAction] {
         calls.append("plan \(who.rawValue)")

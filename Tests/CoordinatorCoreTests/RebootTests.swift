@@ -218,9 +218,8 @@ import Wire
 /// Edges of the machine steps: a reboot with no machine, and aborts in the middle of a boot.
 @Suite struct RebootEdgeTests {
     /// A rig with machine steps run without a `MachineAccess` (a library caller that passes no
-    /// machine directory): the core notes the problem and logs on, but `boot(step:)` returns
-    /// without clearing `machineDown`, so an actor due after `reboot1.down` stays deferred until
-    /// the run's timeout.
+    /// machine directory): the core notes the problem, and the machine still comes back up, so
+    /// an actor due after `reboot1.down` starts (it once stayed deferred until the run's timeout).
     @Test func aRebootWithoutAMachineStillBringsTheRunBackUp() throws {
         let shell = FakeShell(
             try rig(
@@ -241,9 +240,8 @@ import Wire
         #expect(exited.spawns(mid), "an actor due after the reboot's down")
     }
 
-    /// An abort (SIGINT, the run's timeout, the watchdog) kills Session Manager; when its exit
-    /// comes in, `finished` still continues the boot: the services and the logon's programs are
-    /// spawned after the run was given up, and the run waits for them.
+    /// An abort (SIGINT, the run's timeout, the watchdog) kills Session Manager; its exit must
+    /// not continue the boot: no service or logon program starts after the run was given up.
     @Test func anAbortedRunStartsNothingWhenItsSessionManagerDies() throws {
         let machine = FakeMachine()
         machine.services = [FakeMachine.service("Spooler", role: "spoolsv")]
@@ -259,7 +257,7 @@ import Wire
         #expect(died.last == .finish)
     }
 
-    /// The same for a RunOnce command the abort killed: the next entries of the plan start.
+    /// The same for a RunOnce command the abort killed: the next entries of the plan do not start.
     @Test func anAbortedRunStartsNoFurtherStartupCommands() throws {
         let machine = FakeMachine()
         machine.plan = FakeMachine.plan([
