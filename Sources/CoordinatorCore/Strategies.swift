@@ -11,10 +11,13 @@ public enum ScheduleMode: Sendable, Equatable {
     /// priorities, the highest-priority waiting worker goes, and at `depth - 1` steps drawn over
     /// `1...steps` the worker about to go drops to the lowest priority.
     case pct(depth: Int, steps: Int)
-    /// Controlled: the deviations of a saved schedule, the default choice elsewhere. `strict`:
-    /// a deviation whose process is not waiting at its step is an error; otherwise it is skipped
-    /// (shrinking tries schedules that may no longer fit exactly).
-    case replay([Deviation], strict: Bool)
+    /// Controlled: the deviations of a saved schedule, the default choice elsewhere; a deviation
+    /// whose process is not waiting at its step is an error.
+    case replay([Deviation])
+    /// Controlled: anchored deviations, the default choice elsewhere; one whose anchor does not
+    /// come, or whose process is not then waiting, is skipped. Shrinking tries these: a schedule
+    /// with a deviation taken out, which may no longer fit exactly.
+    case shrink([AnchoredDeviation])
 
     /// The strategy for a run with `seed`, nil when the run is free.
     func strategy(seed: UInt64) -> (any SchedulingStrategy)? {
@@ -22,7 +25,8 @@ public enum ScheduleMode: Sendable, Equatable {
         case .free: return nil
         case .random: return RandomStrategy(seed: seed)
         case .pct(let depth, let steps): return PCTStrategy(seed: seed, depth: depth, steps: steps)
-        case .replay(let deviations, let strict): return ReplayStrategy(deviations: deviations, strict: strict)
+        case .replay(let deviations): return ReplayStrategy(deviations: deviations)
+        case .shrink(let deviations): return AnchoredReplayStrategy(deviations: deviations)
         }
     }
 
@@ -110,20 +114,39 @@ public final class PCTStrategy: SchedulingStrategy {
 /// Follows a saved schedule's deviations and takes the default choice elsewhere.
 public final class ReplayStrategy: SchedulingStrategy {
     private let deviations: [Int: String]
-    private let strict: Bool
-    public init(deviations: [Deviation], strict: Bool) {
+    public init(deviations: [Deviation]) {
         self.deviations = Dictionary(deviations.map { ($0.step, $0.process) }, uniquingKeysWith: { first, _ in first })
-        self.strict = strict
     }
     public var name: String { "replay" }
     public func choose(_ choices: [SchedulingChoice], step: Int, last: ProcessIndex?) throws(ScheduleMismatch) -> Int {
         guard let wanted = deviations[step] else { return defaultChoice(choices, last: last) }
         if let i = choices.firstIndex(where: { $0.name == wanted }) { return i }
-        guard !strict else {
-            throw ScheduleMismatch(
-                "at step \(step) the schedule grants \(wanted), which is not waiting (waiting: \(choices.map(\.name).joined(separator: ", ")))"
-            )
-        }
-        return defaultChoice(choices, last: last)
+        throw ScheduleMismatch(
+            "at step \(step) the schedule grants \(wanted), which is not waiting (waiting: \(choices.map(\.name).joined(separator: ", ")))"
+        )
+    }
+}
+
+/// Follows anchored deviations (`RunSchedule.anchoredDeviations`): right after the anchor grant,
+/// the deviation's process goes if it waits for that grant of its own; the default choice
+/// everywhere else. It never fails to fit: what no longer applies is skipped. Each `choose` is
+/// one grant (the core asks once per step), so it counts the grants itself.
+public final class AnchoredReplayStrategy: SchedulingStrategy {
+    private let deviations: [GrantRef?: [GrantRef]]
+    private var counts: [String: Int] = [:]
+    private var previous: GrantRef?
+    public init(deviations: [AnchoredDeviation]) {
+        self.deviations = Dictionary(grouping: deviations, by: \.after).mapValues { $0.map(\.grant) }
+    }
+    public var name: String { "replay" }
+    public func choose(_ choices: [SchedulingChoice], step: Int, last: ProcessIndex?) -> Int {
+        let wanted = deviations[previous] ?? []
+        let chosen =
+            choices.firstIndex { choice in wanted.contains(GrantRef(process: choice.name, ordinal: counts[choice.name, default: 0] + 1)) }
+            ?? defaultChoice(choices, last: last)
+        let name = choices[chosen].name
+        counts[name, default: 0] += 1
+        previous = GrantRef(process: name, ordinal: counts[name]!)
+        return chosen
     }
 }

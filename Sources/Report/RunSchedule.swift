@@ -71,3 +71,43 @@ public struct Deviation: Sendable, Equatable, Hashable {
         self.process = process
     }
 }
+
+/// A process's `ordinal`-th grant of a run (from 1): `installer` #12.
+public struct GrantRef: Sendable, Equatable, Hashable {
+    public var process: String
+    public var ordinal: Int
+    public init(process: String, ordinal: Int) {
+        self.process = process
+        self.ordinal = ordinal
+    }
+}
+
+/// A deviation anchored to the grant before it rather than to a step number: "right after
+/// `after`, grant `grant`". Taking one deviation out of a schedule moves every later step, so a
+/// step-numbered deviation no longer lands where it did; an anchored one still does whenever the
+/// same operations happen in the same relative order (shrinking uses these).
+public struct AnchoredDeviation: Sendable, Equatable, Hashable {
+    /// The grant just before; nil for the first grant of the run.
+    public var after: GrantRef?
+    public var grant: GrantRef
+    public init(after: GrantRef?, grant: GrantRef) {
+        self.after = after
+        self.grant = grant
+    }
+}
+
+extension RunSchedule {
+    /// The deviations, each anchored to the grant before it.
+    public var anchoredDeviations: [AnchoredDeviation] {
+        var counts: [String: Int] = [:]
+        var previous: GrantRef?
+        var anchored: [AnchoredDeviation] = []
+        for grant in grants {
+            counts[grant.process, default: 0] += 1
+            let this = GrantRef(process: grant.process, ordinal: counts[grant.process]!)
+            if grant.isDeviation { anchored.append(AnchoredDeviation(after: previous, grant: this)) }
+            previous = this
+        }
+        return anchored
+    }
+}

@@ -15,7 +15,9 @@ struct ExploreCommand: ParsableCommand {
             Schedule i runs with seed S+i on a fresh machine. When one fails (an expectation failed \
             or the run had a problem), its schedule is shrunk: its departures from the default order \
             are taken out one at a time, and each removal that still fails is kept, so the schedule \
-            left has as few preemptions as explore could find. The failing seed, the shrunk schedule \
+            left has as few preemptions as explore could find. A departure is tried where it was \
+            made relative to the operation before it, so taking out an early one does not move \
+            the later ones. The failing seed, the shrunk schedule \
             file, its digest and the commands that replay both are printed.
             Exit status: 1 when a schedule failed, 0 when the budget ran out with none failing, 2 for \
             bad usage or a bad rig.
@@ -101,12 +103,13 @@ struct ExploreCommand: ParsableCommand {
         var improved = true
         while improved && attempts < shrinkBudget {
             improved = false
-            for j in best.deviations.indices where attempts < shrinkBudget {
-                var fewer = best.deviations
+            let anchored = best.anchoredDeviations
+            for j in anchored.indices where attempts < shrinkBudget {
+                var fewer = anchored
                 fewer.remove(at: j)
                 attempts += 1
                 let (history, interrupted) = try runOnce(
-                    loaded, seed: failing.seed, mode: .replay(fewer, strict: false), worker: worker, in: directory, keep: false)
+                    loaded, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: directory, keep: false)
                 if interrupted { try stop(ran: ran + attempts, started: started) }
                 if let tried = history.schedule, !Checks.verdict(history).passed, tried.deviations.count < best.deviations.count {
                     best = tried
@@ -117,7 +120,7 @@ struct ExploreCommand: ParsableCommand {
         }
         // The shrunk schedule, replayed as `rig run --replay` will: it must still fail.
         let (check, _) = try runOnce(
-            loaded, seed: failing.seed, mode: .replay(best.deviations, strict: true), worker: worker, in: directory + "/failing", keep: true
+            loaded, seed: failing.seed, mode: .replay(best.deviations), worker: worker, in: directory + "/failing", keep: true
         )
         let file = ScheduleFile(rig: loaded.name, rigFile: rig, seed: failing.seed, schedule: check.schedule ?? best, strategy: "shrunk")
         let path = directory + "/seed-\(failing.seed).schedule.json"

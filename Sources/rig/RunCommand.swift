@@ -88,7 +88,7 @@ struct RunCommand: ParsableCommand {
         let logDirectory = try makeLogDirectory()
         let saved = try replay.map { try loadSchedule($0, for: loaded) }
         let seed = saved?.seed ?? self.seed ?? loaded.seed
-        let mode = saved.map { ScheduleMode.replay($0.deviations, strict: true) } ?? scheduling.choice.mode
+        let mode = saved.map { ScheduleMode.replay($0.deviations) } ?? scheduling.choice.mode
 
         let machine = try loaded.machine.map { try Self.createMachine($0, in: logDirectory) }
         if let machine { try Self.stagePatches(of: &loaded, on: machine) }

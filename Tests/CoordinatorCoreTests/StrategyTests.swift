@@ -121,7 +121,7 @@ func draws(_ strategy: any SchedulingStrategy, _ ps: [ProcessIndex], steps: Clos
 
 @Suite struct ReplayStrategyTests {
     @Test func itFollowsTheDeviationsAndTakesTheDefaultElsewhere() throws {
-        let replay = ReplayStrategy(deviations: [Deviation(step: 2, process: "p2")], strict: true)
+        let replay = ReplayStrategy(deviations: [Deviation(step: 2, process: "p2")])
         let all = choices([0, 1, 2])
         #expect(try replay.choose(all, step: 1, last: 1) == 1, "the last granted goes on")
         #expect(try replay.choose(all, step: 2, last: 1) == 2)
@@ -129,7 +129,7 @@ func draws(_ strategy: any SchedulingStrategy, _ ps: [ProcessIndex], steps: Clos
     }
 
     @Test func aStrictReplayNamesTheStepAndProcessThatDoNotFit() {
-        let replay = ReplayStrategy(deviations: [Deviation(step: 3, process: "installer")], strict: true)
+        let replay = ReplayStrategy(deviations: [Deviation(step: 3, process: "installer")])
         do {
             _ = try replay.choose(choices([0, 1]), step: 3, last: 0)
             Issue.record("no mismatch")
@@ -138,15 +138,29 @@ func draws(_ strategy: any SchedulingStrategy, _ ps: [ProcessIndex], steps: Clos
         }
     }
 
-    @Test func aLenientReplayFallsBackToTheDefaultChoice() throws {
-        let replay = ReplayStrategy(deviations: [Deviation(step: 3, process: "installer")], strict: false)
+    @Test func anAnchoredReplayGrantsRightAfterItsAnchorWhateverTheStep() {
+        // "Right after p0's 2nd grant, p2's 1st": it lands at step 2 here, not at a fixed step.
+        let anchored = AnchoredReplayStrategy(deviations: [
+            AnchoredDeviation(after: GrantRef(process: "p0", ordinal: 2), grant: GrantRef(process: "p2", ordinal: 1))
+        ])
+        let all = choices([0, 1, 2])
+        #expect(anchored.choose(all, step: 1, last: nil) == 0)
+        #expect(anchored.choose(choices([0, 1]), step: 2, last: 0) == 0, "p0's 1st grant was not the anchor")
+        #expect(anchored.choose(all, step: 3, last: 0) == 2, "after p0's 2nd grant, p2 goes")
+        #expect(anchored.choose(all, step: 4, last: 2) == 2, "then the default: the last granted goes on")
+    }
+
+    @Test func anAnchoredDeviationThatNoLongerFitsIsSkipped() {
+        // The process is not waiting after the anchor, or waits for another of its grants.
+        let ghost = AnchoredReplayStrategy(deviations: [AnchoredDeviation(after: nil, grant: GrantRef(process: "ghost", ordinal: 1))])
         let offered = choices([0, 1, 2], asleep: [0])
-        #expect(try replay.choose(offered, step: 3, last: 2) == defaultChoice(offered, last: 2))
-        #expect(try replay.choose(offered, step: 3, last: 0) == 1)
+        #expect(ghost.choose(offered, step: 1, last: nil) == defaultChoice(offered, last: nil))
+        let second = AnchoredReplayStrategy(deviations: [AnchoredDeviation(after: nil, grant: GrantRef(process: "p2", ordinal: 2))])
+        #expect(second.choose(choices([0, 1, 2]), step: 1, last: nil) == 0, "p2 waits for its 1st grant, not its 2nd")
     }
 
     @Test func theFirstDeviationOfAStepWins() throws {
-        let replay = ReplayStrategy(deviations: [Deviation(step: 1, process: "p1"), Deviation(step: 1, process: "p2")], strict: true)
+        let replay = ReplayStrategy(deviations: [Deviation(step: 1, process: "p1"), Deviation(step: 1, process: "p2")])
         #expect(try replay.choose(choices([0, 1, 2]), step: 1, last: nil) == 1)
     }
 }
@@ -177,6 +191,17 @@ func draws(_ strategy: any SchedulingStrategy, _ ps: [ProcessIndex], steps: Clos
         Grant(process: "a", point: "load", isDeviation: true),
         Grant(process: "a", point: "sleep", isPreemption: true),
     ]
+
+    @Test func anchoredDeviationsNameTheGrantBeforeAndTheProcessesOwnOrdinal() {
+        #expect(
+            RunSchedule(strategy: "random", grants: Self.grants).anchoredDeviations == [
+                AnchoredDeviation(after: GrantRef(process: "a", ordinal: 1), grant: GrantRef(process: "b", ordinal: 1)),
+                AnchoredDeviation(after: GrantRef(process: "b", ordinal: 2), grant: GrantRef(process: "a", ordinal: 2)),
+            ])
+        var first = Self.grants
+        first[0].isDeviation = true
+        #expect(RunSchedule(strategy: "random", grants: first).anchoredDeviations.first?.after == nil)
+    }
 
     @Test func deviationsAreTheGrantsThatDepartedFromTheDefault() {
         let schedule = RunSchedule(strategy: "random", grants: Self.grants)

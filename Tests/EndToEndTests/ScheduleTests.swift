@@ -70,6 +70,10 @@ struct ScheduleTests {
             explored.stdout.split(separator: "\n").first { $0.contains("schedule file: ") }.map {
                 String($0.split(separator: " ").last!)
             }, "\(explored)")
+        // "shrunk in 3 runs: 3 → 2 deviations, ...": shrinking took at least one deviation out.
+        let shrunk = try #require(explored.stdout.split(separator: "\n").first { $0.contains("shrunk in ") }, "\(explored)")
+        let counts = shrunk.split(separator: ",")[0].split(separator: " ").compactMap { Int($0) }
+        #expect(counts.count == 3 && counts[2] < counts[1], "\(shrunk)")
         let replayed = runRig(["run", race, "--replay", file])
         #expect(replayed.status == 1, "\(replayed)")
         #expect(replayed.stdout.contains("FAIL  every native image is fresh"), "\(replayed)")
