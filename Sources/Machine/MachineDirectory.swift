@@ -98,6 +98,28 @@ public struct MachineDirectory: Sendable {
         return try MachineDirectory(opening: path)
     }
 
+    /// Creates a machine in `path` as a copy of the machine `template` (made by `create`, and
+    /// never run: a campaign makes one and clones it for each iteration). Every file gets an
+    /// inode of its own, so no clone sees another's writes or another's share locks (which live
+    /// on the inode; hard links would share them). `path` is checked as for `create`.
+    @discardableResult
+    public static func clone(_ template: String, to path: String) throws -> MachineDirectory {
+        try checkIsMachine(template)
+        try checkCanCreate(at: path)
+        do {
+            if HostFiles.kind(of: path, followingLinks: false) == nil {
+                try HostFiles.copyTree(from: template, to: path)
+            } else {
+                for name in try HostFiles.entries(ofDirectory: template) {
+                    try HostFiles.copyTree(from: template + "/" + name, to: path + "/" + name)
+                }
+            }
+        } catch {
+            throw Win32Error(errno: error.code, operation: "clone machine (\(error.operation) \(error.path))", path: path)
+        }
+        return try MachineDirectory(opening: path)
+    }
+
     /// Throws unless `path` does not exist (its parent does) or is an empty directory: a machine
     /// is never created over anything.
     public static func checkCanCreate(at path: String) throws {

@@ -141,20 +141,14 @@ struct ExploreCommand: ParsableCommand {
     private func runOnce(
         _ rig: Rig, seed: UInt64, mode: ScheduleMode, worker: String, in parent: String, keep: Bool
     ) throws -> (RunHistory, interrupted: Bool) {
-        var rig = rig
         let directory = keep ? parent : parent + "/run"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let machine = try rig.machine.map { try RunCommand.createMachine($0, in: directory) }
-        if let machine { try RunCommand.stagePatches(of: &rig, on: machine) }
-        let runner = try RigRunner(
-            rig: rig,
-            options: RunOptions(
-                seed: seed, workerExecutable: worker, logDirectory: directory, machineDirectory: machine,
-                roleExists: { RoleTable.roles[$0] != nil }, schedule: mode))
-        let history = runner.run()
+        let (history, interruptedBy) = try RigSession.run(
+            prepare(rig, in: directory), seed: seed, schedule: mode, worker: worker, logDirectory: directory,
+            roleExists: { RoleTable.roles[$0] != nil })
         if !keep { try? FileManager.default.removeItem(atPath: directory) }
-        return (history, (runner.interruptedBy ?? RigRunner.pendingInterruption()) != nil)
+        return (history, (interruptedBy ?? RigRunner.pendingInterruption()) != nil)
     }
 
     private func stop(ran: Int, started: Date) throws -> Never {

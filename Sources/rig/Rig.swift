@@ -13,7 +13,7 @@ struct RigCommand: ParsableCommand {
             bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
             """,
         version: BuildInfo.line,
-        subcommands: [RunCommand.self, ExploreCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
+        subcommands: [RunCommand.self, ExploreCommand.self, StressCommand.self, MergeCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
     /// Usage errors (a `ValidationError` from `validate()` or `run()`, a bad flag) exit with
@@ -26,7 +26,7 @@ struct RigCommand: ParsableCommand {
         RigRunner.holdInterruptions()
         do {
             var command = try parseAsRoot()
-            if !(command is RunCommand || command is ExploreCommand) { RigRunner.releaseInterruptions() }
+            if !(command is RunCommand || command is ExploreCommand || command is StressCommand) { RigRunner.releaseInterruptions() }
             try command.run()
         } catch {
             let code = exitCode(for: error)

@@ -9,6 +9,15 @@ import Roles
 import Servicing
 import WinFS
 
+/// `RigSession.prepare`, failing as a command does: the reason on stderr, exit status 2 for a bad
+/// image or patch, 1 when the host could not write the machine.
+func prepare(_ rig: Rig, in directory: String) throws -> PreparedRig {
+    do { return try RigSession.prepare(rig, in: directory) } catch {
+        printError(error.description)
+        throw ExitCode(error.isBadInput ? 2 : 1)
+    }
+}
+
 /// `rig run RIG`: runs a rig and checks its expectations.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +70,19 @@ struct RunCommand: ParsableCommand {
     )
     var keep = false
 
+    @Option(
+        help:
+            "Run the rig N times (seeds S...S+N-1, each on a fresh machine, as many at once as there are cores) and print the failure rate: a short `rig stress`. --json, --junit and --summary then write the campaign's."
+    )
+    var `repeat`: Int?
+
     func validate() throws {
+        if let count = `repeat` {
+            guard count >= 1 else { throw ValidationError("--repeat must be 1 or more, not \(count)") }
+            guard trace == nil, replay == nil, saveSchedule == nil, !keep else {
+                throw ValidationError("--repeat runs a campaign: --trace, --replay, --save-schedule and --keep are for one run (see rig stress)")
+            }
+        }
         if replay != nil {
             guard seed == nil, scheduling.schedule == .free else {
                 throw ValidationError("--replay takes its seed and schedule from the file: drop --seed and --schedule")
@@ -79,7 +100,12 @@ struct RunCommand: ParsableCommand {
         // outputs are written: an interrupted run always ends with its outputs and 130/143.
         // (`rig` holds them from its first instruction; this covers a caller that did not.)
         RigRunner.holdInterruptions()
-        var loaded: Rig
+        if let count = `repeat` {
+            return try PatchRigCampaign.run(
+                rig: rig, iterations: count, firstSeed: seed, shard: nil, parallel: nil, choice: scheduling.choice, keepFailures: 10,
+                timeLimitNs: nil, traces: .failures, outputs: .init(out: out, json: json, junit: junit, summary: summary))
+        }
+        let loaded: Rig
         do { loaded = try RigLoader.load(path: rig) } catch {
             printError(error.description)
             throw ExitCode(2)
@@ -90,10 +116,10 @@ struct RunCommand: ParsableCommand {
         let seed = saved?.seed ?? self.seed ?? loaded.seed
         let mode = saved.map { ScheduleMode.replay($0.deviations) } ?? scheduling.choice.mode
 
-        let machine = try loaded.machine.map { try Self.createMachine($0, in: logDirectory) }
-        if let machine { try Self.stagePatches(of: &loaded, on: machine) }
+        let prepared = try prepare(loaded, in: logDirectory)
+        let machine = prepared.machine
         let runner = try RigRunner(
-            rig: loaded,
+            rig: prepared.rig,
             options: RunOptions(
                 seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: machine,
                 roleExists: { RoleTable.roles[$0] != nil }, schedule: mode))
@@ -173,44 +199,6 @@ struct RunCommand: ParsableCommand {
         RunDirectories.removeStale()
         guard let path = RunDirectories.make() else { throw ValidationError("cannot create a temporary directory") }
         return path
-    }
-
-    /// A fresh machine for this run, in the run's directory, from the rig's image.
-    static func createMachine(_ spec: MachineSpec, in directory: String) throws -> String {
-        let path = directory + "/machine"
-        do {
-            let image = try spec.image.map { try MachineImageLoader.load(file: $0) } ?? .minimal
-            try MachineDirectory.create(at: path, image: image, profile: spec.profile)
-        } catch let errors as RigErrors {
-            printError(errors.description)
-            throw ExitCode(2)
-        } catch {
-            printError("rig: cannot create the machine in \(path): \(error)")
-            throw ExitCode(1)
-        }
-        return path
-    }
-
-    /// Puts every patch the rig's actors name on the machine as a package
-    /// (`C:\Windows\Installer\<id>.msp`), as Windows Update or a CD would have, and gives the
-    /// actors its Windows path instead of the rig-side file.
-    static func stagePatches(of rig: inout Rig, on machine: String) throws {
-        do {
-            let root = try MachineRoot(path: machine)
-            for a in rig.actors.indices {
-                for p in rig.actors[a].parameters.indices where RigLoader.patchParameters.contains(rig.actors[a].parameters[p].name) {
-                    let files = rig.actors[a].parameters[p].value.split(separator: ",").map(String.init)
-                    let staged = try files.map { try PatchPackage.stage(PatchLoader.load(file: $0), root: root).description }
-                    rig.actors[a].parameters[p].value = staged.joined(separator: ",")
-                }
-            }
-        } catch let errors as RigErrors {
-            printError(errors.description)
-            throw ExitCode(2)
-        } catch {
-            printError("rig: cannot stage the patches on the machine \(machine): \(error)")
-            throw ExitCode(1)
-        }
     }
 
     private func write(_ text: String, to path: String?) throws {
