@@ -51,8 +51,14 @@ public struct CampaignRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, version, rig, build, schedule, seeds, shard, planned, iterations, passed, failed, unknown, interrupted
         case interval, runs, kept
-        case rigFile = "rig_file", keepFailures = "keep_failures", stoppedBy = "stopped_by", failureRate = "failure_rate"
-        case byExpectation = "by_expectation", byProblem = "by_problem", durationsNs = "durations_ns", wallNs = "wall_ns"
+        case rigFile = "rig_file"
+        case keepFailures = "keep_failures"
+        case stoppedBy = "stopped_by"
+        case failureRate = "failure_rate"
+        case byExpectation = "by_expectation"
+        case byProblem = "by_problem"
+        case durationsNs = "durations_ns"
+        case wallNs = "wall_ns"
         case iterationsPerSecond = "iterations_per_second"
     }
 
@@ -105,17 +111,30 @@ public struct CampaignRecord: Codable, Sendable, Equatable {
     public struct ExpectationCount: Codable, Sendable, Equatable {
         public var text: String
         public var failures: Int
+        public init(text: String, failures: Int) {
+            self.text = text
+            self.failures = failures
+        }
     }
 
     public struct ProblemCount: Codable, Sendable, Equatable {
         public var kind: String
         public var count: Int
+        public init(kind: String, count: Int) {
+            self.kind = kind
+            self.count = count
+        }
     }
 
     public struct Percentiles: Codable, Sendable, Equatable {
         public var p50: UInt64
         public var p90: UInt64
         public var p99: UInt64
+        public init(p50: UInt64, p90: UInt64, p99: UInt64) {
+            self.p50 = p50
+            self.p90 = p90
+            self.p99 = p99
+        }
     }
 
     public struct Durations: Codable, Sendable, Equatable {
@@ -145,7 +164,8 @@ public struct CampaignRun: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case seed, verdict, failed, problems, parameters, digest
-        case durationNs = "duration_ns", actorNs = "actor_ns"
+        case durationNs = "duration_ns"
+        case actorNs = "actor_ns"
     }
 
     public var passed: Bool { verdict == "pass" }
@@ -312,7 +332,8 @@ extension CampaignRecord {
             throw Invalid(description: "\(path): not a campaign record (its format is not \"\(formatName)\")")
         }
         guard top["version"] as? Int == currentVersion else {
-            throw Invalid(description: "\(path): campaign record version \(top["version"] ?? "none"); this rig reads version \(currentVersion)")
+            throw Invalid(
+                description: "\(path): campaign record version \(top["version"] ?? "none"); this rig reads version \(currentVersion)")
         }
         do { return try JSONDecoder().decode(CampaignRecord.self, from: data) } catch {
             throw Invalid(description: "\(path): a campaign record with a missing or bad field: \(error)")

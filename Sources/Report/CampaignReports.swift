@@ -46,7 +46,8 @@ extension CampaignRecord {
     public func markdown() -> String {
         var out = "## PatchRig stress: \(rig) — \(failed == 0 ? "no failures" : "\(failed) failed")\n\n"
         out += "| iterations | failed | failure rate (95% CI) | schedule | seeds | iterations/s |\n|---|---|---|---|---|---|\n"
-        out += "| \(iterations) of \(planned) | \(failed) | \(rateText) | \(scheduleText) | \(seedsText) | \(oneDecimal(iterationsPerSecond)) |\n\n"
+        out +=
+            "| \(iterations) of \(planned) | \(failed) | \(rateText) | \(scheduleText) | \(seedsText) | \(oneDecimal(iterationsPerSecond)) |\n\n"
         if let stoppedBy { out += "Stopped by \(stoppedBy): the figures are of the iterations that finished.\n\n" }
         if !byExpectation.isEmpty || !byProblem.isEmpty {
             out += "| failed | count |\n|---|---|\n"
@@ -65,7 +66,9 @@ extension CampaignRecord {
         }
         if !kept.isEmpty {
             out += "Failing seeds kept (built by `\(build)`):\n\n"
-            for failure in kept { out += "- seed \(failure.seed): `\(failure.replay)`" + (failure.trace.map { " — trace `\($0)`" } ?? "") + "\n" }
+            for failure in kept {
+                out += "- seed \(failure.seed): `\(failure.replay)`" + (failure.trace.map { " — trace `\($0)`" } ?? "") + "\n"
+            }
         }
         return out
     }
@@ -74,7 +77,8 @@ extension CampaignRecord {
     /// failing seed (its replay command and trace path) and one more for the failures not kept.
     public func junit() -> String {
         var failures: [String] = kept.map { failure in
-            let body = "seed \(failure.seed) failed: \(runs.first { $0.seed == failure.seed }?.failed.joined(separator: "; ") ?? "")\n"
+            let body =
+                "seed \(failure.seed) failed: \(runs.first { $0.seed == failure.seed }?.failed.joined(separator: "; ") ?? "")\n"
                 + "replay: \(failure.replay)   (\(build))\n" + (failure.trace.map { "trace: \($0)\n" } ?? "")
             return "      <failure message=\(JUnitWriter.attribute("seed \(failure.seed): \(failure.replay)")) type=\"failing seed\">"
                 + JUnitWriter.text(body) + "</failure>\n"
@@ -87,7 +91,8 @@ extension CampaignRecord {
         let anyFailed = failed > 0 ? 1 : 0
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"PatchRig stress\" tests=\"1\" failures=\"\(anyFailed)\" errors=\"0\" time=\"\(seconds)\">\n"
-        out += "  <testsuite name=\(JUnitWriter.attribute(rig)) tests=\"1\" failures=\"\(anyFailed)\" errors=\"0\" skipped=\"0\" time=\"\(seconds)\">\n"
+        out +=
+            "  <testsuite name=\(JUnitWriter.attribute(rig)) tests=\"1\" failures=\"\(anyFailed)\" errors=\"0\" skipped=\"0\" time=\"\(seconds)\">\n"
         out += "    <properties>\n"
         for (name, value) in [
             ("file", rigFile), ("schedule", scheduleText), ("seeds", seedsText), ("iterations", "\(iterations)"),

@@ -213,7 +213,9 @@ final class Progress {
         if terminal {
             let width = 30
             let filled = total == 0 ? width : width * done / total
-            print("\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] " + status + "   ", terminator: "")
+            print(
+                "\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] " + status + "   ",
+                terminator: "")
             fflush(nil)
             drawn = true
         } else if elapsedNs >= lastLineNs + 10_000_000_000 {

@@ -51,7 +51,8 @@ struct MergeCommand: ParsableCommand {
         for failure in merged.kept {
             guard let source = records.first(where: { $0.record.kept.contains(failure) }) else { continue }
             let target = out + "/" + failure.directory
-            try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? FileManager.default.removeItem(atPath: target)
             try? FileManager.default.copyItem(atPath: source.directory + "/" + failure.directory, toPath: target)
         }

@@ -80,7 +80,8 @@ struct RunCommand: ParsableCommand {
         if let count = `repeat` {
             guard count >= 1 else { throw ValidationError("--repeat must be 1 or more, not \(count)") }
             guard trace == nil, replay == nil, saveSchedule == nil, !keep else {
-                throw ValidationError("--repeat runs a campaign: --trace, --replay, --save-schedule and --keep are for one run (see rig stress)")
+                throw ValidationError(
+                    "--repeat runs a campaign: --trace, --replay, --save-schedule and --keep are for one run (see rig stress)")
             }
         }
         if replay != nil {

@@ -2,9 +2,9 @@ import ArgumentParser
 import Coordinator
 import CoordinatorCore
 import Foundation
+import Host
 import Report
 import RigModel
-import Host
 import Roles
 import WindowsModel
 
@@ -172,7 +172,9 @@ func writeCampaignOutputs(_ record: CampaignRecord, directory: String, json: Str
     let markdown = record.markdown()
     try write(markdown, to: summary)
     if let step = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
-        if let handle = FileHandle(forWritingAtPath: step) ?? (FileManager.default.createFile(atPath: step, contents: nil) ? FileHandle(forWritingAtPath: step) : nil) {
+        if let handle = FileHandle(forWritingAtPath: step)
+            ?? (FileManager.default.createFile(atPath: step, contents: nil) ? FileHandle(forWritingAtPath: step) : nil)
+        {
             _ = try? handle.seekToEnd()
             try? handle.write(contentsOf: Data(markdown.utf8))
             try? handle.close()
