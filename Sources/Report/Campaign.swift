@@ -170,6 +170,19 @@ public struct CampaignRun: Codable, Sendable, Equatable {
 
     public var passed: Bool { verdict == "pass" }
 
+    /// The run as the record writes it (keys of the maps sorted).
+    var jsonText: JSONText {
+        .object([
+            ("seed", .int(seed)), ("verdict", .string(verdict)), ("duration_ns", .int(durationNs)),
+            ("failed", .array(failed.map { .string($0) })), ("problems", .array(problems.map { .string($0) })),
+            ("parameters", .object(parameters.keys.sorted().map { ($0, .int(parameters[$0]!)) })),
+            ("actor_ns", .object(actorNs.keys.sorted().map { ($0, .int(actorNs[$0]!)) })), ("digest", .string(digest)),
+        ])
+    }
+
+    /// The run as one line of JSON (what a `CampaignSpool` holds).
+    public var jsonLine: String { jsonText.rendered() }
+
     public init(
         seed: UInt64, verdict: String, durationNs: UInt64, failed: [String] = [], problems: [String] = [],
         parameters: [String: UInt64] = [:], actorNs: [String: UInt64] = [:], digest: String? = nil
@@ -228,18 +241,58 @@ public struct CampaignRun: Codable, Sendable, Equatable {
 /// command that replays it.
 public struct KeptFailure: Codable, Sendable, Equatable {
     public var seed: UInt64
+    /// The expectations that did not hold, and the kinds of the run's problems.
+    public var failed: [String]
     public var directory: String
     public var trace: String?
     public var results: String
     public var html: String?
     public var replay: String
-    public init(seed: UInt64, directory: String, trace: String?, results: String, html: String? = nil, replay: String) {
+    public init(
+        seed: UInt64, failed: [String] = [], directory: String, trace: String?, results: String, html: String? = nil, replay: String
+    ) {
         self.seed = seed
+        self.failed = failed
         self.directory = directory
         self.trace = trace
         self.results = results
         self.html = html
         self.replay = replay
+    }
+}
+
+/// The running totals of a campaign, kept as its iterations finish: what the record needs
+/// besides the runs themselves, in a few bytes per run (the runs can go to a spool file).
+public struct CampaignTally: Sendable, Equatable {
+    public private(set) var iterations = 0
+    public private(set) var passed = 0
+    public private(set) var unknown = 0
+    /// Failed expectations by text, in the order first seen.
+    private var expectationOrder: [String] = []
+    private var expectations: [String: Int] = [:]
+    private var problems: [String: Int] = [:]
+    private var iterationNs: [UInt64] = []
+    private var actorNs: [String: [UInt64]] = [:]
+
+    public init() {}
+
+    public mutating func add(_ run: CampaignRun) {
+        iterations += 1
+        if run.passed { passed += 1 }
+        if run.verdict == "unknown" { unknown += 1 }
+        for text in run.failed {
+            if expectations[text] == nil { expectationOrder.append(text) }
+            expectations[text, default: 0] += 1
+        }
+        for kind in Set(run.problems) { problems[kind, default: 0] += 1 }
+        iterationNs.append(run.durationNs)
+        for (name, ns) in run.actorNs { actorNs[name, default: []].append(ns) }
+    }
+
+    var byExpectation: [CampaignRecord.ExpectationCount] { expectationOrder.map { .init(text: $0, failures: expectations[$0]!) } }
+    var byProblem: [CampaignRecord.ProblemCount] { problems.keys.sorted().map { .init(kind: $0, count: problems[$0]!) } }
+    var durations: CampaignRecord.Durations {
+        .init(iteration: CampaignRecord.percentiles(iterationNs), actors: actorNs.compactMapValues(CampaignRecord.percentiles))
     }
 }
 
@@ -251,6 +304,21 @@ extension CampaignRecord {
         rig: String, rigFile: String, build: String, schedule: ScheduleSpec, seeds: SeedRange, shard: Shard?, keepFailures: Int,
         planned: Int, runs: [CampaignRun], kept: [KeptFailure], interrupted: Bool, stoppedBy: String?, wallNs: UInt64
     ) {
+        var tally = CampaignTally()
+        let sorted = runs.sorted { $0.seed < $1.seed }
+        for run in sorted { tally.add(run) }
+        self.init(
+            rig: rig, rigFile: rigFile, build: build, schedule: schedule, seeds: seeds, shard: shard, keepFailures: keepFailures,
+            planned: planned, tally: tally, kept: kept, interrupted: interrupted, stoppedBy: stoppedBy, wallNs: wallNs)
+        self.runs = sorted
+    }
+
+    /// The record from a campaign's `tally`, with no runs in it (`runs` is empty: a campaign's
+    /// runner keeps them in a `CampaignSpool` and `write(to:runs:)` streams them into the file).
+    public init(
+        rig: String, rigFile: String, build: String, schedule: ScheduleSpec, seeds: SeedRange, shard: Shard?, keepFailures: Int,
+        planned: Int, tally: CampaignTally, kept: [KeptFailure], interrupted: Bool, stoppedBy: String?, wallNs: UInt64
+    ) {
         self.rig = rig
         self.rigFile = rigFile
         self.build = build
@@ -259,33 +327,20 @@ extension CampaignRecord {
         self.shard = shard
         self.keepFailures = keepFailures
         self.planned = planned
-        self.runs = runs.sorted { $0.seed < $1.seed }
+        self.runs = []
         self.kept = Array(kept.sorted { $0.seed < $1.seed }.prefix(keepFailures))
         self.interrupted = interrupted
         self.stoppedBy = stoppedBy
         self.wallNs = wallNs
-        iterations = runs.count
-        passed = runs.filter(\.passed).count
+        iterations = tally.iterations
+        passed = tally.passed
         failed = iterations - passed
-        unknown = runs.filter { $0.verdict == "unknown" }.count
+        unknown = tally.unknown
         failureRate = iterations == 0 ? nil : Double(failed) / Double(iterations)
         interval = iterations == 0 ? nil : Self.wilson(failures: failed, of: iterations)
-        var expectations: [String: Int] = [:]
-        var order: [String] = []
-        var problems: [String: Int] = [:]
-        for run in self.runs {
-            for text in run.failed {
-                if expectations[text] == nil { order.append(text) }
-                expectations[text, default: 0] += 1
-            }
-            for kind in Set(run.problems) { problems[kind, default: 0] += 1 }
-        }
-        byExpectation = order.map { ExpectationCount(text: $0, failures: expectations[$0]!) }
-        byProblem = problems.keys.sorted().map { ProblemCount(kind: $0, count: problems[$0]!) }
-        var actors: [String: [UInt64]] = [:]
-        for run in self.runs { for (name, ns) in run.actorNs { actors[name, default: []].append(ns) } }
-        durationsNs = Durations(
-            iteration: Self.percentiles(self.runs.map(\.durationNs)), actors: actors.compactMapValues(Self.percentiles))
+        byExpectation = tally.byExpectation
+        byProblem = tally.byProblem
+        durationsNs = tally.durations
         iterationsPerSecond = wallNs == 0 ? 0 : (Double(iterations) / (Double(wallNs) / 1e9) * 100).rounded() / 100
     }
 
@@ -308,12 +363,80 @@ extension CampaignRecord {
         return Percentiles(p50: rank(50), p90: rank(90), p99: rank(99))
     }
 
-    /// The record as JSON text: keys sorted, two-space indented, ending in a newline.
+    /// The record as JSON text (two-space indented, keys in documented order, each run on a
+    /// line of its own, ending in a newline), with `runs` as they are in the record.
     public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        let (before, after) = halves()
+        return before + CampaignSpool.runsArray(runs.map(\.jsonLine)) + after
+    }
+
+    /// Writes the record to `path`, its runs streamed from `spool` (by seed) when given, else
+    /// the record's own: a campaign of any length is written without holding its runs. The
+    /// text is the same either way.
+    public func write(toFile path: String, runs spool: CampaignSpool? = nil) throws(CampaignSpool.Failure) {
+        guard let spool else { return try CampaignSpool.writeWhole(json(), to: path) }
+        let (before, after) = halves()
+        try spool.write(to: path, before: before, after: after)
+    }
+
+    /// The record's text before and after its runs array.
+    private func halves() -> (String, String) {
+        let marker = "\u{1}runs\u{1}"
+        let text = jsonText(runs: [.string(marker)]).rendered(indent: 2) + "\n"
+        var escaped = ""
+        JSONText.escape(marker, into: &escaped)
+        let range = text.range(of: "[" + escaped + "]")!
+        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
+    }
+
+    func jsonText(runs: [JSONText]) -> JSONText {
+        func percentiles(_ p: Percentiles?) -> JSONText {
+            p.map { .object([("p50", .int($0.p50)), ("p90", .int($0.p90)), ("p99", .int($0.p99))]) } ?? .null
+        }
+        return .object([
+            ("format", .string(format)), ("version", .int(version)), ("rig", .string(rig)), ("rig_file", .string(rigFile)),
+            ("build", .string(build)),
+            (
+                "schedule",
+                .object([("strategy", .string(schedule.strategy)), ("depth", .int(schedule.depth)), ("steps", .int(schedule.steps))])
+            ),
+            ("seeds", .object([("first", .int(seeds.first)), ("count", .int(seeds.count))])),
+            ("shard", shard.map { .object([("index", .int($0.index)), ("count", .int($0.count))]) } ?? .null),
+            ("keep_failures", .int(keepFailures)), ("planned", .int(planned)), ("iterations", .int(iterations)),
+            ("passed", .int(passed)), ("failed", .int(failed)), ("unknown", .int(unknown)), ("interrupted", .bool(interrupted)),
+            ("stopped_by", .string(stoppedBy)), ("failure_rate", failureRate.map { .number("\($0)") } ?? .null),
+            (
+                "interval",
+                interval.map {
+                    .object([
+                        ("method", .string($0.method)), ("confidence", .number("\($0.confidence)")), ("low", .number("\($0.low)")),
+                        ("high", .number("\($0.high)")),
+                    ])
+                } ?? .null
+            ),
+            ("by_expectation", .array(byExpectation.map { .object([("text", .string($0.text)), ("failures", .int($0.failures))]) })),
+            ("by_problem", .array(byProblem.map { .object([("kind", .string($0.kind)), ("count", .int($0.count))]) })),
+            (
+                "durations_ns",
+                .object([
+                    ("iteration", percentiles(durationsNs.iteration)),
+                    ("actors", .object(durationsNs.actors.keys.sorted().map { ($0, percentiles(durationsNs.actors[$0])) })),
+                ])
+            ),
+            (
+                "kept",
+                .array(
+                    kept.map {
+                        .object([
+                            ("seed", .int($0.seed)), ("failed", .array($0.failed.map { .string($0) })),
+                            ("directory", .string($0.directory)), ("trace", .string($0.trace)),
+                            ("results", .string($0.results)), ("html", .string($0.html)), ("replay", .string($0.replay)),
+                        ])
+                    })
+            ),
+            ("wall_ns", .int(wallNs)), ("iterations_per_second", .number("\(iterationsPerSecond)")),
+            ("runs", .array(runs)),
+        ])
     }
 
     /// A campaign record that cannot be read: not JSON, truncated, not a campaign, or of

@@ -41,15 +41,21 @@ final class CampaignRunner: @unchecked Sendable {
     // Under `lock`:
     private var next: Int
     private let end: Int
-    private var runs: [CampaignRun] = []
+    private var tally = CampaignTally()
+    private var failures = 0
+    private let spool: CampaignSpool
     private var kept: [KeptFailure] = []
     private var stopReason: String?
     private var interrupted = false
     private var problems: [String] = []
 
-    init(_ settings: CampaignSettings, worker: String) {
+    /// The runs of the campaign, spooled as they finish (remove it once the record is written).
+    var runs: CampaignSpool { spool }
+
+    init(_ settings: CampaignSettings, worker: String) throws(CampaignSpool.Failure) {
         self.settings = settings
         self.worker = worker
+        spool = try CampaignSpool(path: settings.out + "/.runs.jsonl")
         let slice = settings.shard?.slice(of: settings.iterations) ?? 0..<settings.iterations
         next = slice.lowerBound
         end = slice.upperBound
@@ -83,7 +89,7 @@ final class CampaignRunner: @unchecked Sendable {
             let elapsed = MonotonicClock.now() - started
             lock.lock()
             if let limit = settings.timeLimitNs, elapsed >= limit, stopReason == nil { stopReason = "time limit" }
-            let (done, failed) = (runs.count, runs.filter { !$0.passed }.count)
+            let (done, failed) = (tally.iterations, failures)
             lock.unlock()
             progress.show(done: done, failed: failed, elapsedNs: elapsed)
         }
@@ -92,7 +98,7 @@ final class CampaignRunner: @unchecked Sendable {
         for problem in problems { printError("rig: \(problem)") }
         return CampaignRecord(
             rig: settings.rig.name, rigFile: settings.rigPath, build: BuildInfo.line, schedule: scheduleSpec, seeds: seeds,
-            shard: settings.shard, keepFailures: settings.keepFailures, planned: seeds.count, runs: runs, kept: kept,
+            shard: settings.shard, keepFailures: settings.keepFailures, planned: seeds.count, tally: tally, kept: kept,
             interrupted: interrupted, stoppedBy: stopReason, wallNs: MonotonicClock.now() - started)
     }
 
@@ -155,11 +161,14 @@ final class CampaignRunner: @unchecked Sendable {
             try? TraceWriter.json(history).write(toFile: settings.out + "/traces/seed-\(run.seed).json", atomically: false, encoding: .utf8)
         }
         lock.lock()
-        runs.append(run)
+        tally.add(run)
+        if !run.passed { failures += 1 }
+        do { try spool.append(run) } catch { problems.append(error.description) }
         let keep = !run.passed && (kept.count < settings.keepFailures || run.seed < (kept.map(\.seed).max() ?? 0))
         lock.unlock()
         guard keep else { return }
-        let failure = keepFailure(history, from: directory)
+        var failure = keepFailure(history, from: directory)
+        failure.failed = run.failed + run.problems.map { "problem: \($0)" }
         lock.lock()
         kept.append(failure)
         kept.sort { $0.seed < $1.seed }

@@ -130,12 +130,16 @@ enum PatchRigCampaign {
             rig: loaded, rigPath: path, firstSeed: firstSeed ?? loaded.seed, iterations: iterations, shard: shard,
             parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, choice: choice, keepFailures: keepFailures,
             timeLimitNs: timeLimitNs, traces: traces, out: directory)
+        let runner: CampaignRunner
+        do { runner = try CampaignRunner(settings, worker: worker) } catch { throw failure(error.description, code: 1) }
         let record: CampaignRecord
-        do { record = try CampaignRunner(settings, worker: worker).run() } catch {
+        do { record = try runner.run() } catch {
             printError(error.description)
             throw ExitCode(error.isBadInput ? 2 : 1)
         }
-        try writeCampaignOutputs(record, directory: directory, json: outputs.json, junit: outputs.junit, summary: outputs.summary)
+        try writeCampaignOutputs(
+            record, runs: runner.runs, directory: directory, json: outputs.json, junit: outputs.junit, summary: outputs.summary)
+        try? FileManager.default.removeItem(atPath: runner.runs.path)
         if outputs.out == nil {
             if record.kept.isEmpty && traces != .all {
                 try? FileManager.default.removeItem(atPath: directory)
@@ -158,16 +162,18 @@ enum PatchRigCampaign {
 
 /// Writes a campaign's record to `directory/campaign.json` (and `json`), its JUnit and Markdown
 /// summary when asked (the summary also to `$GITHUB_STEP_SUMMARY`), and prints its summary.
-func writeCampaignOutputs(_ record: CampaignRecord, directory: String, json: String?, junit: String?, summary: String?) throws {
+func writeCampaignOutputs(
+    _ record: CampaignRecord, runs: CampaignSpool? = nil, directory: String, json: String?, junit: String?, summary: String?
+) throws {
     func write(_ text: String, to path: String?) throws {
         guard let path else { return }
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
             throw failure("cannot write \(path): \(error.localizedDescription)")
         }
     }
-    let text = record.json()
-    try write(text, to: directory + "/campaign.json")
-    try write(text, to: json)
+    for path in [directory + "/campaign.json", json].compactMap({ $0 }) {
+        do { try record.write(toFile: path, runs: runs) } catch { throw failure(error.description) }
+    }
     try write(record.junit(), to: junit)
     let markdown = record.markdown()
     try write(markdown, to: summary)
