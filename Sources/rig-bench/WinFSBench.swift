@@ -16,17 +16,13 @@ private func nanosecondsPerOperation(_ iterations: Int, _ body: () -> Void) -> D
     return elapsed / Double(iterations)
 }
 
-private func report(_ name: String, _ measured: Double, _ baselineName: String, _ baseline: Double) {
-    func format(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-    print("winfs \(name): \(format(measured)) ns/op; \(baselineName): \(format(baseline)) ns/op; ratio \(format(measured / baseline))x")
-}
 
 /// Share-checked open/close vs open(2)/close(2), MoveFileEx vs rename(2), and an open through
 /// another case of the name.
-func runWinFSBenchmarks() {
+func runWinFSBenchmarks(_ figures: Figures, quick: Bool) {
+    func report(_ key: String, _ name: String, _ measured: Double, _ baselineName: String, _ baseline: Double) {
+        figures.record(key, "winfs \(name)", value: measured, unit: "ns/op", baseline: baseline, baselineName: baselineName)
+    }
     var template = Array("/tmp/rig-bench-winfs-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
         print("winfs: cannot create a temporary machine directory")
@@ -57,7 +53,7 @@ func runWinFSBenchmarks() {
         let other = try root.open(a, access: .read, share: [.read, .delete])
         defer { other.close() }
 
-        let iterations = 200_000
+        let iterations = quick ? 20_000 : 200_000
         let checked = nanosecondsPerOperation(iterations) {
             if let file = try? root.open(a, access: .read, share: [.read, .delete]) { file.close() }
         }
@@ -65,7 +61,7 @@ func runWinFSBenchmarks() {
             let fd = open(hostA, O_RDONLY | O_CLOEXEC)
             if fd >= 0 { close(fd) }
         }
-        report("open+close read/share read,delete (share-checked)", checked, "open(2)+close(2)", bare)
+        report("winfs_open_read", "open+close read/share read,delete (share-checked)", checked, "open(2)+close(2)", bare)
 
         let checkedWrite = nanosecondsPerOperation(iterations) {
             if let file = try? root.open(system32.appending("c.dll"), access: [.read, .write], share: .none) { file.close() }
@@ -74,7 +70,7 @@ func runWinFSBenchmarks() {
             let fd = open(hostC, O_RDWR | O_CLOEXEC)
             if fd >= 0 { close(fd) }
         }
-        report("open+close read,write/share none (share-checked)", checkedWrite, "open(2) O_RDWR+close(2)", bareWrite)
+        report("winfs_open_write", "open+close read,write/share none (share-checked)", checkedWrite, "open(2) O_RDWR+close(2)", bareWrite)
 
         // Moves back and forth (a is held by `other`, sharing delete: the soft-lock rename).
         var flip = false
@@ -89,7 +85,7 @@ func runWinFSBenchmarks() {
             rename(flipBare ? hostC : hostD, flipBare ? hostD : hostC)
         }
         if flipBare { rename(hostD, hostC) }
-        report("MoveFileEx (share-checked)", moves, "rename(2)", renames)
+        report("winfs_move", "MoveFileEx (share-checked)", moves, "rename(2)", renames)
 
         // Windows names ignore case: a spelling that is not the one on disk costs a scan of the
         // directories whose names differ (here System32 holds a few files; the exact name above
@@ -98,7 +94,7 @@ func runWinFSBenchmarks() {
         let variant = nanosecondsPerOperation(iterations / 10) {
             if let file = try? root.open(otherCase, access: .read, share: [.read, .delete]) { file.close() }
         }
-        report("open+close read another case (share-checked)", variant, "open(2)+close(2)", bare)
+        report("winfs_open_other_case", "open+close read another case (share-checked)", variant, "open(2)+close(2)", bare)
     } catch {
         print("winfs: \((error as? Win32Error)?.message ?? "\(error)")")
     }

@@ -6,19 +6,6 @@ import Wire
 /// Median of a sample, in nanoseconds.
 func median(_ samples: [UInt64]) -> UInt64 { samples.sorted()[samples.count / 2] }
 
-/// Prints one result line: the figure, its baseline, their ratio and the target.
-func report(_ name: String, _ value: UInt64, baseline: UInt64, target: Double) {
-    let ratio = Double(value) / Double(max(baseline, 1))
-    let verdict = ratio <= target ? "within" : "OVER"
-    let line = "\(name): \(value) ns (baseline \(baseline) ns) ratio \(format2(ratio))x, target <= \(target)x: \(verdict)"
-    print(line)
-}
-
-func format2(_ x: Double) -> String {
-    let hundredths = Int((x * 100).rounded())
-    let frac = hundredths % 100
-    return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
-}
 
 /// Spawns `executable` with a control pipe the way the coordinator spawns a worker, and returns
 /// the time from just before uv_spawn to the arrival of its hello frame. Then closes the pipe
@@ -124,24 +111,30 @@ func runBaseline(_ command: String) -> UInt64 {
     return UInt64(line.filter(\.isNumber)) ?? 0
 }
 
-func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline: String, rounds: Int) {
+/// The median time from spawn to hello of `executable`, interleaved with `other` so that drift
+/// hits both alike: (executable's, other's).
+func spawnToHelloMedians(_ loop: EventLoop, _ executable: String, beside other: String, spawns: Int) throws -> (UInt64, UInt64) {
+    var ours: [UInt64] = []
+    var theirs: [UInt64] = []
+    for _ in 0..<min(10, spawns) {
+        _ = try spawnToHello(loop, executable)
+        _ = try spawnToHello(loop, other)
+    }
+    for _ in 0..<spawns {
+        ours.append(try spawnToHello(loop, executable))
+        theirs.append(try spawnToHello(loop, other))
+    }
+    return (median(ours), median(theirs))
+}
+
+func runWorkerBenchmarks(_ figures: Figures, worker: String, helloBaseline: String, pingPongBaseline: String, rounds: Int) {
     do {
         let loop = try EventLoop()
-        // Interleave the two children so drift on a shared machine hits both alike.
         let spawns = max(rounds / 10, 50)
-        var workerSamples: [UInt64] = []
-        var baselineSamples: [UInt64] = []
-        for _ in 0..<10 {
-            _ = try spawnToHello(loop, worker)
-            _ = try spawnToHello(loop, helloBaseline)
-        }
-        for _ in 0..<spawns {
-            workerSamples.append(try spawnToHello(loop, worker))
-            baselineSamples.append(try spawnToHello(loop, helloBaseline))
-        }
-        report(
-            "spawn->hello (rig-worker vs C child, median of \(spawns))", median(workerSamples),
-            baseline: median(baselineSamples), target: 2.0)
+        let (workerHello, cHello) = try spawnToHelloMedians(loop, worker, beside: helloBaseline, spawns: spawns)
+        figures.record(
+            "spawn_to_hello", "spawn->hello (rig-worker vs C child, median of \(spawns))", value: Double(workerHello), unit: "ns",
+            baseline: Double(cHello), baselineName: "C child", target: 2.0)
 
         var ours: [UInt64] = []
         var raw: [UInt64] = []
@@ -149,7 +142,9 @@ func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline
             ours += try pingPong(loop, worker: worker, rounds: rounds / 10)
             raw.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))
         }
-        report("round trip coordinator<->worker (median of \(rounds))", median(ours), baseline: median(raw), target: 1.5)
+        figures.record(
+            "round_trip", "round trip coordinator<->worker (median of \(rounds))", value: Double(median(ours)), unit: "ns",
+            baseline: Double(median(raw)), baselineName: "C pipe round trip", target: 1.5)
 
         var grants: [UInt64] = []
         var rawAgain: [UInt64] = []
@@ -157,9 +152,9 @@ func runWorkerBenchmarks(worker: String, helloBaseline: String, pingPongBaseline
             grants += try grantRoundTrips(loop, worker: worker, rounds: rounds / 10)
             rawAgain.append(runBaseline("\(pingPongBaseline) \(rounds / 10)"))
         }
-        report(
-            "scheduling point: grant -> operation -> next announce (median of \(rounds))", median(grants),
-            baseline: median(rawAgain), target: 2.0)
+        figures.record(
+            "scheduling_point", "scheduling point: grant -> operation -> next announce (median of \(rounds))",
+            value: Double(median(grants)), unit: "ns", baseline: Double(median(rawAgain)), baselineName: "C pipe round trip", target: 2.0)
         loop.close()
     } catch {
         print("worker benchmarks failed: \(error)")

@@ -1,21 +1,48 @@
 // rig-bench: PatchRig's benchmarks, each figure beside a baseline measured in the same run.
 // Run through scripts/bench, which builds release binaries and the C baselines.
 //
-//   rig-bench --worker PATH --hello-baseline PATH --pingpong-baseline PATH [--rounds N]
+//   rig-bench --worker PATH --rig PATH --hello-baseline PATH --pingpong-baseline PATH
+//             [--root DIR] [--rounds N] [--quick] [--json FILE]
+import Foundation
 import Glibc
 
+let usage =
+    "usage: rig-bench --worker PATH --rig PATH --hello-baseline PATH --pingpong-baseline PATH [--root DIR] [--rounds N] [--quick] [--json FILE]"
 var options: [String: String] = [:]
+var quick = false
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
+    if flag == "--quick" {
+        quick = true
+        continue
+    }
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: rig-bench --worker PATH --hello-baseline PATH --pingpong-baseline PATH [--rounds N]")
+        print(usage)
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
 }
-let rounds = options["rounds"].flatMap(Int.init) ?? 2000
-
-if let worker = options["worker"], let hello = options["hello-baseline"], let pingpong = options["pingpong-baseline"] {
-    runWorkerBenchmarks(worker: worker, helloBaseline: hello, pingPongBaseline: pingpong, rounds: rounds)
+guard let worker = options["worker"], let rig = options["rig"], let hello = options["hello-baseline"],
+    let pingpong = options["pingpong-baseline"]
+else {
+    print(usage)
+    exit(2)
 }
-runWinFSBenchmarks()
+let rounds = options["rounds"].flatMap(Int.init) ?? (quick ? 300 : 2000)
+let root = options["root"] ?? FileManager.default.currentDirectoryPath
+let figures = Figures()
+let started = Date()
+
+runWorkerBenchmarks(figures, worker: worker, helloBaseline: hello, pingPongBaseline: pingpong, rounds: rounds)
+runWinFSBenchmarks(figures, quick: quick)
+runControlledRunBenchmark(figures, root: root, worker: worker, helloBaseline: hello, rounds: quick ? 3 : 10)
+runMachineBenchmark(figures, root: root, rounds: quick ? 3 : 10)
+runCampaignBenchmarks(figures, rig: rig, root: root, quick: quick)
+print("benchmarks took \(Int(Date().timeIntervalSince(started))) s\(quick ? " (--quick)" : "")")
+
+if let path = options["json"] {
+    do { try figures.json(quick: quick, cores: ProcessInfo.processInfo.activeProcessorCount).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        print("cannot write \(path): \(error)")
+        exit(1)
+    }
+}

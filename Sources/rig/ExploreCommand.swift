@@ -70,12 +70,17 @@ struct ExploreCommand: ParsableCommand {
         do { worker = try RunOptions.defaultWorkerExecutable() } catch { throw ValidationError(error.description) }
         let directory = try outDirectory()
         let first = seed ?? loaded.seed
+        // One machine made for the exploration, cloned for each schedule (as `rig stress` does).
+        try? FileManager.default.removeItem(atPath: directory + "/template")
+        try FileManager.default.createDirectory(atPath: directory + "/template", withIntermediateDirectories: true)
+        let template = try prepare(loaded, in: directory + "/template")
+        defer { try? FileManager.default.removeItem(atPath: directory + "/template") }
         let started = Date()
         var ran = 0
         var failing: (seed: UInt64, history: RunHistory)?
         for i in 0..<budget {
             let seed = first &+ UInt64(i)
-            let (history, interrupted) = try runOnce(loaded, seed: seed, mode: choice.mode, worker: worker, in: directory, keep: false)
+            let (history, interrupted) = try runOnce(template, seed: seed, mode: choice.mode, worker: worker, in: directory, keep: false)
             ran += 1
             if interrupted { try stop(ran: ran, started: started) }
             if !Checks.verdict(history).passed {
@@ -109,7 +114,7 @@ struct ExploreCommand: ParsableCommand {
                 fewer.remove(at: j)
                 attempts += 1
                 let (history, interrupted) = try runOnce(
-                    loaded, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: directory, keep: false)
+                    template, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: directory, keep: false)
                 if interrupted { try stop(ran: ran + attempts, started: started) }
                 if let tried = history.schedule, !Checks.verdict(history).passed, tried.deviations.count < best.deviations.count {
                     best = tried
@@ -120,7 +125,7 @@ struct ExploreCommand: ParsableCommand {
         }
         // The shrunk schedule, replayed as `rig run --replay` will: it must still fail.
         let (check, _) = try runOnce(
-            loaded, seed: failing.seed, mode: .replay(best.deviations), worker: worker, in: directory + "/failing", keep: true
+            template, seed: failing.seed, mode: .replay(best.deviations), worker: worker, in: directory + "/failing", keep: true
         )
         let file = ScheduleFile(rig: loaded.name, rigFile: rig, seed: failing.seed, schedule: check.schedule ?? best, strategy: "shrunk")
         let path = directory + "/seed-\(failing.seed).schedule.json"
@@ -137,15 +142,18 @@ struct ExploreCommand: ParsableCommand {
         throw ExitCode(1)
     }
 
-    /// One schedule on a fresh machine in `parent/run`, removed afterwards unless `keep`.
+    /// One schedule on a fresh machine (a clone of `template`) in `parent/run`, removed
+    /// afterwards unless `keep`.
     private func runOnce(
-        _ rig: Rig, seed: UInt64, mode: ScheduleMode, worker: String, in parent: String, keep: Bool
+        _ template: PreparedRig, seed: UInt64, mode: ScheduleMode, worker: String, in parent: String, keep: Bool
     ) throws -> (RunHistory, interrupted: Bool) {
         let directory = keep ? parent : parent + "/run"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let prepared: PreparedRig
+        do { prepared = try RigSession.clone(template, in: directory) } catch { throw failure(error.description, code: 1) }
         let (history, interruptedBy) = try RigSession.run(
-            prepare(rig, in: directory), seed: seed, schedule: mode, worker: worker, logDirectory: directory,
+            prepared, seed: seed, schedule: mode, worker: worker, logDirectory: directory,
             roleExists: { RoleTable.roles[$0] != nil })
         if !keep { try? FileManager.default.removeItem(atPath: directory) }
         return (history, (interruptedBy ?? RigRunner.pendingInterruption()) != nil)
