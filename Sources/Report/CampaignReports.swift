@@ -35,6 +35,9 @@ extension CampaignRecord {
             lines.append("  iteration: p50 \(milliseconds(p.p50)), p90 \(milliseconds(p.p90)), p99 \(milliseconds(p.p99))")
         }
         if !kept.isEmpty { lines.append("  failing seeds kept (the first \(kept.count)):") }
+        if !kept.isEmpty && schedule.strategy == "free" {
+            lines.append("  (a free run's seed replays its timing, not its outcome: --schedule pct finds seeds that fail every time)")
+        }
         for failure in kept {
             lines.append("    seed \(failure.seed): \(failure.replay)   (\(build))")
             if let trace = failure.trace { lines.append("      trace: \(trace)") }

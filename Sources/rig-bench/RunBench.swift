@@ -109,6 +109,7 @@ func runControlledRunBenchmark(_ figures: Figures, root: String, worker: String,
         var processes = 0
         var bare: [UInt64] = []
         var cHellos: [UInt64] = []
+        var machineAfterRun: UInt64 = 0
         for round in 0..<rounds {
             let runDirectory = directory + "/run-\(round)"
             mkdir(runDirectory, 0o755)
@@ -118,6 +119,7 @@ func runControlledRunBenchmark(_ figures: Figures, root: String, worker: String,
                 prepared, seed: UInt64(round + 1), schedule: .pct(depth: ScheduleMode.defaultPCTDepth, steps: ScheduleMode.defaultPCTSteps),
                 worker: worker, logDirectory: runDirectory, roleExists: { _ in true })
             runs.append(MonotonicClock.now() - start)
+            machineAfterRun = max(machineAfterRun, diskUse(prepared.machine!))
             let bareDirectory = directory + "/bare-\(round)"
             mkdir(bareDirectory, 0o755)
             let fresh = try RigSession.clone(template, in: bareDirectory)
@@ -136,7 +138,10 @@ func runControlledRunBenchmark(_ figures: Figures, root: String, worker: String,
         figures.record(
             "controlled_race_run", "one controlled run of the race rig (pct, median of \(rounds))", value: Double(median(runs)), unit: "ns",
             baseline: Double(median(floors)), baselineName: "floor: processes x C spawn->hello + its file work bare", target: 3.0,
-            extra: [("processes", Double(processes)), ("c_hello_ns", Double(median(cHellos))), ("bare_file_work_ns", Double(median(bare)))])
+            extra: [
+                ("processes", Double(processes)), ("c_hello_ns", Double(median(cHellos))), ("bare_file_work_ns", Double(median(bare))),
+                ("machine_bytes_after_run", Double(machineAfterRun)),
+            ])
     } catch {
         print("controlled run benchmark failed: \(error)")
         exit(1)
