@@ -88,7 +88,9 @@ let package = Package(
         // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
         .executableTarget(
             name: "rig-bench",
-            dependencies: ["LibUV", "Wire", "Host", "WinFS", "WindowsModel", "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine"]),
+            dependencies: [
+                "LibUV", "Wire", "Host", "WinFS", "WindowsModel", "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine",
+            ]),
 
         // Fuzzing (scripts/fuzz): generated rigs, patches, images and frame streams against the
         // loaders and the frame decoder; `rig-fuzz` runs them, RigFuzzTests a few thousand.

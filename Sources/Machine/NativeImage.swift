@@ -220,7 +220,7 @@ public enum NativeImages {
                 if let parent = path.parent { try root.createDirectories(parent) }
                 let file = try root.open(temporary, access: .write, share: .none, disposition: .createAlways)
                 handle = file
-                try file.write(Array(bytes[..<half]))
+                try file.write(bytes[..<half])
             })
         {
             return error
@@ -229,7 +229,7 @@ public enum NativeImages {
         if let error = step(
             "write", [("path", temporary.description), ("offset", String(half))],
             { () throws(Win32Error) in
-                try file.write(Array(bytes[half...]))
+                try file.write(bytes[half...])
             })
         {
             return error

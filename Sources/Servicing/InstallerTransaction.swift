@@ -475,7 +475,7 @@ public final class InstallerTransaction {
             let handle = try root.open(
                 target, access: [.read, .write], share: .none, disposition: replacing ? .truncateExisting : .createNew)
             opened = handle
-            try handle.write(Array(bytes[..<half]))
+            try handle.write(bytes[..<half])
         }
         guard let handle = opened else { return error }
         defer { handle.close() }
@@ -483,7 +483,7 @@ public final class InstallerTransaction {
         if let error = host.attempt(
             "write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))],
             { () throws(Win32Error) in
-                try handle.write(Array(bytes[half...]))
+                try handle.write(bytes[half...])
             })
         {
             return error

@@ -385,7 +385,7 @@ public final class MachineRoot: Sendable {
             openat(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         }
         do {
-            try writeAll(fd, bytes, path: path)
+            try writeAll(fd, bytes[...], path: path)
             close(fd)
             try checked("WriteFile", path.description) { renameat(parent, temporary, parent, name) }
         } catch {
@@ -494,7 +494,7 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Writes every byte of `bytes` to `fd`.
-func writeAll(_ fd: Int32, _ bytes: [UInt8], path: WindowsPath) throws(Win32Error) {
+func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: WindowsPath) throws(Win32Error) {
     var offset = 0
     while offset < bytes.count {
         let written = try checked("WriteFile", path.description) {

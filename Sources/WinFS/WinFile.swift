@@ -70,7 +70,10 @@ public final class WinFile {
 
     /// WriteFile: writes all of `bytes` at the current position. Until the file is flushed (or
     /// the lazy writer's interval has passed), a power loss takes them away (see `WriteCache`).
-    public func write(_ bytes: [UInt8]) throws(Win32Error) {
+    public func write(_ bytes: [UInt8]) throws(Win32Error) { try write(bytes[...]) }
+
+    /// WriteFile of part of an array, without copying it.
+    public func write(_ bytes: ArraySlice<UInt8>) throws(Win32Error) {
         let fd = try usable(.write, "WriteFile")
         WriteCache.noteWrite(machine: root.descriptor, fd: fd, offset: Int64(lseek(fd, 0, SEEK_CUR)), length: bytes.count)
         try writeAll(fd, bytes, path: path)

@@ -56,10 +56,13 @@ public enum FileContent {
     package static func appendPseudoRandom(to bytes: inout [UInt8], upTo size: Int, seed: UInt64) {
         let start = bytes.count
         guard size > start else { return }
-        bytes.reserveCapacity(size)
-        bytes.append(contentsOf: [UInt8](repeating: 0, count: size - start))
-        var state = seed
-        bytes.withUnsafeMutableBytes { raw in
+        // Built in place in one array of the final size: no zero fill, no temporary copy.
+        let prefix = bytes
+        bytes = [UInt8](unsafeUninitializedCapacity: size) { raw, count in
+            prefix.withUnsafeBufferPointer { head in
+                if start > 0 { raw.baseAddress!.update(from: head.baseAddress!, count: start) }
+            }
+            var state = seed
             var offset = start
             while offset < size {
                 state &+= 0x9E37_79B9_7F4A_7C15
@@ -68,13 +71,14 @@ public enum FileContent {
                 z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
                 z ^= z >> 31
                 if size - offset >= 8 {
-                    raw.storeBytes(of: z.littleEndian, toByteOffset: offset, as: UInt64.self)
+                    UnsafeMutableRawPointer(raw.baseAddress! + offset).storeBytes(of: z.littleEndian, as: UInt64.self)
                     offset += 8
                 } else {
                     for i in 0..<(size - offset) { raw[offset + i] = UInt8(truncatingIfNeeded: z >> (8 * UInt64(i))) }
                     offset = size
                 }
             }
+            count = size
         }
     }
 }

@@ -42,12 +42,14 @@ final class Figures {
 
     /// `{"format": "patchrig-bench", "version": 1, "quick": ..., "figures": {KEY: {...}}}`.
     func json(quick: Bool, cores: Int) -> String {
-        var out = "{\n  \"format\": \"patchrig-bench\",\n  \"version\": 1,\n  \"quick\": \(quick),\n  \"cores\": \(cores),\n  \"figures\": {"
+        var out =
+            "{\n  \"format\": \"patchrig-bench\",\n  \"version\": 1,\n  \"quick\": \(quick),\n  \"cores\": \(cores),\n  \"figures\": {"
         for (i, f) in all.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             out += "    \"\(f.key)\": {\"title\": \(quoted(f.title)), \"value\": \(number(f.value)), \"unit\": \(quoted(f.unit)), "
             out += "\"baseline\": \(number(f.baseline)), \"baseline_name\": \(quoted(f.baselineName)), \"ratio\": \(number(f.ratio)), "
-            out += "\"target\": \(f.target.map(number) ?? "null"), \"within\": \(f.target.map { f.ratio <= $0 ? "true" : "false" } ?? "null")"
+            out +=
+                "\"target\": \(f.target.map(number) ?? "null"), \"within\": \(f.target.map { f.ratio <= $0 ? "true" : "false" } ?? "null")"
             for (name, value) in f.extra { out += ", \(quoted(name)): \(number(value))" }
             out += "}"
         }

@@ -16,7 +16,6 @@ private func nanosecondsPerOperation(_ iterations: Int, _ body: () -> Void) -> D
     return elapsed / Double(iterations)
 }
 
-
 /// Share-checked open/close vs open(2)/close(2), MoveFileEx vs rename(2), and an open through
 /// another case of the name.
 func runWinFSBenchmarks(_ figures: Figures, quick: Bool) {

@@ -41,7 +41,10 @@ runCampaignBenchmarks(figures, rig: rig, root: root, quick: quick)
 print("benchmarks took \(Int(Date().timeIntervalSince(started))) s\(quick ? " (--quick)" : "")")
 
 if let path = options["json"] {
-    do { try figures.json(quick: quick, cores: ProcessInfo.processInfo.activeProcessorCount).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+    do {
+        try figures.json(quick: quick, cores: ProcessInfo.processInfo.activeProcessorCount).write(
+            toFile: path, atomically: true, encoding: .utf8)
+    } catch {
         print("cannot write \(path): \(error)")
         exit(1)
     }
