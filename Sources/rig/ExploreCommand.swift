@@ -68,7 +68,7 @@ struct ExploreCommand: ParsableCommand {
         }
         let worker: String
         do { worker = try RunOptions.defaultWorkerExecutable() } catch { throw ValidationError(error.description) }
-        let directory = try outDirectory()
+        let directory = try outputDirectory(out, kind: "explore")
         let first = seed ?? loaded.seed
         // One machine made for the exploration, cloned for each schedule (as `rig stress` does).
         try? FileManager.default.removeItem(atPath: directory + "/template")
@@ -162,14 +162,6 @@ struct ExploreCommand: ParsableCommand {
     private func stop(ran: Int, started: Date) throws -> Never {
         print("explore: interrupted after \(ran) runs")
         throw ExitCode(130)
-    }
-
-    private func outDirectory() throws -> String {
-        let path = out ?? (NSTemporaryDirectory() + "/patchrig-explore-\(ProcessInfo.processInfo.processIdentifier)")
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw ValidationError("--out \(path): cannot create the directory: \(error.localizedDescription)")
-        }
-        return path
     }
 
     /// What failed: each failed expectation and each problem, one line each.

@@ -142,10 +142,10 @@ struct RunCommand: ParsableCommand {
         try write(TraceWriter.json(history), to: trace)
         try write(ResultsWriter.json(history), to: json)
         try write(JUnitWriter.xml(history), to: junit)
-        if summary != nil || ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"]?.isEmpty == false {
+        if summary != nil || stepSummaryPath != nil {
             let markdown = SummaryWriter.markdown(history)
             try write(markdown, to: summary)
-            try append(markdown, to: ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"])
+            try appendToStepSummary(markdown)
         }
         print(SummaryWriter.text(history), terminator: "")
         if let schedule = history.schedule {
@@ -200,37 +200,6 @@ struct RunCommand: ParsableCommand {
         RunDirectories.removeStale()
         guard let path = RunDirectories.make() else { throw ValidationError("cannot create a temporary directory") }
         return path
-    }
-
-    private func write(_ text: String, to path: String?) throws {
-        guard let path else { return }
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            printError("rig: cannot write \(path): \(error.localizedDescription)")
-            throw ExitCode(2)
-        }
-    }
-
-    /// Appends `text` to the file at `path` (created if missing), as a CI job summary file is
-    /// shared by every step of the job.
-    private func append(_ text: String, to path: String?) throws {
-        guard let path, !path.isEmpty else { return }
-        guard
-            let handle = FileHandle(forWritingAtPath: path)
-                ?? {
-                    FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
-                }()
-        else {
-            printError("rig: cannot write \(path) ($GITHUB_STEP_SUMMARY)")
-            throw ExitCode(2)
-        }
-        defer { try? handle.close() }
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(text.utf8))
-        } catch {
-            printError("rig: cannot write \(path) ($GITHUB_STEP_SUMMARY): \(error.localizedDescription)")
-            throw ExitCode(2)
-        }
     }
 
     /// The last lines of each worker's logs, so a failure can be understood without digging.

@@ -125,7 +125,7 @@ enum PatchRigCampaign {
         }
         let worker: String
         do { worker = try RunOptions.defaultWorkerExecutable() } catch { throw ValidationError(error.description) }
-        let directory = try outDirectory(outputs.out)
+        let directory = try outputDirectory(outputs.out, kind: "stress")
         let settings = CampaignSettings(
             rig: loaded, rigPath: path, firstSeed: firstSeed ?? loaded.seed, iterations: iterations, shard: shard,
             parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, choice: choice, keepFailures: keepFailures,
@@ -150,14 +150,6 @@ enum PatchRigCampaign {
         if record.interrupted { throw ExitCode(128 + (RigRunner.pendingInterruption() ?? Signal.interrupt)) }
         if record.failed > 0 { throw ExitCode(1) }
     }
-
-    private static func outDirectory(_ out: String?) throws -> String {
-        let path = out ?? (NSTemporaryDirectory() + "/patchrig-stress-\(ProcessInfo.processInfo.processIdentifier)")
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw ValidationError("--out \(path): cannot create the directory: \(error.localizedDescription)")
-        }
-        return path
-    }
 }
 
 /// Writes a campaign's record to `directory/campaign.json` (and `json`), its JUnit and Markdown
@@ -165,26 +157,12 @@ enum PatchRigCampaign {
 func writeCampaignOutputs(
     _ record: CampaignRecord, runs: CampaignSpool? = nil, directory: String, json: String?, junit: String?, summary: String?
 ) throws {
-    func write(_ text: String, to path: String?) throws {
-        guard let path else { return }
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw failure("cannot write \(path): \(error.localizedDescription)")
-        }
-    }
     for path in [directory + "/campaign.json", json].compactMap({ $0 }) {
         do { try record.write(toFile: path, runs: runs) } catch { throw failure(error.description) }
     }
     try write(record.junit(), to: junit)
     let markdown = record.markdown()
     try write(markdown, to: summary)
-    if let step = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
-        if let handle = FileHandle(forWritingAtPath: step)
-            ?? (FileManager.default.createFile(atPath: step, contents: nil) ? FileHandle(forWritingAtPath: step) : nil)
-        {
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: Data(markdown.utf8))
-            try? handle.close()
-        }
-    }
+    try appendToStepSummary(markdown)
     print(record.text(), terminator: "")
 }

@@ -85,13 +85,16 @@ struct StressTests {
                 out + "/c.xml",
             ])
         // Free runs of the race rig take a second or two each: interrupt in the middle of some.
-        var workers: [Int32] = []
+        // Every worker seen over two seconds, the ones running at the interruption among them.
+        var workers = Set<Int32>()
         for _ in 0..<200 where workers.isEmpty {
             usleep(50_000)
-            workers = children(of: process.pid, named: "rig-worker")
+            workers.formUnion(children(of: process.pid, named: "rig-worker"))
         }
-        sleep(2)
-        workers = children(of: process.pid, named: "rig-worker")
+        for _ in 0..<40 {
+            usleep(50_000)
+            workers.formUnion(children(of: process.pid, named: "rig-worker"))
+        }
         kill(process.pid, SIGINT)
         let outcome = process.wait()
         #expect(outcome.status == 130, "\(outcome)")
