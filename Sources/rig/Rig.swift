@@ -13,7 +13,7 @@ struct RigCommand: ParsableCommand {
             bad usage. `rig fs` commands exit with the Win32 error code of a failed operation.
             """,
         version: BuildInfo.line,
-        subcommands: [RunCommand.self, ExploreCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
+        subcommands: [RunCommand.self, ExploreCommand.self, ReportCommand.self, MachineCommand.self, FsCommand.self, RegCommand.self]
     )
 
     /// Usage errors (a `ValidationError` from `validate()` or `run()`, a bad flag) exit with

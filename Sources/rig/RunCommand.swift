@@ -3,6 +3,7 @@ import Coordinator
 import CoordinatorCore
 import Foundation
 import Machine
+import Pictures
 import Report
 import RigModel
 import Roles
@@ -32,6 +33,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Write the results record (JSON; fields in Rigs/README.md).")
     var json: String?
+
+    @Option(help: "Write the run's timeline as one self-contained HTML page (as rig report draws a trace).")
+    var html: String?
 
     @Option(help: "Write JUnit XML, one test case per expectation.")
     var junit: String?
@@ -113,6 +117,7 @@ struct RunCommand: ParsableCommand {
         }
 
         try write(TraceWriter.json(history), to: trace)
+        if let html { try write(TimelinePage.html(history), to: html) }
         try write(ResultsWriter.json(history), to: json)
         try write(JUnitWriter.xml(history), to: junit)
         if summary != nil || ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"]?.isEmpty == false {
