@@ -90,8 +90,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
 
         // Benchmarks (scripts/bench): each figure beside a baseline measured in the same run.
-        .executableTarget(
-            name: "rig-bench", dependencies: ["LibUV", "Wire", "Host", "WinFS", "WindowsModel", "Pictures", "Report", "RigModel"]),
+        .executableTarget(name: "rig-bench", dependencies: ["LibUV", "Wire", "Host", "WinFS", "WindowsModel", "Pictures"]),
 
         // Fuzzing (scripts/fuzz): generated rigs, patches, images and frame streams against the
         // loaders and the frame decoder; `rig-fuzz` runs them, RigFuzzTests a few thousand.
