@@ -51,15 +51,19 @@ public enum CampaignPage {
         guard campaign.iterations > 0 || !campaign.runs.isEmpty else {
             page +=
                 "<div class=\"empty\" id=\"empty\">This campaign ran no iterations (\(campaign.planned) planned): there is nothing to show.</div>\n"
-            return page + "</main>\n" + HTMLText.errorBox + "</body>\n</html>\n"
+            return page + "</main>\n" + HTMLText.errorBox + rendered + "</body>\n</html>\n"
         }
         page += rate(campaign)
         page += plot(campaign, by: by ?? campaign.firstVaryingParameter, linkPrefix: linkPrefix)
         page += tables(campaign)
         page += kept(campaign, linkPrefix: linkPrefix)
         page += failingRuns(campaign)
-        return page + "</main>\n" + HTMLText.errorBox + "</body>\n</html>\n"
+        return page + "</main>\n" + HTMLText.errorBox + rendered + "</body>\n</html>\n"
     }
+
+    /// The page says it has been laid out (the browser tests wait for nothing else: the page has
+    /// no other script).
+    static let rendered = "<script>document.body.setAttribute(\"data-rendered\", \"true\");</script>\n"
 
     /// The failure rate, its interval and the counts.
     static func rate(_ c: Campaign) -> String {
