@@ -64,7 +64,8 @@ public enum RunFlows {
                 RunFlow(
                     kind: .release, from: source.place, fromNs: source.ns, viaNs: note.startNs, to: to, toNs: note.startNs, label: key))
         }
-        let steps = Set(history.rig.machine?.steps.map(\.name) ?? [])
+        // What boots: the machine steps, and the power losses (a fault's boot is named after it).
+        let steps = Set((history.rig.machine?.steps.map(\.name) ?? []) + history.faults.map(\.name))
         for (index, record) in history.actors.enumerated() {
             guard record.pid != nil, let spawn = record.spawnNs, let slash = record.name.lastIndex(of: "/") else { continue }
             let parentName = String(record.name[..<slash])

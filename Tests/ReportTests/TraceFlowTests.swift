@@ -84,6 +84,20 @@ func flowHistory() throws -> RunHistory {
             ])
     }
 
+    /// A power loss boots the machine too: what its boot starts comes from the machine lane.
+    @Test func whatAPowerLossesBootStartsComesFromTheMachine() throws {
+        var history = try flowHistory()
+        history.faults = [FaultRecord(name: "fault1", text: "cut the power after c.go", process: "machine")]
+        var smss = ActorRecord(name: "fault1/smss", role: "smss")
+        smss.pid = 40
+        smss.spawnNs = history.startNs + 46_000
+        history.actors.append(smss)
+        let arrow = try #require(RunFlows.of(history).first { $0.label == "fault1/smss" })
+        #expect(arrow.kind == .child)
+        #expect(arrow.from == .machine)
+        #expect(arrow.to == history.actors.count - 1)
+    }
+
     /// A child started again under the same name is the later process; its parent is the one
     /// running when it was spawned.
     @Test func aProcessIsTheOneRunningAtTheTime() throws {
