@@ -36,7 +36,12 @@ public enum CampaignPage {
         if let file = campaign.rigFile { meta.append(escape(file)) }
         if let schedule = campaign.schedule { meta.append("schedule \(escape(schedule))") }
         if let first = campaign.firstSeed, let count = campaign.seedCount {
-            meta.append(count > 0 ? "seeds \(escape(first)) (\(count) seed\(count == 1 ? "" : "s") from it)" : "no seeds")
+            if count > 0, let from = UInt64(first) {
+                let (last, overflow) = from.addingReportingOverflow(UInt64(count - 1))
+                meta.append(count == 1 ? "seed \(from)" : "seeds \(from)–\(overflow ? "…" : String(last)) (\(count))")
+            } else {
+                meta.append(count > 0 ? "\(count) seeds from \(escape(first))" : "no seeds")
+            }
         }
         if let shard = campaign.shard { meta.append("shard \(escape(shard))") }
         if let build = campaign.build { meta.append(escape(build)) }

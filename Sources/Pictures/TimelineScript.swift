@@ -13,12 +13,19 @@ enum TimelineScript {
           var selftest = /selftest/.test(location.hash);
           var dpr = window.devicePixelRatio || 1;
 
-          function fmt(ns, step) {
-            var a = Math.abs(step || ns);
-            if (a >= 1e9) return (ns / 1e9).toFixed(step && step < 1e9 ? 1 : (step ? 0 : 3)) + " s";
-            if (a >= 1e6) return (ns / 1e6).toFixed(step ? (step >= 1e6 ? 0 : 1) : 3) + " ms";
-            if (a >= 1e3) return (ns / 1e3).toFixed(step ? (step >= 1e3 ? 0 : 1) : 3) + " µs";
-            return Math.round(ns) + " ns";
+          // A time in the unit its size calls for: 950.207 ms, 1.500 s, 12.000 µs.
+          function fmt(ns) {
+            var unit = unitOf(ns);
+            return unit[0] === 1 ? Math.round(ns) + " ns" : (ns / unit[0]).toFixed(3) + " " + unit[1];
+          }
+          function unitOf(ns) {
+            var a = Math.abs(ns);
+            return a >= 1e9 ? [1e9, "s"] : a >= 1e6 ? [1e6, "ms"] : a >= 1e3 ? [1e3, "µs"] : [1, "ns"];
+          }
+          // A tick of the axis: in the unit of the view, with as many decimals as the step needs.
+          function tickLabel(t, step, unit) {
+            var decimals = Math.max(0, Math.min(6, Math.ceil(Math.log10(unit[0] / step) - 1e-9)));
+            return (t / unit[0]).toFixed(decimals) + " " + unit[1];
           }
           function el(tag, cls, text) {
             var e = document.createElement(tag);
@@ -265,7 +272,9 @@ enum TimelineScript {
                 var o = list[j], row2 = this.laneRow[this.lane[o]];
                 var x0 = Math.floor(this.x(this.from[o])), x1 = Math.max(x0 + 1, Math.round(this.x(this.to[o])));
                 if (x1 < 0 || x0 > w) continue;
-                if (idle) ctx.rect(x0, row2.y + row2.h / 2 - 2, x1 - x0, 4); else ctx.rect(x0, row2.y + 4, x1 - x0, row2.h - 8);
+                // A pixel between bars wide enough to spare it, so that operations one after the other stay apart.
+                var bw = x1 - x0 >= 4 ? x1 - x0 - 1 : x1 - x0;
+                if (idle) ctx.rect(x0, row2.y + row2.h / 2 - 2, bw, 4); else ctx.rect(x0, row2.y + 4, bw, row2.h - 8);
                 count++;
               }
               ctx.fillStyle = this.colors[k];
@@ -347,10 +356,11 @@ enum TimelineScript {
             ctx.clearRect(0, 0, w, AXIS_H);
             ctx.fillStyle = "#9aa3b2";
             ctx.font = "11px system-ui, sans-serif";
+            var unit = unitOf(Math.max(Math.abs(this.t0), Math.abs(this.t1)));
             ticks.list.forEach(function (t) {
               var x = Math.round(self.x(t));
               ctx.fillRect(x, AXIS_H - 7, 1, 7);
-              ctx.fillText(fmt(t, ticks.step), x + 3, AXIS_H - 10);
+              ctx.fillText(tickLabel(t, ticks.step, unit), x + 3, AXIS_H - 10);
             });
           };
 

@@ -53,7 +53,7 @@ func sampleCampaign(
                 "<tr><td>iteration</td><td class=\"number\">1.500 ms</td><td class=\"number\">2.000 ms</td><td class=\"number\">3.000 ms</td></tr>"
             ))
         #expect(html.contains("<tr><td>windowsupdate</td><td class=\"number\">1.000 µs</td>"))
-        #expect(html.contains("schedule pct (depth 2, 150 steps)"))
+        #expect(html.contains("schedule pct (depth 2, 150 steps) · seeds 1–3 (3) · rig 0.1.0"))
         #expect(html.contains("rig 0.1.0 commit 1a2b3c4d5e6f"))
     }
 
