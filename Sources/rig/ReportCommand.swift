@@ -16,16 +16,16 @@ struct ReportCommand: ParsableCommand {
             written, 2 for bad input or usage.
             """)
 
-    @Argument(help: "Run traces (rig run --trace), or one campaign (rig stress --json, rig merge).")
+    @Argument(help: ArgumentHelp("Run traces (rig run --trace), or one campaign (rig stress --json, rig merge).", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: "Write the page to this file.")
+    @Option(help: ArgumentHelp("Write the page to this file.", valueName: "page"))
     var html: String
 
     @Option(
         help: ArgumentHelp(
             "The campaign page plots each iteration against this seeded parameter, e.g. windowsupdate.delay.",
-            discussion: "Default: the first parameter that varies across the campaign's runs."))
+            discussion: "Default: the first parameter that varies across the campaign's runs.", valueName: "parameter"))
     var by: String?
 
     func validate() throws {
