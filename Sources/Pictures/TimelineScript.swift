@@ -535,6 +535,8 @@ enum TimelineScript {
             try { new Timeline(sections[i]); } catch (e) { window.__recordError("error: " + (e && e.stack ? e.stack : e)); }
           }
           document.body.setAttribute("data-rendered", "true");
+          // Milliseconds from the start of the page's loading to this point: what the page costs.
+          document.body.setAttribute("data-render-ms", performance.now().toFixed(0));
         })();
         """#
 }

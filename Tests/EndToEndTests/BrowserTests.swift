@@ -56,6 +56,7 @@ struct BrowserTests {
         }
         #expect(dom.contains("data-lane=\"reboot1/RunOnce-NetFxUpdate_NDP1.1sp1-KB867460/ngen-mscorlib\""))
         #expect(dom.contains("reboot1 · boot 2 · from"), "lanes are grouped by boot")
+        #expect(Chromium.attribute("data-render-ms", in: dom).flatMap { Int($0) } != nil, "the page says what it cost")
         #expect(dom.contains("<li class=\"expectation pass\" data-verdict=\"pass\""))
         #expect(dom.contains("<li class=\"expectation fail\" data-verdict=\"fail\" data-index=\"1\""))
         #expect(dom.contains("every native image is fresh"))
