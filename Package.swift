@@ -4,6 +4,7 @@
 //   rig-worker ─► Roles ─► Servicing, Machine, WinFS, Registry, LibUV, Wire, Host, WindowsModel
 //   rig ─► Coordinator ─► CoordinatorCore, LibUV, Host, Machine, Registry, WinFS
 //   CoordinatorCore ─► Report, RigModel, Machine, WinFS, Wire (no libuv)
+//   Pictures ─► Report, RigModel, Wire, WindowsModel (no libuv, no Foundation)
 //   Report ─► RigModel, Wire;  RigModel ─► WindowsModel, Yams;  RigFuzz ─► RigModel, Wire
 //   Servicing ─► Machine ─► WinFS, Registry, Host;  WinFS ─► WindowsModel;  Registry ─► WindowsModel, Host
 //   LibUV ─► Wire;  WindowsModel, Wire, Host: no dependencies
@@ -58,6 +59,9 @@ let package = Package(
         .target(name: "RigModel", dependencies: ["WindowsModel", .product(name: "Yams", package: "Yams")]),
         // History of a run, checkers, and the outputs: trace, results JSON, JUnit XML. No libuv.
         .target(name: "Report", dependencies: ["RigModel", "Wire", "WindowsModel"]),
+        // Pictures of a run: the HTML timeline of a run (from its history or its trace read back)
+        // and the campaign page. No libuv, no Foundation: pages are text.
+        .target(name: "Pictures", dependencies: ["Report", "RigModel", "Wire", "WindowsModel"]),
         // The coordinator's logic as a state machine with no I/O: start conditions, events, machine
         // steps, faults, and controlled schedules (virtual time, strategies). No libuv.
         .target(name: "CoordinatorCore", dependencies: ["Wire", "RigModel", "Report", "Machine", "WinFS", "WindowsModel"]),
@@ -76,8 +80,8 @@ let package = Package(
         .executableTarget(
             name: "rig",
             dependencies: [
-                "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine", "Servicing", "WinFS", "Registry", "WindowsModel",
-                "Roles", "Host",
+                "Coordinator", "CoordinatorCore", "RigModel", "Report", "Pictures", "Machine", "Servicing", "WinFS", "Registry",
+                "WindowsModel", "Roles", "Host",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -90,6 +94,7 @@ let package = Package(
             name: "rig-bench",
             dependencies: [
                 "LibUV", "Wire", "Host", "WinFS", "WindowsModel", "Coordinator", "CoordinatorCore", "RigModel", "Report", "Machine",
+                "Pictures",
             ]),
 
         // Fuzzing (scripts/fuzz): generated rigs, patches, images and frame streams against the
@@ -110,6 +115,7 @@ let package = Package(
             dependencies: ["Machine", "Servicing", "WindowsModel", "WinFS", "Registry", "RigModel", "TestSupport"]),
         .testTarget(name: "RigModelTests", dependencies: ["RigModel", "WindowsModel", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "RigModel", "Wire", "WindowsModel"]),
+        .testTarget(name: "PicturesTests", dependencies: ["Pictures", "Report", "RigModel", "Wire", "WindowsModel"]),
         .testTarget(name: "RigFuzzTests", dependencies: ["RigFuzz", "RigModel", "Wire", "WindowsModel", "TestSupport"]),
         // The coordinator's core with no processes: inputs in, commands out.
         .testTarget(

@@ -436,6 +436,8 @@ public final class RunCore {
     /// parent hears how it ended.
     private func startChild(_ request: ChildRequest, of parent: ProcessIndex) {
         let name = "\(processes[parent].name)/\(request.label)"
+        // When the parent asked: where the trace's arrow to the child begins.
+        note("start_child", [Argument("actor", processes[parent].name), Argument("child", name)])
         guard processes.allSatisfy({ $0.name != name || $0.phase == .finished }) else {
             wake(parent, with: .childExited(label: request.label, pid: 0, code: 0, detail: "\(name) is already running"), point: "resume")
             return

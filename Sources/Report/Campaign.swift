@@ -175,7 +175,13 @@ public struct CampaignRun: Codable, Sendable, Equatable {
         .object([
             ("seed", .int(seed)), ("verdict", .string(verdict)), ("duration_ns", .int(durationNs)),
             ("failed", .array(failed.map { .string($0) })), ("problems", .array(problems.map { .string($0) })),
-            ("parameters", .object(parameters.keys.sorted().map { ($0, .int(parameters[$0]!)) })),
+            // Seeded delays first (what a race window is plotted against), then start times.
+            (
+                "parameters",
+                .object(
+                    parameters.keys.sorted { ($0.hasSuffix(".delay") ? 0 : 1, $0) < ($1.hasSuffix(".delay") ? 0 : 1, $1) }
+                        .map { ($0, .int(parameters[$0]!)) })
+            ),
             ("actor_ns", .object(actorNs.keys.sorted().map { ($0, .int(actorNs[$0]!)) })), ("digest", .string(digest)),
         ])
     }

@@ -1,6 +1,6 @@
 /// A JSON value with ordered object keys, written by hand so that the outputs are byte-for-byte
 /// stable (same history, same file) and numbers keep their exact integer value.
-enum JSONText {
+package enum JSONText {
     case null
     case bool(Bool)
     /// An integer or decimal already spelled as JSON (see `int`, `micros`).
@@ -9,12 +9,12 @@ enum JSONText {
     case array([JSONText])
     case object([(String, JSONText)])
 
-    static func int<T: BinaryInteger>(_ value: T) -> JSONText { .number(String(value)) }
-    static func int<T: BinaryInteger>(_ value: T?) -> JSONText { value.map { .number(String($0)) } ?? .null }
-    static func string(_ value: String?) -> JSONText { value.map { .string($0) } ?? .null }
+    package static func int<T: BinaryInteger>(_ value: T) -> JSONText { .number(String(value)) }
+    package static func int<T: BinaryInteger>(_ value: T?) -> JSONText { value.map { .number(String($0)) } ?? .null }
+    package static func string(_ value: String?) -> JSONText { value.map { .string($0) } ?? .null }
 
     /// Nanoseconds `ns - origin` as microseconds with three decimals (exact, no floating point).
-    static func micros(_ ns: UInt64, since origin: UInt64) -> JSONText {
+    package static func micros(_ ns: UInt64, since origin: UInt64) -> JSONText {
         let negative = ns < origin
         let delta = negative ? origin - ns : ns - origin
         let whole = delta / 1_000
@@ -31,7 +31,7 @@ enum JSONText {
 
     /// Compact JSON when `indent` is nil; otherwise one member per line (objects and arrays of
     /// objects), indented by `indent` spaces per level.
-    func rendered(indent: Int? = nil) -> String {
+    package func rendered(indent: Int? = nil) -> String {
         var out = ""
         write(to: &out, indent: indent, level: 0)
         return out
@@ -81,7 +81,7 @@ enum JSONText {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped; the rest UTF-8.
-    static func escape(_ text: String, into out: inout String) {
+    package static func escape(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

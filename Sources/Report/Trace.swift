@@ -8,21 +8,34 @@ import Wire
 ///   coordinator named `rig (coordinator)`; lanes are sorted coordinator first, then actors in
 ///   rig order, each followed by the processes it started (`setup/msiexec (installer)`), then
 ///   the processes machine steps started (`reboot1/smss`). See `laneName`.
-/// * On a worker's lane: an `X` slice `process` for its lifetime (spawn → end), inside it a
-///   `start-up` slice (spawn → hello) and one `X` slice per operation the worker reported, named
-///   by the operation, with its arguments and `result` as `args`.
+/// * On a worker's lane: an `X` slice `process` for its lifetime (spawn → end; `args`: actor,
+///   pid, role, outcome), inside it a `start-up` slice (spawn → hello) and one `X` slice per
+///   operation the worker reported, named by the operation, with its arguments and `result` as
+///   `args`.
 /// * On the coordinator's lane: its own operations as `X` slices; the `run` slice spans the run.
 /// * On the machine lane (a thread `machine` of the coordinator's process): each machine step
 ///   (and power loss) as spans — the step, and inside a reboot `shutdown` (until `NAME.down`),
-///   `Session Manager` (its smss process), `services` (until `NAME.booted`) and `logon` (from
-///   `NAME.logon` to `NAME.done`); a logon step's `logon`.
+///   `Session Manager` (its smss process), `services` (until `NAME.booted`), `logon` (from
+///   `NAME.logon` to `NAME.done`) and `RunOnce` (from the first RunOnce command's start to the
+///   end of the last); a logon step's `logon`.
 /// * Instants (`i`): an operation whose result is not a plain `ok` (e.g.
 ///   `ERROR_SHARING_VIOLATION (32)`, cat `conflict`; an unknown outcome, cat `unknown`) at its
 ///   end, an actor's failure where it ended, an actor that never started and each run problem at
-///   the end of the run.
+///   the end of the run; each expectation's verdict at the end of the run (cat `expectation`).
+/// * Flows (`s`, `t`, `f`, cat `flow`; see `RunFlows`): from the process (or machine step) whose
+///   event released a waiter, through the coordinator's `release`, to the waiter; from a parent
+///   (or the machine lane) through the coordinator's `spawn` to the child it started; from the
+///   event or exit an actor started after to its start.
 ///
 /// Times are microseconds since `history.startNs` (exact, three decimals); pids are real pids.
+/// `otherData` names the format (`patchrig-trace`, version `1`), so `rig report` can read a
+/// trace back and refuse one of another version.
 public enum TraceWriter {
+    /// What `otherData.format` says: the trace is PatchRig's.
+    public static let format = "patchrig-trace"
+    /// What `otherData.version` says; a reader refuses another.
+    public static let version = 1
+
     /// The trace as JSON text.
     public static func json(_ history: RunHistory) -> String {
         JSONText.object([
@@ -32,8 +45,10 @@ public enum TraceWriter {
                 "otherData",
                 .object(
                     [
+                        ("format", .string(format)), ("version", .string(String(version))),
                         ("rig", .string(history.rig.name)), ("file", .string(history.rig.file)),
-                        ("seed", .string(String(history.seed))),
+                        ("seed", .string(String(history.seed))), ("started_ns", .string(String(history.startNs))),
+                        ("ended_ns", .string(String(history.endNs))), ("passed", .string(String(Checks.verdict(history).passed))),
                     ] + scheduleData(history))
             ),
         ]).rendered(indent: 1)
@@ -119,15 +134,15 @@ public enum TraceWriter {
 
         for actor in orderedActors(history) {
             guard let pid = actor.pid else {
-                var args: [(String, JSONText)] = [("actor", .string(actor.name))]
+                var args: [(String, JSONText)] = [("actor", .string(actor.name)), ("role", .string(actor.role))]
                 if let failure = actor.failure { args.append(("failure", .string(failure))) }
                 instant("never started: \(actor.name)", cat: "failure", pid: coordinator, at: history.endNs, scope: "p", args: args)
                 continue
             }
-            let spawn = actor.spawnNs ?? actor.helloNs ?? actor.events.first?.startNs ?? history.startNs
-            let end = actor.endNs ?? history.endNs
-            var lifeArgs: [(String, JSONText)] = [("actor", .string(actor.name)), ("pid", .int(pid))]
-            lifeArgs.append(("outcome", .string(actor.outcome)))
+            let (spawn, end) = lifetime(of: actor, in: history)
+            let lifeArgs: [(String, JSONText)] = [
+                ("actor", .string(actor.name)), ("pid", .int(pid)), ("role", .string(actor.role)), ("outcome", .string(actor.outcome)),
+            ]
             slice("process", cat: "process", pid: pid, from: spawn, to: end, args: lifeArgs)
             if let hello = actor.helloNs {
                 slice("start-up", cat: "process", pid: pid, from: spawn, to: hello, args: [])
@@ -144,15 +159,63 @@ public enum TraceWriter {
         for problem in history.problems {
             instant(problem, cat: "problem", pid: coordinator, at: history.endNs, scope: "g", args: [])
         }
+        for result in Checks.evaluate(history) {
+            instant(
+                "\(result.verdict.name.uppercased())  \(result.text)", cat: "expectation", pid: coordinator, at: history.endNs, scope: "g",
+                args: [("text", .string(result.text)), ("verdict", .string(result.verdict.name)), ("detail", .string(result.detail))])
+        }
+        out += flowEvents(history)
         return out
     }
 
+    /// The flows of `RunFlows`, numbered from 1: `s` where the arrow begins (a worker's lane or the
+    /// machine lane), `t` on the coordinator when it relayed it, `f` (binding to the enclosing
+    /// slice) on the lane it points at.
+    static func flowEvents(_ history: RunHistory) -> [JSONText] {
+        let origin = history.startNs
+        let coordinator = history.coordinatorPid
+        var out: [JSONText] = []
+        func flow(_ phase: String, _ kind: RunFlow.Kind, id: Int, pid: Int32, tid: Int32, at ns: UInt64, extra: [(String, JSONText)]) {
+            out.append(
+                .object(
+                    [
+                        ("name", .string(kind.rawValue)), ("cat", .string("flow")), ("ph", .string(phase)), ("id", .int(id)),
+                        ("ts", .micros(ns, since: origin)), ("pid", .int(pid)), ("tid", .int(tid)),
+                    ] + extra))
+        }
+        for (index, arrow) in RunFlows.of(history).enumerated() {
+            guard let to = history.actors[arrow.to].pid else { continue }
+            let id = index + 1
+            switch arrow.from {
+            case .machine:
+                flow(
+                    "s", arrow.kind, id: id, pid: coordinator, tid: machineLane, at: arrow.fromNs,
+                    extra: [("args", .object([("label", .string(arrow.label))]))])
+            case .process(let source):
+                guard let pid = history.actors[source].pid else { continue }
+                flow(
+                    "s", arrow.kind, id: id, pid: pid, tid: pid, at: arrow.fromNs,
+                    extra: [("args", .object([("label", .string(arrow.label))]))])
+            }
+            if let via = arrow.viaNs { flow("t", arrow.kind, id: id, pid: coordinator, tid: coordinator, at: via, extra: []) }
+            flow("f", arrow.kind, id: id, pid: to, tid: to, at: arrow.toNs, extra: [("bp", .string("e"))])
+        }
+        return out
+    }
+
+    /// Where a process's lane begins and ends: its spawn (or, failing that, its hello or first
+    /// operation, or the run's start) to its end (or the end of the run, if it outlived it).
+    package static func lifetime(of actor: ActorRecord, in history: RunHistory) -> (from: UInt64, to: UInt64) {
+        let spawn = actor.spawnNs ?? actor.helloNs ?? actor.events.first?.startNs ?? history.startNs
+        return (spawn, max(actor.endNs ?? history.endNs, spawn))
+    }
+
     /// The machine lane's thread id within the coordinator's process (no real thread has it).
-    static let machineLane: Int32 = 1
+    package static let machineLane: Int32 = 1
 
     /// The spans of the machine lane, from the coordinator's notes of each step (`step`, or the
     /// `fault` of a power loss), the events steps emitted and the boot's smss process.
-    static func machinePhases(_ history: RunHistory) -> [(step: String, name: String, from: UInt64, to: UInt64)] {
+    package static func machinePhases(_ history: RunHistory) -> [(step: String, name: String, from: UInt64, to: UInt64)] {
         var starts: [(name: String, ns: UInt64)] = []
         var events: [String: UInt64] = [:]
         for event in history.coordinatorEvents {
@@ -181,6 +244,7 @@ public enum TraceWriter {
                     if let booted = events["\(step).booted"] { phases.append((step, "services", end, booted)) }
                 }
                 if let logon = events["\(step).logon"] { phases.append((step, "logon", logon, done)) }
+                if let runOnce = events["\(step).runonce"] { phases.append((step, "RunOnce", runOnce, runOnceEnd(step, history) ?? done)) }
             } else if events["\(step).logon"] != nil {
                 phases.append((step, "logon", start, done))
             }
@@ -188,10 +252,18 @@ public enum TraceWriter {
         return phases
     }
 
+    /// When the last RunOnce command a step started (`STEP/RunOnce-NAME`) ended, if one did.
+    static func runOnceEnd(_ step: String, _ history: RunHistory) -> UInt64? {
+        // The commands and what they started (which ends before them, or is stopped with them).
+        let commands = history.actors.filter { $0.name.hasPrefix("\(step)/RunOnce-") && $0.spawnNs != nil }
+        guard !commands.isEmpty else { return nil }
+        return commands.map { $0.endNs ?? history.endNs }.max()
+    }
+
     /// A lane's name: `<actor> (<role>)`, e.g. `installer (installer)`, `setup/msiexec (installer)`;
     /// a process named after its role, as the boot names what it starts, shows its name alone
     /// (`reboot1/smss`, `reboot1/netfxupdate`).
-    static func laneName(_ actor: ActorRecord) -> String {
+    package static func laneName(_ actor: ActorRecord) -> String {
         let last = actor.name.split(separator: "/").last.map(String.init) ?? actor.name
         if actor.name.contains("/"), last == actor.role { return actor.name }
         return "\(actor.name) (\(actor.role))"
@@ -200,7 +272,7 @@ public enum TraceWriter {
     /// Actors in the rig's order, each followed by the processes it started (`setup/msiexec`,
     /// named `<parent>/<label>`); then the processes the machine steps started (`reboot1/smss`),
     /// in step order; then any other, in history order. Ties keep history order.
-    static func orderedActors(_ history: RunHistory) -> [ActorRecord] {
+    package static func orderedActors(_ history: RunHistory) -> [ActorRecord] {
         var roots = history.rig.actors.map(\.name)
         roots += history.rig.machine?.steps.map(\.name) ?? []
         let order = Dictionary(roots.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })

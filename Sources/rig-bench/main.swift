@@ -38,6 +38,15 @@ runWinFSBenchmarks(figures, quick: quick)
 runControlledRunBenchmark(figures, root: root, worker: worker, helloBaseline: hello, rounds: quick ? 3 : 10)
 runMachineBenchmark(figures, root: root, rounds: quick ? 3 : 10)
 runCampaignBenchmarks(figures, rig: rig, root: root, quick: quick)
+do {
+    let page = try htmlRenderBenchmark(quick: quick)
+    figures.record(
+        "html_render", "headless Chromium renders the timeline of 200 processes and 20,000 operations (--dump-dom)",
+        value: Double(page.renderNs), unit: "ns", baseline: Double(page.blankNs), baselineName: "a blank page",
+        extra: [("bytes", Double(page.bytes)), ("target_ns", 2e9), ("target_bytes", 5e6)])
+} catch {
+    print("html benchmark skipped: \(error)")
+}
 print("benchmarks took \(Int(Date().timeIntervalSince(started))) s\(quick ? " (--quick)" : "")")
 
 if let path = options["json"] {

@@ -3,6 +3,7 @@ import Coordinator
 import CoordinatorCore
 import Foundation
 import Host
+import Pictures
 import Report
 import RigModel
 import Roles
@@ -28,6 +29,8 @@ struct CampaignSettings {
     var traces: TraceChoice
     /// Where the kept failures, the work directories and the outputs go.
     var out: String
+    /// Whether each kept failing seed gets its timeline page (`timeline.html`).
+    var timelines = false
 }
 
 /// Runs a campaign: iteration i on a fresh machine (cloned from one made once for the
@@ -198,8 +201,14 @@ final class CampaignRunner: @unchecked Sendable {
             try? TraceWriter.json(history).write(toFile: target + "/trace.json", atomically: false, encoding: .utf8)
             trace = relative + "/trace.json"
         }
+        var html: String?
+        if settings.timelines {
+            try? TimelinePage.html(history).write(toFile: target + "/timeline.html", atomically: false, encoding: .utf8)
+            html = relative + "/timeline.html"
+        }
         let replay = "rig run \(shellQuoted(settings.rigPath)) --seed \(history.seed)\(settings.choice.arguments)"
-        return KeptFailure(seed: history.seed, directory: relative, trace: trace, results: relative + "/results.json", replay: replay)
+        return KeptFailure(
+            seed: history.seed, directory: relative, trace: trace, results: relative + "/results.json", html: html, replay: replay)
     }
 }
 

@@ -14,8 +14,8 @@ struct RigCommand: ParsableCommand {
             """,
         version: BuildInfo.line,
         subcommands: [
-            RunCommand.self, ExploreCommand.self, StressCommand.self, MergeCommand.self, MachineCommand.self, FsCommand.self,
-            RegCommand.self,
+            RunCommand.self, ExploreCommand.self, StressCommand.self, MergeCommand.self, ReportCommand.self, MachineCommand.self,
+            FsCommand.self, RegCommand.self,
         ]
     )
 

@@ -3,6 +3,7 @@ import Coordinator
 import CoordinatorCore
 import Foundation
 import Machine
+import Pictures
 import Report
 import RigModel
 import Roles
@@ -41,6 +42,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Write the results record (JSON; fields in Rigs/README.md).")
     var json: String?
+
+    @Option(help: "Write the run's timeline as one self-contained HTML page (as rig report draws a trace).")
+    var html: String?
 
     @Option(help: "Write JUnit XML, one test case per expectation.")
     var junit: String?
@@ -104,7 +108,7 @@ struct RunCommand: ParsableCommand {
         if let count = `repeat` {
             return try PatchRigCampaign.run(
                 rig: rig, iterations: count, firstSeed: seed, shard: nil, parallel: nil, choice: scheduling.choice, keepFailures: 10,
-                timeLimitNs: nil, traces: .failures, outputs: .init(out: out, json: json, junit: junit, summary: summary))
+                timeLimitNs: nil, traces: .failures, outputs: .init(out: out, json: json, junit: junit, summary: summary, html: html))
         }
         let loaded: Rig
         do { loaded = try RigLoader.load(path: rig) } catch {
@@ -140,6 +144,7 @@ struct RunCommand: ParsableCommand {
         }
 
         try write(TraceWriter.json(history), to: trace)
+        if let html { try write(TimelinePage.html(history), to: html) }
         try write(ResultsWriter.json(history), to: json)
         try write(JUnitWriter.xml(history), to: junit)
         if summary != nil || stepSummaryPath != nil {

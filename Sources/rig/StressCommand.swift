@@ -3,6 +3,7 @@ import Coordinator
 import CoordinatorCore
 import Foundation
 import Host
+import Pictures
 import Report
 import RigModel
 import Roles
@@ -68,6 +69,18 @@ struct CampaignOptions: ParsableArguments {
     @Option(help: "none, failures (each kept failing seed's trace; the default) or all (OUT/traces/seed-N.json for every iteration).")
     var traces: TraceChoice = .failures
 
+    @Option(
+        help:
+            "Write the campaign page (HTML: the failure rate, failures per expectation, durations, each iteration plotted against a seeded parameter, links to the kept seeds' timelines)."
+    )
+    var html: String?
+
+    @Option(
+        help:
+            "The campaign page plots each iteration against this seeded parameter, e.g. windowsupdate.delay (default: the first that varies)."
+    )
+    var by: String?
+
     func check(iterations: Int) throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be 1 or more, not \(iterations)") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be 1 or more, not \(parallel)") }
@@ -99,7 +112,7 @@ struct CampaignOptions: ParsableArguments {
         try PatchRigCampaign.run(
             rig: path, iterations: iterations, firstSeed: seed, shard: try parsedShard(), parallel: parallel, choice: scheduling.choice,
             keepFailures: keepFailures, timeLimitNs: try timeLimitNs(), traces: traces,
-            outputs: .init(out: out, json: json, junit: junit, summary: summary))
+            outputs: .init(out: out, json: json, junit: junit, summary: summary, html: html, by: by))
     }
 }
 
@@ -110,6 +123,8 @@ enum PatchRigCampaign {
         var json: String?
         var junit: String?
         var summary: String?
+        var html: String? = nil
+        var by: String? = nil
     }
 
     /// Loads the rig, runs the campaign, writes its outputs and prints its summary; throws the
@@ -129,7 +144,7 @@ enum PatchRigCampaign {
         let settings = CampaignSettings(
             rig: loaded, rigPath: path, firstSeed: firstSeed ?? loaded.seed, iterations: iterations, shard: shard,
             parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, choice: choice, keepFailures: keepFailures,
-            timeLimitNs: timeLimitNs, traces: traces, out: directory)
+            timeLimitNs: timeLimitNs, traces: traces, out: directory, timelines: outputs.html != nil)
         let runner: CampaignRunner
         do { runner = try CampaignRunner(settings, worker: worker) } catch { throw failure(error.description, code: 1) }
         let record: CampaignRecord
@@ -140,6 +155,7 @@ enum PatchRigCampaign {
         try writeCampaignOutputs(
             record, runs: runner.runs, directory: directory, json: outputs.json, junit: outputs.junit, summary: outputs.summary)
         try? FileManager.default.removeItem(atPath: runner.runs.path)
+        if let page = outputs.html { try writeCampaignPage(record, directory: directory, to: page, by: outputs.by) }
         if outputs.out == nil {
             if record.kept.isEmpty && traces != .all {
                 try? FileManager.default.removeItem(atPath: directory)
@@ -150,6 +166,29 @@ enum PatchRigCampaign {
         if record.interrupted { throw ExitCode(128 + (RigRunner.pendingInterruption() ?? Signal.interrupt)) }
         if record.failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// Writes the campaign page to `page`, its links to the kept seeds' timelines pointing into
+/// `directory` (the campaign's --out) from where the page is. A `--by` no run has is a usage error.
+func writeCampaignPage(_ record: CampaignRecord, directory: String, to page: String, by: String?) throws {
+    let text: String
+    do {
+        let json = try String(contentsOfFile: directory + "/campaign.json", encoding: .utf8)
+        text = try CampaignPage.html(campaignJSONText: json, by: by, linkPrefix: relativePath(from: page, to: directory))
+    } catch {
+        throw failure("--html \(page): \(error)")
+    }
+    try write(text, to: page)
+}
+
+/// The path of the directory `target` as seen from the directory of the file `file`, ending in
+/// `/` (empty when they are the same); absolute when one of them is.
+func relativePath(from file: String, to target: String) -> String {
+    let base = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.pathComponents
+    let goal = URL(fileURLWithPath: target).standardizedFileURL.pathComponents
+    let common = zip(base, goal).prefix { $0 == $1 }.count
+    let parts = Array(repeating: "..", count: base.count - common) + goal[common...]
+    return parts.isEmpty ? "" : parts.joined(separator: "/") + "/"
 }
 
 /// Writes a campaign's record to `directory/campaign.json` (and `json`), its JUnit and Markdown

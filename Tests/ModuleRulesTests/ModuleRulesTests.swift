@@ -39,6 +39,20 @@ struct ModuleRulesTests {
         }
     }
 
+    /// The pictures of a run are drawn from what the run recorded: Pictures reaches the report,
+    /// the rig model and plain values only (no libuv, no SQLite, no machine, no host layer),
+    /// imports no Foundation (a page is text), and nothing `rig-worker` links reaches it.
+    @Test func picturesDrawFromTheRecordAlone() throws {
+        let manifest = try PackageManifest.read()
+        let reached = manifest.closure(of: "Pictures")
+        #expect(
+            reached.isSubset(of: ["Report", "RigModel", "Wire", "WindowsModel", "product:Yams"]), "Pictures reaches \(reached.sorted())")
+        for (file, imports) in try SourceImports.byFile("Pictures") {
+            #expect(!imports.contains { $0.hasPrefix("Foundation") || $0 == "Glibc" }, "\(file) imports \(imports.sorted())")
+        }
+        #expect(!manifest.closure(of: "rig-worker").contains("Pictures"))
+    }
+
     /// Raw Glibc is WinFS's, LibUV's and Host's; the benchmarks and the fuzzer's crash handlers
     /// use it on purpose, and so does `rig fs open --hold` (a signal handler that exits).
     @Test func glibcOnlyInTheHostLayers() throws {
