@@ -135,6 +135,14 @@ public enum HostFiles {
         }
     }
 
+    /// The bytes an unprivileged process may still write on the file system holding `path`
+    /// (statvfs); nil when it cannot be asked.
+    public static func availableBytes(at path: String) -> UInt64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+    }
+
     /// Copies the tree at `source` (directories and regular files; anything else, such as a
     /// symbolic link, is refused) to `destination`, which must not exist. Each file is copied by
     /// the kernel (sendfile), with its permission bits, into an inode of its own: nothing

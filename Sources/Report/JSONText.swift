@@ -83,6 +83,13 @@ package enum JSONText {
     /// A JSON string literal: quotes, backslashes and control characters escaped; the rest UTF-8.
     package static func escape(_ text: String, into out: inout String) {
         out += "\""
+        // Most text needs no escaping: no quote, backslash, control character or U+2028/9
+        // (whose UTF-8 starts with E2).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

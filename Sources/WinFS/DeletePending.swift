@@ -108,3 +108,19 @@ public enum DeletePendingOutcome: Sendable, Equatable {
     /// It is marked and some handle still holds it: the name stays, and opens fail with 5.
     case held
 }
+
+extension MachineRoot {
+    /// Whether files in the host directory `directory` can carry the delete-pending mark (user
+    /// extended attributes): without it DeleteFile of a held file unlinks at once. Probed with a
+    /// file of its own, removed again.
+    public static func carriesDeletePending(directory: String) -> Bool {
+        let probe = directory + "/.patchrig-xattr-probe"
+        let fd = Glibc.open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer {
+            close(fd)
+            unlink(probe)
+        }
+        return cwinfs_set_xattr(fd, DeletePending.attribute) == 0
+    }
+}

@@ -51,6 +51,8 @@ final class CampaignRunner: @unchecked Sendable {
     private var stopReason: String?
     private var interrupted = false
     private var problems: [String] = []
+    /// Where the machines live: a directory in `/dev/shm`, or `OUT/work`.
+    private(set) var workDirectory = ""
 
     /// The runs of the campaign, spooled as they finish (remove it once the record is written).
     var runs: CampaignSpool { spool }
@@ -72,13 +74,16 @@ final class CampaignRunner: @unchecked Sendable {
     /// Runs every iteration of the slice (or until stopped) and returns the record.
     func run() throws(SessionError) -> CampaignRecord {
         let started = MonotonicClock.now()
-        let work = settings.out + "/work"
-        try? FileManager.default.removeItem(atPath: work)
+        RunDirectories.removeStale()
+        let slots = min(settings.parallel, max(seeds.count, 1))
+        // The machines live in memory when the host allows, else under --out.
+        let work = RunDirectories.memoryDirectory(machines: slots + 1, bytes: 64 << 20) ?? (settings.out + "/work")
+        workDirectory = work
         try? FileManager.default.createDirectory(atPath: work + "/template", withIntermediateDirectories: true)
         // One machine for the campaign, cloned for each iteration.
         let template = try RigSession.prepare(settings.rig, in: work + "/template")
         let group = DispatchGroup()
-        for slot in 0..<min(settings.parallel, max(seeds.count, 1)) {
+        for slot in 0..<slots {
             group.enter()
             let thread = Thread { [self] in
                 runIterations(template: template, directory: work + "/slot-\(slot)")
