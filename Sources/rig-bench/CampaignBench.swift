@@ -31,7 +31,11 @@ func runRigBinary(_ rig: String, _ arguments: [String], root: String, watch: Str
     var usage = rusage()
     var peak: UInt64 = 0
     while wait4(pid, &status, WNOHANG, &usage) == 0 {
-        if let watch { peak = max(peak, diskUse(watch)) }
+        if let watch {
+            // The campaign's directory, and its machines in memory (`/dev/shm/patchrig-run-PID-*`).
+            let memory = ((try? HostFiles.entries(ofDirectory: "/dev/shm")) ?? []).filter { $0.hasPrefix("patchrig-run-\(pid)-") }
+            peak = max(peak, diskUse(watch) + memory.map { diskUse("/dev/shm/" + $0) }.reduce(0, +))
+        }
         usleep(50_000)
     }
     let wall = MonotonicClock.now() - start
@@ -102,7 +106,8 @@ func runCampaignBenchmarks(_ figures: Figures, rig: String, root: String, quick:
     let template = extra("machine_clone", "machine_bytes")
     let grown = extra("controlled_race_run", "machine_bytes_after_run")
     figures.record(
-        "stress_disk_peak", "peak disk use of that campaign's directory", value: Double(controlled.peakDiskBytes), unit: "bytes",
+        "stress_disk_peak", "peak disk (and /dev/shm) use of that campaign's directories", value: Double(controlled.peakDiskBytes),
+        unit: "bytes",
         baseline: template + Double(cores) * grown, baselineName: "the template + parallel machines at their end-of-run size")
 
     // Tracing every iteration vs none, the same campaign.

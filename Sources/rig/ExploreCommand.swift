@@ -71,16 +71,22 @@ struct ExploreCommand: ParsableCommand {
         let directory = try outputDirectory(out, kind: "explore")
         let first = seed ?? loaded.seed
         // One machine made for the exploration, cloned for each schedule (as `rig stress` does).
-        try? FileManager.default.removeItem(atPath: directory + "/template")
-        try FileManager.default.createDirectory(atPath: directory + "/template", withIntermediateDirectories: true)
-        let template = try prepare(loaded, in: directory + "/template")
-        defer { try? FileManager.default.removeItem(atPath: directory + "/template") }
+        // Its machines live in memory when the host allows (as a campaign's do), else in DIR.
+        RunDirectories.removeStale()
+        let scratch = RunDirectories.memoryDirectory(machines: 2, bytes: 64 << 20) ?? directory
+        try? FileManager.default.removeItem(atPath: scratch + "/template")
+        try FileManager.default.createDirectory(atPath: scratch + "/template", withIntermediateDirectories: true)
+        let template = try prepare(loaded, in: scratch + "/template")
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch + "/template")
+            if scratch != directory { try? FileManager.default.removeItem(atPath: scratch) }
+        }
         let started = Date()
         var ran = 0
         var failing: (seed: UInt64, history: RunHistory)?
         for i in 0..<budget {
             let seed = first &+ UInt64(i)
-            let (history, interrupted) = try runOnce(template, seed: seed, mode: choice.mode, worker: worker, in: directory, keep: false)
+            let (history, interrupted) = try runOnce(template, seed: seed, mode: choice.mode, worker: worker, in: scratch, keep: false)
             ran += 1
             if interrupted { try stop(ran: ran, started: started) }
             if !Checks.verdict(history).passed {
@@ -114,7 +120,7 @@ struct ExploreCommand: ParsableCommand {
                 fewer.remove(at: j)
                 attempts += 1
                 let (history, interrupted) = try runOnce(
-                    template, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: directory, keep: false)
+                    template, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: scratch, keep: false)
                 if interrupted { try stop(ran: ran + attempts, started: started) }
                 if let tried = history.schedule, !Checks.verdict(history).passed, tried.deviations.count < best.deviations.count {
                     best = tried
