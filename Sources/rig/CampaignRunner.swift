@@ -71,6 +71,9 @@ final class CampaignRunner: @unchecked Sendable {
         return .init(first: settings.firstSeed &+ UInt64(slice.lowerBound), count: slice.count)
     }
 
+    /// `stopped_by` of a campaign an error stopped (its reason is printed on stderr).
+    static let stoppedByError = "an error"
+
     /// Runs every iteration of the slice (or until stopped) and returns the record.
     func run() throws(SessionError) -> CampaignRecord {
         let started = MonotonicClock.now()
@@ -156,7 +159,7 @@ final class CampaignRunner: @unchecked Sendable {
         }
         if let problem {
             problems.append(problem)
-            stopReason = stopReason ?? "an error"
+            stopReason = stopReason ?? Self.stoppedByError
         }
     }
 

@@ -19,7 +19,8 @@ struct StressCommand: ParsableCommand {
             first failing seeds are kept under --out with their trace, results record, worker logs \
             and the command that replays each. Ctrl-C (or SIGTERM) stops the campaign and writes \
             the results of the iterations that finished. Exit status: 0 when no iteration failed, 1 \
-            when one did, 2 for bad usage or a bad rig, 130/143 when interrupted.
+            when one did (or one could not be run), 2 for bad usage or a bad rig, 130/143 when \
+            interrupted.
             """)
 
     @Argument(help: "The rig file (YAML).")
@@ -164,6 +165,8 @@ enum PatchRigCampaign {
             }
         }
         if record.interrupted { throw ExitCode(128 + (RigRunner.pendingInterruption() ?? Signal.interrupt)) }
+        // An iteration that could not be run at all (its machine could not be made) stopped it.
+        if record.stoppedBy == CampaignRunner.stoppedByError { throw ExitCode(1) }
         if record.failed > 0 { throw ExitCode(1) }
     }
 }
