@@ -80,7 +80,10 @@ final class CampaignRunner: @unchecked Sendable {
         RunDirectories.removeStale()
         let slots = min(settings.parallel, max(seeds.count, 1))
         // The machines live in memory when the host allows, else under --out.
-        let work = RunDirectories.memoryDirectory(machines: slots + 1, bytes: 64 << 20) ?? (settings.out + "/work")
+        let memory = RunDirectories.memoryDirectory(machines: slots + 1, bytes: 64 << 20)
+        let work = memory ?? (settings.out + "/work")
+        // Under --out, what a campaign that was killed left there goes first.
+        if memory == nil { try? FileManager.default.removeItem(atPath: work) }
         workDirectory = work
         try? FileManager.default.createDirectory(atPath: work + "/template", withIntermediateDirectories: true)
         // One machine for the campaign, cloned for each iteration.
