@@ -252,6 +252,16 @@ public enum NativeImages {
     public static func status(
         of assembly: String, catalog: AssemblyCatalog, files: some MachineFiles, pendingChanges: [WindowsPath] = []
     ) -> NativeImageReport {
+        var inputs: [WindowsPath: NativeImageInput?] = [:]
+        return status(of: assembly, catalog: catalog, files: files, pendingChanges: pendingChanges, inputs: &inputs)
+    }
+
+    /// `status(of:...)` with the inputs already read (nil: missing or unreadable) shared between
+    /// calls.
+    static func status(
+        of assembly: String, catalog: AssemblyCatalog, files: some MachineFiles, pendingChanges: [WindowsPath],
+        inputs seen: inout [WindowsPath: NativeImageInput?]
+    ) -> NativeImageReport {
         let path = catalog.nativeImages.imagePath(for: assembly)
         guard files.exists(path) else {
             return NativeImageReport(assembly: assembly, path: path, status: .missing, image: nil)
@@ -274,11 +284,14 @@ public enum NativeImages {
             if pending.contains(input.path.description.lowercased()) {
                 reasons.append("\(name) is to be replaced at the next boot (a pending rename)")
             }
-            guard files.exists(input.path), let bytes = try? files.readFile(input.path) else {
+            if seen[input.path] == nil {
+                seen[input.path] =
+                    files.exists(input.path) ? (try? files.readFile(input.path)).map { NativeImageInput(path: input.path, bytes: $0) } : nil
+            }
+            guard let now = seen[input.path] ?? nil else {
                 reasons.append("\(name) is gone since the image was built")
                 continue
             }
-            let now = NativeImageInput(path: input.path, bytes: bytes)
             if now.hash != input.hash {
                 let was = input.version?.description ?? "?"
                 let version = now.version?.description ?? "?"
@@ -303,6 +316,10 @@ public enum NativeImages {
     public static func statusOfAll(
         catalog: AssemblyCatalog, files: some MachineFiles, pendingChanges: [WindowsPath] = []
     ) -> [NativeImageReport] {
-        catalog.nativeImages.assemblies.map { status(of: $0, catalog: catalog, files: files, pendingChanges: pendingChanges) }
+        // The images share their inputs (mscorwks.dll, mscorlib.dll): read and hash each once.
+        var seen: [WindowsPath: NativeImageInput?] = [:]
+        return catalog.nativeImages.assemblies.map {
+            status(of: $0, catalog: catalog, files: files, pendingChanges: pendingChanges, inputs: &seen)
+        }
     }
 }

@@ -101,7 +101,7 @@ extension MachineRoot {
             destination, access: .write, share: [.read, .write],
             disposition: failIfExists ? .createNew : .createAlways)
         defer { output.close() }
-        try output.write(try input.readToEnd())
+        try output.writeContents(of: input)
     }
 
     /// FlushFileBuffers on `path` through a handle of its own (write, sharing read and write):

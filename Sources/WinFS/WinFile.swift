@@ -79,6 +79,24 @@ public final class WinFile {
         try writeAll(fd, bytes, path: path)
     }
 
+    /// WriteFile of everything `source` holds, from its start, at the current position: CopyFile's
+    /// data, copied by the kernel (sendfile) rather than through a buffer. As with `write`, it is
+    /// lost to a power loss until flushed.
+    func writeContents(of source: WinFile) throws(Win32Error) {
+        let input = try source.usable(.read, "ReadFile")
+        let fd = try usable(.write, "WriteFile")
+        var info = stat()
+        _ = try checked("ReadFile", source.path.description) { fstat(input, &info) }
+        var left = Int(info.st_size)
+        WriteCache.noteWrite(machine: root.descriptor, fd: fd, offset: Int64(lseek(fd, 0, SEEK_CUR)), length: left)
+        var offset = off_t(0)
+        while left > 0 {
+            let copied = try checked("WriteFile", path.description) { sendfile(fd, input, &offset, left) }
+            if copied == 0 { break }  // the source shrank meanwhile
+            left -= copied
+        }
+    }
+
     /// SetFilePointerEx(FILE_BEGIN): moves the position to `offset`.
     public func seek(to offset: Int64) throws(Win32Error) {
         guard descriptor >= 0 else { throw Win32Error(6, operation: "SetFilePointer", path: path.description) }
