@@ -68,7 +68,8 @@ public enum RigSession {
     }
 
     /// Runs `prepared` with `seed` and `schedule`, the workers' logs in `logDirectory`, and
-    /// returns what happened. `runner` sees the runner before it runs (to stop it from outside).
+    /// returns what happened, and the signal (SIGINT, SIGTERM) that interrupted it: during the
+    /// run, or pending once it ended.
     public static func run(
         _ prepared: PreparedRig, seed: UInt64, schedule: ScheduleMode, worker: String, logDirectory: String,
         roleExists: @escaping @Sendable (String) -> Bool
@@ -79,6 +80,6 @@ public enum RigSession {
                 seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: prepared.machine,
                 roleExists: roleExists, schedule: schedule))
         let history = runner.run()
-        return (history, runner.interruptedBy)
+        return (history, runner.interruptedBy ?? RigRunner.pendingInterruption())
     }
 }

@@ -273,6 +273,7 @@ public struct CampaignTally: Sendable, Equatable {
     public private(set) var iterations = 0
     public private(set) var passed = 0
     public private(set) var unknown = 0
+    public var failed: Int { iterations - passed }
     /// Failed expectations by text, in the order first seen.
     private var expectationOrder: [String] = []
     private var expectations: [String: Int] = [:]
@@ -340,7 +341,7 @@ extension CampaignRecord {
         self.wallNs = wallNs
         iterations = tally.iterations
         passed = tally.passed
-        failed = iterations - passed
+        failed = tally.failed
         unknown = tally.unknown
         failureRate = iterations == 0 ? nil : Double(failed) / Double(iterations)
         interval = iterations == 0 ? nil : Self.wilson(failures: failed, of: iterations)

@@ -43,16 +43,14 @@ final class CampaignRunner: @unchecked Sendable {
     private let lock = NSLock()
     // Under `lock`:
     private var next: Int
-    private let end: Int
     private var tally = CampaignTally()
-    private var failures = 0
     private let spool: CampaignSpool
     private var kept: [KeptFailure] = []
     private var stopReason: String?
     private var interrupted = false
     private var problems: [String] = []
-    /// Where the machines live: a directory in `/dev/shm`, or `OUT/work`.
-    private(set) var workDirectory = ""
+    /// The iterations (0-based, of the whole campaign) this one runs: its shard's slice.
+    private let slice: Range<Int>
 
     /// The runs of the campaign, spooled as they finish (remove it once the record is written).
     var runs: CampaignSpool { spool }
@@ -61,14 +59,12 @@ final class CampaignRunner: @unchecked Sendable {
         self.settings = settings
         self.worker = worker
         spool = try CampaignSpool(path: settings.out + "/.runs.jsonl")
-        let slice = settings.shard?.slice(of: settings.iterations) ?? 0..<settings.iterations
+        slice = settings.shard?.slice(of: settings.iterations) ?? 0..<settings.iterations
         next = slice.lowerBound
-        end = slice.upperBound
     }
 
     var seeds: CampaignRecord.SeedRange {
-        let slice = settings.shard?.slice(of: settings.iterations) ?? 0..<settings.iterations
-        return .init(first: settings.firstSeed &+ UInt64(slice.lowerBound), count: slice.count)
+        .init(first: settings.firstSeed &+ UInt64(slice.lowerBound), count: slice.count)
     }
 
     /// `stopped_by` of a campaign an error stopped (its reason is printed on stderr).
@@ -84,7 +80,6 @@ final class CampaignRunner: @unchecked Sendable {
         let work = memory ?? (settings.out + "/work")
         // Under --out, what a campaign that was killed left there goes first.
         if memory == nil { try? FileManager.default.removeItem(atPath: work) }
-        workDirectory = work
         try? FileManager.default.createDirectory(atPath: work + "/template", withIntermediateDirectories: true)
         // One machine for the campaign, cloned for each iteration.
         let template = try RigSession.prepare(settings.rig, in: work + "/template")
@@ -103,7 +98,7 @@ final class CampaignRunner: @unchecked Sendable {
             let elapsed = MonotonicClock.now() - started
             lock.lock()
             if let limit = settings.timeLimitNs, elapsed >= limit, stopReason == nil { stopReason = "time limit" }
-            let (done, failed) = (tally.iterations, failures)
+            let (done, failed) = (tally.iterations, tally.failed)
             lock.unlock()
             progress.show(done: done, failed: failed, elapsedNs: elapsed)
         }
@@ -133,7 +128,7 @@ final class CampaignRunner: @unchecked Sendable {
                 let (history, interruptedBy) = try RigSession.run(
                     prepared, seed: seed, schedule: settings.choice.mode, worker: worker, logDirectory: directory,
                     roleExists: { RoleTable.roles[$0] != nil })
-                if interruptedBy != nil || RigRunner.pendingInterruption() != nil {
+                if interruptedBy != nil {
                     stop(interrupted: true)
                 } else {
                     finish(history, in: directory)
@@ -148,7 +143,7 @@ final class CampaignRunner: @unchecked Sendable {
     private func take() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard stopReason == nil, next < end else { return nil }
+        guard stopReason == nil, next < slice.upperBound else { return nil }
         next += 1
         return next - 1
     }
@@ -170,19 +165,19 @@ final class CampaignRunner: @unchecked Sendable {
     /// seeds (and drops the one it displaces), writes its trace when asked.
     private func finish(_ history: RunHistory, in directory: String) {
         let run = CampaignRun(history)
-        if settings.traces == .all {
-            try? FileManager.default.createDirectory(atPath: settings.out + "/traces", withIntermediateDirectories: true)
-            try? TraceWriter.json(history).write(toFile: settings.out + "/traces/seed-\(run.seed).json", atomically: false, encoding: .utf8)
-        }
         lock.lock()
         tally.add(run)
-        if !run.passed { failures += 1 }
         do { try spool.append(run) } catch { problems.append(error.description) }
         let keep = !run.passed && (kept.count < settings.keepFailures || run.seed < (kept.map(\.seed).max() ?? 0))
         lock.unlock()
+        // The trace is rendered once, for the traces directory and a kept failure alike.
+        let trace = settings.traces == .all || (keep && settings.traces == .failures) ? TraceWriter.json(history) : nil
+        if settings.traces == .all, let trace {
+            try? FileManager.default.createDirectory(atPath: settings.out + "/traces", withIntermediateDirectories: true)
+            try? trace.write(toFile: settings.out + "/traces/seed-\(run.seed).json", atomically: false, encoding: .utf8)
+        }
         guard keep else { return }
-        var failure = keepFailure(history, from: directory)
-        failure.failed = run.failed + run.problems.map { "problem: \($0)" }
+        let failure = keepFailure(history, run, trace: trace, from: directory)
         lock.lock()
         kept.append(failure)
         kept.sort { $0.seed < $1.seed }
@@ -193,7 +188,7 @@ final class CampaignRunner: @unchecked Sendable {
 
     /// Moves an iteration's directory (its worker logs; not its machine) to
     /// `failures/seed-N` and writes its results record and trace there.
-    private func keepFailure(_ history: RunHistory, from directory: String) -> KeptFailure {
+    private func keepFailure(_ history: RunHistory, _ run: CampaignRun, trace text: String?, from directory: String) -> KeptFailure {
         let relative = "failures/seed-\(history.seed)"
         let target = settings.out + "/" + relative
         try? FileManager.default.removeItem(atPath: directory + "/machine")
@@ -208,8 +203,8 @@ final class CampaignRunner: @unchecked Sendable {
         }
         try? ResultsWriter.json(history).write(toFile: target + "/results.json", atomically: false, encoding: .utf8)
         var trace: String?
-        if settings.traces != .none {
-            try? TraceWriter.json(history).write(toFile: target + "/trace.json", atomically: false, encoding: .utf8)
+        if let text {
+            try? text.write(toFile: target + "/trace.json", atomically: false, encoding: .utf8)
             trace = relative + "/trace.json"
         }
         var html: String?
@@ -219,7 +214,8 @@ final class CampaignRunner: @unchecked Sendable {
         }
         let replay = "rig run \(shellQuoted(settings.rigPath)) --seed \(history.seed)\(settings.choice.arguments)"
         return KeptFailure(
-            seed: history.seed, directory: relative, trace: trace, results: relative + "/results.json", html: html, replay: replay)
+            seed: history.seed, failed: run.failed + run.problems.map { "problem: \($0)" }, directory: relative, trace: trace,
+            results: relative + "/results.json", html: html, replay: replay)
     }
 }
 

@@ -162,7 +162,7 @@ struct ExploreCommand: ParsableCommand {
             prepared, seed: seed, schedule: mode, worker: worker, logDirectory: directory,
             roleExists: { RoleTable.roles[$0] != nil })
         if !keep { try? FileManager.default.removeItem(atPath: directory) }
-        return (history, (interruptedBy ?? RigRunner.pendingInterruption()) != nil)
+        return (history, interruptedBy != nil)
     }
 
     private func stop(ran: Int, started: Date) throws -> Never {

@@ -40,3 +40,12 @@ func outputDirectory(_ out: String?, kind: String) throws -> String {
     }
     return path
 }
+
+private let shellPlainCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:=@%")
+
+/// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
+/// else in single quotes, so the replay line can be pasted as it is.
+func shellQuoted(_ text: String) -> String {
+    let plain = !text.isEmpty && text.allSatisfy(shellPlainCharacters.contains)
+    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
