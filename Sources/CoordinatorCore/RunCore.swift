@@ -220,14 +220,6 @@ public final class RunCore {
         }
     }
 
-    func name(of trigger: Trigger) -> String {
-        switch trigger {
-        case .process(let p): return processes[p].name
-        case .step(let s): return steps[s].name
-        case .fault(let f): return faults[f].fault.name
-        }
-    }
-
     private func jitter(of trigger: Trigger) -> UInt64 {
         switch trigger {
         case .process(let p): return processes[p].jitterNs

@@ -88,7 +88,7 @@ struct ExploreCommand: ParsableCommand {
             let seed = first &+ UInt64(i)
             let (history, interrupted) = try runOnce(template, seed: seed, mode: choice.mode, worker: worker, in: scratch, keep: false)
             ran += 1
-            if interrupted { try stop(ran: ran, started: started) }
+            if interrupted { try stop(ran: ran) }
             if !Checks.verdict(history).passed {
                 failing = (seed, history)
                 break
@@ -121,7 +121,7 @@ struct ExploreCommand: ParsableCommand {
                 attempts += 1
                 let (history, interrupted) = try runOnce(
                     template, seed: failing.seed, mode: .shrink(fewer), worker: worker, in: scratch, keep: false)
-                if interrupted { try stop(ran: ran + attempts, started: started) }
+                if interrupted { try stop(ran: ran + attempts) }
                 if let tried = history.schedule, !Checks.verdict(history).passed, tried.deviations.count < best.deviations.count {
                     best = tried
                     improved = true
@@ -165,7 +165,7 @@ struct ExploreCommand: ParsableCommand {
         return (history, interruptedBy != nil)
     }
 
-    private func stop(ran: Int, started: Date) throws -> Never {
+    private func stop(ran: Int) throws -> Never {
         print("explore: interrupted after \(ran) runs")
         throw ExitCode(130)
     }
