@@ -72,7 +72,7 @@ public struct MachineDirectory: Sendable {
         }
         for file in image.files {
             if let parent = file.path.parent { try files.createDirectories(parent) }
-            try files.writeFile(file.path, file.bytes)
+            try files.writeFile(file.path, file.content)
         }
         let registry = try Registry(machineDirectory: path)
         try registry.transaction { registry in
@@ -187,7 +187,8 @@ public struct MachineDirectory: Sendable {
     /// listed (a delete-pending file whose delete completed meanwhile).
     private func headerAndSize(_ path: WindowsPath) throws(Win32Error) -> ([UInt8], Int)? {
         do {
-            return (try files.readFile(path, upTo: 512), Int(try files.fileIdentity(path).size))
+            let head = try files.readHead(path, limit: 512)
+            return (head.bytes, head.size)
         } catch {
             if error.code == 2 { return nil }
             throw error

@@ -10,8 +10,15 @@ import WindowsModel
 public protocol MachineFiles {
     /// The whole contents of a file.
     func readFile(_ path: WindowsPath) throws -> [UInt8]
+    /// The first `limit` bytes of a file (all of it when shorter) and its whole size.
+    func readHead(_ path: WindowsPath, limit: Int) throws -> (bytes: [UInt8], size: Int)
+    /// The first `headLimit` bytes of a file, and the hash and length of all of it, read a chunk
+    /// at a time.
+    func digestFile(_ path: WindowsPath, headLimit: Int) throws -> FileDigest
     /// Creates or replaces a file with `bytes` (parent directories must exist).
     func writeFile(_ path: WindowsPath, _ bytes: [UInt8]) throws
+    /// Creates or replaces a file with generated content, written a chunk at a time.
+    func writeFile(_ path: WindowsPath, _ content: GeneratedContent) throws
     /// Creates a directory and any missing parents.
     func createDirectories(_ path: WindowsPath) throws
     /// Whether a file or directory exists at `path`.
@@ -20,6 +27,24 @@ public protocol MachineFiles {
     func list(_ path: WindowsPath) throws -> [String]
     /// Whether `path` is a directory.
     func isDirectory(_ path: WindowsPath) -> Bool
+}
+
+extension MachineFiles {
+    /// Through `readFile`, for implementations with nothing cheaper.
+    public func readHead(_ path: WindowsPath, limit: Int) throws -> (bytes: [UInt8], size: Int) {
+        let bytes = try readFile(path)
+        return (Array(bytes.prefix(limit)), bytes.count)
+    }
+
+    /// Through `readFile`, for implementations with nothing cheaper.
+    public func digestFile(_ path: WindowsPath, headLimit: Int) throws -> FileDigest {
+        FileDigest(of: try readFile(path), headLimit: headLimit)
+    }
+
+    /// Through `writeFile` of the bytes, for implementations with nothing cheaper.
+    public func writeFile(_ path: WindowsPath, _ content: GeneratedContent) throws {
+        try writeFile(path, content.bytes)
+    }
 }
 
 extension MachineRoot: MachineFiles {}

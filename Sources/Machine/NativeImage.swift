@@ -20,6 +20,14 @@ public struct NativeImageInput: Sendable, Equatable, Encodable {
         self.init(path: path, version: FileContent.stamp(of: bytes)?.version, hash: ContentHash.hash(bytes))
     }
 
+    /// The input `path` as `digest` read it (its head holding the version header, if any).
+    public init(path: WindowsPath, digest: FileDigest) {
+        self.init(path: path, version: FileContent.stamp(of: digest.head)?.version, hash: digest.hash)
+    }
+
+    /// How much of an input's head `init(path:digest:)` needs: the version header's line.
+    public static let headLimit = 512
+
     enum CodingKeys: String, CodingKey { case path, version, hash }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -74,20 +82,28 @@ public struct NativeImage: Sendable, Equatable {
         return text + "end\n"
     }
 
+    /// The image file's contents: the header, then filler up to `size`.
+    public var content: GeneratedContent { GeneratedContent(header: Array(header.utf8), size: size) }
+
     /// The image file's bytes.
-    public var bytes: [UInt8] {
-        var bytes = Array(header.utf8)
-        FileContent.appendPseudoRandom(to: &bytes, upTo: size, seed: ContentHash.hash(bytes))
-        return bytes
-    }
+    public var bytes: [UInt8] { content.bytes }
+
+    /// How much of an image file holds its header, at most: inputs are one line each.
+    public static let headerLimit = 1 << 16
 
     /// Reads an image file; throws `MachineError` saying how it is damaged.
     public init(parsing bytes: [UInt8]) throws(MachineError) {
+        try self.init(parsing: Array(bytes.prefix(Self.headerLimit)), fileSize: bytes.count)
+    }
+
+    /// Reads an image file from its first `headerLimit` bytes (`head`; all of it when shorter) and
+    /// its size; throws `MachineError` saying how it is damaged.
+    public init(parsing head: [UInt8], fileSize: Int) throws(MachineError) {
+        let bytes = head
         var lines: [Substring] = []
         var start = 0
         var headerEnd: Int?
-        // The header is small: inputs are one line each.
-        let limit = min(bytes.count, 1 << 16)
+        let limit = min(bytes.count, Self.headerLimit)
         for i in 0..<limit where bytes[i] == 0x0A {
             guard let text = String(validating: bytes[start..<i], as: UTF8.self) else {
                 throw MachineError("the header is not text")
@@ -116,8 +132,8 @@ public struct NativeImage: Sendable, Equatable {
             let inputVersion = parts[1] == "-" ? nil : FileVersion(parts[1])
             inputs.append(NativeImageInput(path: path, version: inputVersion, hash: hash))
         }
-        guard bytes.count == size else {
-            throw MachineError("it holds \(bytes.count) of its \(size) bytes")
+        guard fileSize == size else {
+            throw MachineError("it holds \(fileSize) of its \(size) bytes")
         }
         self.init(assembly: String(fields[1]), version: version, inputs: inputs, size: size)
     }
@@ -169,7 +185,7 @@ public enum NativeImages {
         let image = try compile(assembly, catalog: catalog, files: files)
         let path = catalog.nativeImages.imagePath(for: assembly)
         if let parent = path.parent { try files.createDirectories(parent) }
-        try files.writeFile(path, image.bytes)
+        try files.writeFile(path, image.content)
         return image
     }
 
@@ -182,12 +198,12 @@ public enum NativeImages {
         var inputs: [NativeImageInput] = []
         var assemblySize = 0
         for path in try catalog.nativeImageInputs(for: assembly) {
-            let bytes: [UInt8]
-            do { bytes = try files.readFile(path) } catch {
+            let digest: FileDigest
+            do { digest = try files.digestFile(path, headLimit: NativeImageInput.headLimit) } catch {
                 throw MachineError("ngen \(assembly): cannot read \(path): \(error)")
             }
-            if path == definition.file { assemblySize = bytes.count }
-            inputs.append(NativeImageInput(path: path, bytes: bytes))
+            if path == definition.file { assemblySize = digest.count }
+            inputs.append(NativeImageInput(path: path, digest: digest))
         }
         return NativeImage(
             assembly: assembly, version: definition.version, inputs: inputs,
@@ -210,17 +226,17 @@ public enum NativeImages {
         step: (_ op: String, _ args: [(name: String, value: String)], _ body: () throws(Win32Error) -> Void) -> Win32Error?
     ) -> Win32Error? {
         let temporary = temporaryPath(for: path)
-        let bytes = image.bytes
-        let half = bytes.count / 2
+        let content = image.content
+        let half = content.count / 2
         var handle: WinFile?
         defer { handle?.close() }
         if let error = step(
-            "write_image", [("path", temporary.description), ("size", String(bytes.count))],
+            "write_image", [("path", temporary.description), ("size", String(content.count))],
             { () throws(Win32Error) in
                 if let parent = path.parent { try root.createDirectories(parent) }
                 let file = try root.open(temporary, access: .write, share: .none, disposition: .createAlways)
                 handle = file
-                try file.write(bytes[..<half])
+                try file.write(content, 0..<half)
             })
         {
             return error
@@ -229,7 +245,7 @@ public enum NativeImages {
         if let error = step(
             "write", [("path", temporary.description), ("offset", String(half))],
             { () throws(Win32Error) in
-                try file.write(bytes[half...])
+                try file.write(content, half..<content.count)
             })
         {
             return error
@@ -268,7 +284,9 @@ public enum NativeImages {
         }
         let image: NativeImage
         do {
-            image = try NativeImage(parsing: try files.readFile(path))
+            // The header and the file's length are all it takes: the filler is not read.
+            let head = try files.readHead(path, limit: NativeImage.headerLimit)
+            image = try NativeImage(parsing: head.bytes, fileSize: head.size)
         } catch {
             return NativeImageReport(
                 assembly: assembly, path: path, status: .stale(reasons: ["the image file is damaged: \(error)"]),
@@ -286,7 +304,10 @@ public enum NativeImages {
             }
             if seen[input.path] == nil {
                 seen[input.path] =
-                    files.exists(input.path) ? (try? files.readFile(input.path)).map { NativeImageInput(path: input.path, bytes: $0) } : nil
+                    files.exists(input.path)
+                    ? (try? files.digestFile(input.path, headLimit: NativeImageInput.headLimit)).map {
+                        NativeImageInput(path: input.path, digest: $0)
+                    } : nil
             }
             guard let now = seen[input.path] ?? nil else {
                 reasons.append("\(name) is gone since the image was built")

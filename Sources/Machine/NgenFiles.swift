@@ -22,12 +22,33 @@ public struct HandleFiles: MachineFiles {
         return try file.readToEnd()
     }
 
+    /// `readFile`'s open, then the first `limit` bytes and the size.
+    public func readHead(_ path: WindowsPath, limit: Int) throws -> (bytes: [UInt8], size: Int) {
+        let file = try root.open(path, access: .read, share: .read)
+        defer { file.close() }
+        return (try file.read(upTo: limit), Int(try file.identity().size))
+    }
+
+    /// `readFile`'s open, then the file read to its end a chunk at a time.
+    public func digestFile(_ path: WindowsPath, headLimit: Int) throws -> FileDigest {
+        let file = try root.open(path, access: .read, share: .read)
+        defer { file.close() }
+        return try file.digestToEnd(headLimit: headLimit)
+    }
+
     /// Opens `path` (write, share none, CREATE_ALWAYS), writes `bytes` and closes the handle. A
     /// process killed part-way leaves a short file, which readers of native images recognise.
     public func writeFile(_ path: WindowsPath, _ bytes: [UInt8]) throws {
         let file = try root.open(path, access: .write, share: .none, disposition: .createAlways)
         defer { file.close() }
         try file.write(bytes)
+    }
+
+    /// `writeFile` of generated content, a chunk at a time.
+    public func writeFile(_ path: WindowsPath, _ content: GeneratedContent) throws {
+        let file = try root.open(path, access: .write, share: .none, disposition: .createAlways)
+        defer { file.close() }
+        try file.write(content, 0..<content.count)
     }
 
     public func createDirectories(_ path: WindowsPath) throws { try root.createDirectories(path) }

@@ -153,7 +153,7 @@ public final class Registry {
     }
 
     private func begin(_ sql: String) throws(RegistryError) {
-        if depth == 0 { try db.execute(sql) }
+        if depth == 0 { try db.run(sql) }
         depth += 1
     }
 
@@ -161,7 +161,7 @@ public final class Registry {
         depth -= 1
         if depth == 0 {
             do {
-                try db.execute("COMMIT")
+                try db.run("COMMIT")
             } catch {
                 depth += 1
                 throw error
@@ -171,7 +171,7 @@ public final class Registry {
 
     private func rollback() {
         depth -= 1
-        if depth == 0 { try? db.execute("ROLLBACK") }
+        if depth == 0 { try? db.run("ROLLBACK") }
     }
 
     // MARK: Keys

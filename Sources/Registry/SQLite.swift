@@ -6,6 +6,9 @@ import WindowsModel
 final class SQLiteConnection {
     let path: String
     private let handle: OpaquePointer
+    /// Statements already prepared, by SQL text: a worker runs the same few queries over and over,
+    /// and preparing (parsing and planning) cost more than running them.
+    private var statements: [String: SQLiteStatement] = [:]
 
     /// Opens (creating if needed) the database at `path`.
     init(path: String) throws(RegistryError) {
@@ -23,6 +26,7 @@ final class SQLiteConnection {
     }
 
     deinit {
+        statements.removeAll()  // finalized before the connection closes
         sqlite3_close_v2(handle)
     }
 
@@ -60,7 +64,8 @@ final class SQLiteConnection {
 
     /// Runs `sql` to completion and returns every row.
     func rows(_ sql: String, _ parameters: [SQLiteValue] = []) throws(RegistryError) -> [[SQLiteValue]] {
-        let statement = try prepare(sql, parameters)
+        let statement = try cached(sql, parameters)
+        defer { statement.reset() }
         var rows: [[SQLiteValue]] = []
         while let row = try statement.step() { rows.append(row) }
         return rows
@@ -68,8 +73,20 @@ final class SQLiteConnection {
 
     /// Runs `sql` to completion, ignoring rows.
     func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws(RegistryError) {
-        let statement = try prepare(sql, parameters)
+        let statement = try cached(sql, parameters)
+        defer { statement.reset() }
         while try statement.step() != nil {}
+    }
+
+    /// `sql` prepared once for this connection, with `parameters` bound.
+    private func cached(_ sql: String, _ parameters: [SQLiteValue]) throws(RegistryError) -> SQLiteStatement {
+        if let statement = statements[sql] {
+            for (index, value) in parameters.enumerated() { try statement.bind(value, at: Int32(index + 1)) }
+            return statement
+        }
+        let statement = try prepare(sql, parameters)
+        statements[sql] = statement
+        return statement
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -97,9 +114,9 @@ enum SQLiteValue: Equatable {
     }
 }
 
-/// A prepared statement, finalized when released.
+/// A prepared statement, finalized when released (its connection keeps the ones it caches).
 final class SQLiteStatement {
-    private let connection: SQLiteConnection
+    private unowned let connection: SQLiteConnection
     private let handle: OpaquePointer
     private let sql: String
 
@@ -110,6 +127,10 @@ final class SQLiteStatement {
     }
 
     deinit { sqlite3_finalize(handle) }
+
+    /// Makes the statement ready to run again (its bindings stay until rebound), ending any read
+    /// it had under way.
+    func reset() { sqlite3_reset(handle) }
 
     func bind(_ value: SQLiteValue, at index: Int32) throws(RegistryError) {
         let rc: Int32

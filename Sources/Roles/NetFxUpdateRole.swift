@@ -150,11 +150,10 @@ public enum NetFxUpdateRole {
                 args.append(Argument("destination", destination.description))
                 let input = try root.open(source, access: .read, share: .read)
                 defer { input.close() }
-                let bytes = try input.readToEnd()
                 if let parent = destination.parent { try root.createDirectories(parent) }
                 let output = try root.open(destination, access: .write, share: .read, disposition: .createAlways)
                 defer { output.close() }
-                try output.write(bytes)
+                try output.writeContents(of: input)
             } catch {
                 failure = OperationResult(describing: error, detailed: true)
             }

@@ -3,27 +3,10 @@ import WindowsModel
 
 extension FileContent {
     /// `count` bytes of `name` at `version` starting at `offset`, computed without generating the
-    /// bytes before them (the pseudo-random part is counter-based: word k is a function of the
-    /// seed and k). Equal to `bytes(name:version:size:)[offset..<offset+count]` for any size that
-    /// covers the range.
+    /// bytes before them (see `GeneratedContent`). Equal to
+    /// `bytes(name:version:size:)[offset..<offset+count]` for any size that covers the range.
     public static func bytes(name: String, version: FileVersion, offset: Int, count: Int) -> [UInt8] {
-        let head = header(name: name, version: version)
-        let seed = ContentHash.hash(head)
-        var result: [UInt8] = []
-        result.reserveCapacity(count)
-        for position in offset..<(offset + count) {
-            if position < head.count {
-                result.append(head[position])
-                continue
-            }
-            let word = UInt64((position - head.count) / 8)
-            var z = seed &+ (word &+ 1) &* 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            result.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64((position - head.count) % 8))))
-        }
-        return result
+        content(name: name, version: version, size: offset + count).bytes(offset..<(offset + count))
     }
 }
 

@@ -362,13 +362,12 @@ public final class InstallerTransaction {
     private func apply(_ file: PatchFile, to target: WindowsPath, index: Int) throws {
         let name = target.name ?? ""
         let targetText = target.description
-        // Windows Installer's file versioning: a file already at this version or newer is kept.
-        let bytes = file.bytes
+        let content = file.content
         // Windows Installer's file versioning: a file already at this version or newer is kept —
         // but "at this version" means its bytes are this version's, not only its header (a file
         // cut short by a crash carries the new header over the wrong bytes).
         if root.exists(target), let current = currentVersion(of: target), current >= file.version {
-            let damage = current == file.version ? contentMismatch(of: target, expected: bytes) : nil
+            let damage = current == file.version ? contentMismatch(of: target, expected: content) : nil
             guard let damage else {
                 host.perform("skip", [("file", targetText), ("version", current.description), ("new_version", file.version.description)])
                 return
@@ -406,7 +405,7 @@ public final class InstallerTransaction {
                 // Not in use: Windows Installer writes the new file in place (see `writeInPlace`).
                 // The backup is complete: from here on the target may change.
                 try record(backup.map { .replace(target: target, backup: $0) } ?? .add(target))
-                let error = writeInPlace(bytes, to: target, replacing: existed)
+                let error = writeInPlace(content, to: target, replacing: existed)
                 guard let error else { return }
                 guard isInUse(error) else { throw Stop(code: InstallerExit.failure, reason: "replacing \(target): \(error.message)") }
             }
@@ -424,7 +423,7 @@ public final class InstallerTransaction {
                 host.log("installer \(patch.id): \(target) is in use (soft lock): renamed aside to \(aside)")
                 // The holders keep the old file under its new name; the new one is written at the
                 // freed path like any file (rollback moves the aside copy back over it).
-                if let error = writeInPlace(bytes, to: target, replacing: false) {
+                if let error = writeInPlace(content, to: target, replacing: false) {
                     throw Stop(code: InstallerExit.failure, reason: "writing the new \(name) in place: \(error.message)")
                 }
                 try queue(PendingRename(source: aside, destination: nil, replaceExisting: false))
@@ -451,7 +450,7 @@ public final class InstallerTransaction {
             case .ignore:
                 // Hard-locked: the new payload is written beside the target and queued to replace
                 // it at the next boot.
-                let temporary = try writeTemporary(bytes, beside: target)
+                let temporary = try writeTemporary(content, beside: target)
                 try queue(PendingRename(source: temporary, destination: target, replaceExisting: true))
                 requireReboot(target, .hard)
                 return
@@ -459,7 +458,7 @@ public final class InstallerTransaction {
         }
     }
 
-    /// Writes `bytes` at `target` as Windows Installer writes a file: the file held exclusively
+    /// Writes `content` at `target` as Windows Installer writes a file: the file held exclusively
     /// (share none) while it is written and then verified (the patch engine checks the hash of the
     /// file it produced), so a process loading it meanwhile gets a sharing violation. A loaded
     /// image or another handle makes the open fail: the file is in use. Returns the error.
@@ -468,22 +467,24 @@ public final class InstallerTransaction {
     /// the first half, header included), `write` (the rest), `verify` (read back, compare hashes).
     /// A crash between them leaves a file with the new header over too few bytes, as a real crash
     /// mid-copy does; the rollback script restores the old one.
-    private func writeInPlace(_ bytes: [UInt8], to target: WindowsPath, replacing: Bool) -> Win32Error? {
+    private func writeInPlace(_ content: GeneratedContent, to target: WindowsPath, replacing: Bool) -> Win32Error? {
         var opened: WinFile?
-        let half = bytes.count / 2
-        let error = host.attempt("replace", [("file", target.description), ("size", String(bytes.count))]) { () throws(Win32Error) in
+        let half = content.count / 2
+        // The hash the verify step expects, taken from the bytes as they are written.
+        var written = ContentHash.Hasher()
+        let error = host.attempt("replace", [("file", target.description), ("size", String(content.count))]) { () throws(Win32Error) in
             let handle = try root.open(
                 target, access: [.read, .write], share: .none, disposition: replacing ? .truncateExisting : .createNew)
             opened = handle
-            try handle.write(bytes[..<half])
+            try handle.write(content, 0..<half) { written.update($0) }
         }
         guard let handle = opened else { return error }
         defer { handle.close() }
         if let error { return error }
         if let error = host.attempt(
-            "write", [("file", target.description), ("offset", String(half)), ("size", String(bytes.count - half))],
+            "write", [("file", target.description), ("offset", String(half)), ("size", String(content.count - half))],
             { () throws(Win32Error) in
-                try handle.write(bytes[half...])
+                try handle.write(content, half..<content.count) { written.update($0) }
             })
         {
             return error
@@ -493,7 +494,8 @@ public final class InstallerTransaction {
             "verify", [("file", target.description)],
             { () throws(Win32Error) in
                 try handle.seek(to: 0)
-                corrupt = ContentHash.hash(try handle.readToEnd()) != ContentHash.hash(bytes)
+                let read = try handle.digestToEnd(headLimit: 0)
+                corrupt = read.count != content.count || read.hash != written.value
                 // On disk before the script moves on: a power loss after this keeps the new file.
                 try handle.flush()
             })
@@ -514,16 +516,16 @@ public final class InstallerTransaction {
         return target.parent!.appending("\(name)\(suffix)\(n)")
     }
 
-    /// Writes `bytes` exclusively to a free `<name>.~tmpN` beside `target` and returns its path.
-    private func writeTemporary(_ bytes: [UInt8], beside target: WindowsPath) throws -> WindowsPath {
+    /// Writes `content` exclusively to a free `<name>.~tmpN` beside `target` and returns its path.
+    private func writeTemporary(_ content: GeneratedContent, beside target: WindowsPath) throws -> WindowsPath {
         for _ in 1...1000 {
             // Recorded before it is created; the name is free (nobody else installs meanwhile:
             // this process holds _MSIExecute), so the undo never deletes another's file.
             let candidate = freeName(beside: target, suffix: ".~tmp")
             try record(.temporary(candidate))
-            let error = host.attempt("create_file", [("path", candidate.description), ("size", String(bytes.count))]) {
+            let error = host.attempt("create_file", [("path", candidate.description), ("size", String(content.count))]) {
                 () throws(Win32Error) in
-                try root.createFile(candidate, contents: bytes, share: .none)
+                try root.createFile(candidate, contents: content, share: .none)
                 try root.flushFile(candidate)
             }
             guard let error else { return candidate }
@@ -536,13 +538,13 @@ public final class InstallerTransaction {
 
     /// Why the file at `path` is not `expected` byte for byte (its size, then its hash); nil when
     /// it is. Read through a shared handle.
-    private func contentMismatch(of path: WindowsPath, expected: [UInt8]) -> String? {
+    private func contentMismatch(of path: WindowsPath, expected: GeneratedContent) -> String? {
         guard let handle = try? root.open(path, access: .read, share: .all) else { return "it cannot be read" }
         defer { handle.close() }
         guard let size = try? handle.identity().size else { return "it cannot be read" }
         if size != Int64(expected.count) { return "its size is \(size), not \(expected.count)" }
-        guard let bytes = try? handle.readToEnd() else { return "it cannot be read" }
-        if ContentHash.hash(bytes) != ContentHash.hash(expected) { return "its bytes are not that version's" }
+        guard let read = try? handle.digestToEnd(headLimit: 0) else { return "it cannot be read" }
+        if read.count != expected.count || read.hash != expected.hash { return "its bytes are not that version's" }
         return nil
     }
 

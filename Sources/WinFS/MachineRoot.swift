@@ -378,6 +378,17 @@ public final class MachineRoot: Sendable {
     /// Writes `bytes` to `path` atomically: a temporary file beside it, then rename(2) over it.
     /// The parent directory must exist (ERROR_PATH_NOT_FOUND (3) otherwise).
     public func writeFile(_ path: WindowsPath, _ bytes: [UInt8]) throws(Win32Error) {
+        try writeFile(path) { (fd) throws(Win32Error) in try writeAll(fd, bytes[...], path: path) }
+    }
+
+    /// `writeFile` of generated content, a chunk at a time.
+    public func writeFile(_ path: WindowsPath, _ content: GeneratedContent) throws(Win32Error) {
+        try writeFile(path) { (fd) throws(Win32Error) in
+            try content.forEachChunk(of: 0..<content.count) { (chunk) throws(Win32Error) in try writeAll(fd, chunk, path: path) }
+        }
+    }
+
+    private func writeFile(_ path: WindowsPath, _ write: (Int32) throws(Win32Error) -> Void) throws(Win32Error) {
         let (parent, name) = try openParent(path, operation: "WriteFile")
         defer { close(parent) }
         let temporary = ".\(name).rig-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -385,7 +396,7 @@ public final class MachineRoot: Sendable {
             openat(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         }
         do {
-            try writeAll(fd, bytes[...], path: path)
+            try write(fd)
             close(fd)
             try checked("WriteFile", path.description) { renameat(parent, temporary, parent, name) }
         } catch {
@@ -406,6 +417,22 @@ public final class MachineRoot: Sendable {
         let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
         defer { close(fd) }
         return try readAll(fd, path: path, limit: limit)
+    }
+
+    /// The first `limit` bytes of the file at `path` and its whole size, from one open.
+    public func readHead(_ path: WindowsPath, limit: Int) throws(Win32Error) -> (bytes: [UInt8], size: Int) {
+        let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
+        defer { close(fd) }
+        let size = Int(try FileIdentity(descriptor: fd, path: path).size)
+        return (try readAll(fd, path: path, limit: limit), size)
+    }
+
+    /// The digest of the whole file at `path`, read a chunk at a time, keeping its first
+    /// `headLimit` bytes.
+    public func digestFile(_ path: WindowsPath, headLimit: Int) throws(Win32Error) -> FileDigest {
+        let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
+        defer { close(fd) }
+        return try digestAll(fd, path: path, headLimit: headLimit)
     }
 
     /// Whether `path` names something on the machine (a file or a directory). A path that would
@@ -495,13 +522,58 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
 
 /// Writes every byte of `bytes` to `fd`.
 func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: WindowsPath) throws(Win32Error) {
+    let failure = bytes.withUnsafeBytes { raw -> Win32Error? in
+        do throws(Win32Error) { try writeAll(fd, raw, path: path) } catch { return error }
+        return nil
+    }
+    if let failure { throw failure }
+}
+
+func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: WindowsPath) throws(Win32Error) {
     var offset = 0
-    while offset < bytes.count {
-        let written = try checked("WriteFile", path.description) {
-            bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        }
+    while offset < raw.count {
+        let written = try checked("WriteFile", path.description) { write(fd, raw.baseAddress! + offset, raw.count - offset) }
         offset += written
     }
+}
+
+/// What reading a file to its end a chunk at a time gave: its first bytes, the `ContentHash` of
+/// everything read, and how much that was.
+public struct FileDigest: Sendable, Equatable {
+    /// The first bytes (up to the limit the reader asked for).
+    public var head: [UInt8]
+    /// `ContentHash` of all the bytes read.
+    public var hash: UInt64
+    /// The number of bytes read.
+    public var count: Int
+
+    public init(head: [UInt8], hash: UInt64, count: Int) {
+        self.head = head
+        self.hash = hash
+        self.count = count
+    }
+
+    /// The digest of `bytes`.
+    public init(of bytes: [UInt8], headLimit: Int) {
+        self.init(head: Array(bytes.prefix(headLimit)), hash: ContentHash.hash(bytes), count: bytes.count)
+    }
+}
+
+/// Reads from `fd` until end of file through one reused buffer, hashing as it goes: the bytes are
+/// never held whole (a 2 MB assembly costs no 2 MB allocation, and no page faults to fill it).
+func digestAll(_ fd: Int32, path: WindowsPath, headLimit: Int) throws(Win32Error) -> FileDigest {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: GeneratedContent.chunkSize, alignment: 16)
+    defer { buffer.deallocate() }
+    var hasher = ContentHash.Hasher()
+    var head: [UInt8] = []
+    while true {
+        let count = try checked("ReadFile", path.description) { read(fd, buffer.baseAddress!, buffer.count) }
+        if count == 0 { break }
+        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        if head.count < headLimit { head.append(contentsOf: chunk.prefix(headLimit - head.count)) }
+        hasher.update(chunk)
+    }
+    return FileDigest(head: head, hash: hasher.value, count: hasher.count)
 }
 
 /// Reads from `fd` until end of file.

@@ -120,6 +120,13 @@ extension MachineRoot {
         try file.write(bytes)
     }
 
+    /// `createFile` of generated content, written a chunk at a time.
+    public func createFile(_ path: WindowsPath, contents: GeneratedContent, share: ShareMode = .none) throws(Win32Error) {
+        let file = try open(path, access: .write, share: share, disposition: .createNew)
+        defer { file.close() }
+        try file.write(contents, 0..<contents.count)
+    }
+
     /// Renames `path` aside in its directory, the way installers move an in-use file out of the
     /// way: to `<name>.~<n>` for the first free n (MoveFileEx without REPLACE_EXISTING, so the
     /// same share rules apply: 32 when a handle does not share delete). Returns the new path.

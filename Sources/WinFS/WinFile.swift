@@ -68,6 +68,13 @@ public final class WinFile {
         return try readAll(fd, path: path)
     }
 
+    /// Reads from the current position to the end of the file a chunk at a time: the first
+    /// `headLimit` bytes, and the hash and length of all of it.
+    public func digestToEnd(headLimit: Int) throws(Win32Error) -> FileDigest {
+        let fd = try usable(.read, "ReadFile")
+        return try digestAll(fd, path: path, headLimit: headLimit)
+    }
+
     /// WriteFile: writes all of `bytes` at the current position. Until the file is flushed (or
     /// the lazy writer's interval has passed), a power loss takes them away (see `WriteCache`).
     public func write(_ bytes: [UInt8]) throws(Win32Error) { try write(bytes[...]) }
@@ -79,10 +86,24 @@ public final class WinFile {
         try writeAll(fd, bytes, path: path)
     }
 
+    /// WriteFile of `range` of `content` at the current position, generated a chunk at a time
+    /// (`observe` sees each chunk written, in order). As with `write`, it is lost to a power loss
+    /// until flushed.
+    public func write(
+        _ content: GeneratedContent, _ range: Range<Int>, observe: (UnsafeRawBufferPointer) -> Void = { _ in }
+    ) throws(Win32Error) {
+        let fd = try usable(.write, "WriteFile")
+        WriteCache.noteWrite(machine: root.descriptor, fd: fd, offset: Int64(lseek(fd, 0, SEEK_CUR)), length: range.count)
+        try content.forEachChunk(of: range) { (chunk) throws(Win32Error) in
+            try writeAll(fd, chunk, path: path)
+            observe(chunk)
+        }
+    }
+
     /// WriteFile of everything `source` holds, from its start, at the current position: CopyFile's
     /// data, copied by the kernel (sendfile) rather than through a buffer. As with `write`, it is
     /// lost to a power loss until flushed.
-    func writeContents(of source: WinFile) throws(Win32Error) {
+    public func writeContents(of source: WinFile) throws(Win32Error) {
         let input = try source.usable(.read, "ReadFile")
         let fd = try usable(.write, "WriteFile")
         var info = stat()

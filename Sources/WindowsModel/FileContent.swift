@@ -15,12 +15,15 @@ public enum FileContent {
         Array("\(magic) \(name) \(version)\n".utf8)
     }
 
+    /// The contents of `name` at `version`, `size` bytes long, to be produced piece by piece.
+    public static func content(name: String, version: FileVersion, size: Int) -> GeneratedContent {
+        GeneratedContent(header: header(name: name, version: version), size: size)
+    }
+
     /// The complete contents of `name` at `version`: `size` bytes, or just the header when `size`
     /// is smaller than the header (image loaders refuse such sizes).
     public static func bytes(name: String, version: FileVersion, size: Int) -> [UInt8] {
-        var bytes = header(name: name, version: version)
-        appendPseudoRandom(to: &bytes, upTo: size, seed: ContentHash.hash(bytes))
-        return bytes
+        content(name: name, version: version, size: size).bytes
     }
 
     /// The name and version written in the header of `bytes`; nil when the bytes do not start
@@ -50,37 +53,107 @@ public enum FileContent {
         }
         return nil
     }
+}
 
-    /// Appends splitmix64 output to `bytes` until it holds `size` bytes (also the filler of native
-    /// images, in Machine).
-    package static func appendPseudoRandom(to bytes: inout [UInt8], upTo size: Int, seed: UInt64) {
-        let start = bytes.count
-        guard size > start else { return }
-        // Built in place in one array of the final size: no zero fill, no temporary copy.
-        let prefix = bytes
-        bytes = [UInt8](unsafeUninitializedCapacity: size) { raw, count in
-            prefix.withUnsafeBufferPointer { head in
-                if start > 0 { raw.baseAddress!.update(from: head.baseAddress!, count: start) }
+/// The bytes of a generated file: a header, then splitmix64 filler seeded with the header's
+/// `ContentHash` up to the file's size. Simulated PE files (`FileContent`) and native images are
+/// made this way. The filler is counter-based (word k is a function of the seed and k), so any
+/// range can be produced on its own: a 2 MB file is written, hashed or compared a chunk at a
+/// time, never held whole.
+public struct GeneratedContent: Sendable, Equatable {
+    /// The first bytes.
+    public let header: [UInt8]
+    /// The whole length: the size asked for, or the header's when that is longer.
+    public let count: Int
+    private let seed: UInt64
+
+    public init(header: [UInt8], size: Int) {
+        self.header = header
+        count = max(size, header.count)
+        seed = ContentHash.hash(header)
+    }
+
+    /// The bytes of `range` (within `0..<count`) into `buffer`, which holds at least
+    /// `range.count` bytes.
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer, with range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count && buffer.count >= range.count)
+        var position = range.lowerBound
+        var out = 0
+        while position < range.upperBound && position < header.count {
+            buffer[out] = header[position]
+            position += 1
+            out += 1
+        }
+        guard position < range.upperBound else { return }
+        var relative = position - header.count
+        let end = range.upperBound - header.count
+        // A word cut by the start of the range.
+        if relative % 8 != 0 {
+            let word = word(relative / 8)
+            while relative % 8 != 0 && relative < end {
+                buffer[out] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(relative % 8)))
+                relative += 1
+                out += 1
             }
-            var state = seed
-            var offset = start
-            while offset < size {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                if size - offset >= 8 {
-                    UnsafeMutableRawPointer(raw.baseAddress! + offset).storeBytes(of: z.littleEndian, as: UInt64.self)
-                    offset += 8
-                } else {
-                    for i in 0..<(size - offset) { raw[offset + i] = UInt8(truncatingIfNeeded: z >> (8 * UInt64(i))) }
-                    offset = size
-                }
-            }
-            count = size
+        }
+        // Whole words.
+        var index = relative / 8
+        var state = seed &+ UInt64(index) &* SplitMix64.increment
+        let base = buffer.baseAddress!
+        while relative + 8 <= end {
+            state &+= SplitMix64.increment
+            base.storeBytes(of: SplitMix64.mix(state).littleEndian, toByteOffset: out, as: UInt64.self)
+            relative += 8
+            out += 8
+            index += 1
+        }
+        // A word cut by the end.
+        if relative < end {
+            let word = word(index)
+            for i in 0..<(end - relative) { buffer[out + i] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i))) }
         }
     }
+
+    /// The bytes of `range`.
+    public func bytes(_ range: Range<Int>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: range.count) { raw, initialized in
+            fill(UnsafeMutableRawBufferPointer(raw), with: range)
+            initialized = range.count
+        }
+    }
+
+    /// All the bytes.
+    public var bytes: [UInt8] { bytes(0..<count) }
+
+    /// Calls `body` with the bytes of `range` in consecutive chunks of at most `chunkSize` bytes
+    /// (each valid only during its call), from one reused buffer.
+    public func forEachChunk<E: Error>(
+        of range: Range<Int>, chunkSize: Int = GeneratedContent.chunkSize, _ body: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(E) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunkSize, max(range.count, 1)), alignment: 16)
+        defer { buffer.deallocate() }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + buffer.count, range.upperBound)
+            fill(buffer, with: start..<end)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<(end - start)]))
+            start = end
+        }
+    }
+
+    /// The `ContentHash` of all the bytes, computed a chunk at a time.
+    public var hash: UInt64 {
+        var hasher = ContentHash.Hasher()
+        forEachChunk(of: 0..<count) { hasher.update($0) }
+        return hasher.value
+    }
+
+    /// The chunk size of `forEachChunk` and of chunked reads: small enough to stay in the CPU's
+    /// cache and in malloc's reused memory, large enough that system calls are few.
+    public static let chunkSize = 64 << 10
+
+    /// Filler word `index` (0-based): splitmix64's output number `index + 1` from `seed`.
+    private func word(_ index: Int) -> UInt64 { SplitMix64.mix(seed &+ UInt64(index + 1) &* SplitMix64.increment) }
 }
 
 /// What a simulated PE file says it is: its name and file version.
@@ -118,6 +191,54 @@ public enum ContentHash {
                 h ^= UInt64(raw[offset])
                 h &*= prime
                 offset += 1
+            }
+            return h
+        }
+    }
+
+    /// The hash of bytes given in consecutive pieces of any sizes: equal to `hash` of them joined.
+    public struct Hasher: Sendable {
+        private var state = ContentHash.offsetBasis
+        /// Bytes of a word not yet complete (the low `pendingCount` bytes, little-endian).
+        private var pending: UInt64 = 0
+        private var pendingCount = 0
+        /// How many bytes were hashed.
+        public private(set) var count = 0
+
+        public init() {}
+
+        /// Adds the next bytes.
+        public mutating func update(_ raw: UnsafeRawBufferPointer) {
+            count += raw.count
+            var offset = 0
+            while pendingCount > 0 && pendingCount < 8 && offset < raw.count {
+                pending |= UInt64(raw[offset]) << (8 * UInt64(pendingCount))
+                pendingCount += 1
+                offset += 1
+            }
+            if pendingCount == 8 {
+                state = (state ^ pending) &* ContentHash.prime
+                pending = 0
+                pendingCount = 0
+            }
+            var h = state
+            while offset + 8 <= raw.count {
+                h = (h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) &* ContentHash.prime
+                offset += 8
+            }
+            state = h
+            while offset < raw.count {
+                pending |= UInt64(raw[offset]) << (8 * UInt64(pendingCount))
+                pendingCount += 1
+                offset += 1
+            }
+        }
+
+        /// The hash of everything added (the last, incomplete word a byte at a time).
+        public var value: UInt64 {
+            var h = state
+            for i in 0..<pendingCount {
+                h = (h ^ UInt64(UInt8(truncatingIfNeeded: pending >> (8 * UInt64(i))))) &* ContentHash.prime
             }
             return h
         }

@@ -75,7 +75,9 @@ public struct ImageFile: Sendable, Equatable {
         self.size = size
     }
     /// The file's contents.
-    public var bytes: [UInt8] { FileContent.bytes(name: path.name ?? "", version: version, size: size) }
+    public var bytes: [UInt8] { content.bytes }
+    /// The file's contents, to be produced a chunk at a time.
+    public var content: GeneratedContent { FileContent.content(name: path.name ?? "", version: version, size: size) }
 }
 
 /// A managed assembly: identity (name, assembly version), the file that holds it, and the

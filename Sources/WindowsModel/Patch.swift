@@ -104,7 +104,9 @@ public struct PatchFile: Sendable, Equatable {
     }
 
     /// The file's new contents (deterministic: the package carries only the manifest).
-    public var bytes: [UInt8] { FileContent.bytes(name: path.name ?? "", version: version, size: size) }
+    public var bytes: [UInt8] { content.bytes }
+    /// The file's contents, to be produced a chunk at a time.
+    public var content: GeneratedContent { FileContent.content(name: path.name ?? "", version: version, size: size) }
 }
 
 extension WindowsPath {

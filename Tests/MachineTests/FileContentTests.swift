@@ -87,4 +87,57 @@ import WindowsModel
         #expect(ContentHash.hash(bytes) != before)
         #expect(ContentHash.hex(0xab) == "00000000000000ab")
     }
+
+    /// The generator as it was first written: a header, then splitmix64 run sequentially from the
+    /// header's hash. Files already made, and the input hashes native images record, depend on
+    /// these exact bytes.
+    static func reference(header: [UInt8], size: Int) -> [UInt8] {
+        var bytes = header
+        var state = ContentHash.hash(header)
+        while bytes.count < size {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            for i in 0..<min(8, size - bytes.count) { bytes.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64(i)))) }
+        }
+        return bytes
+    }
+
+    @Test(arguments: [0, 1, 37, 38, 45, 46, 1000, 65536 + 3, 200_001])
+    func generatedContentIsTheSequentialGeneratorsBytes(size: Int) {
+        let header = FileContent.header(name: "mscorwks.dll", version: v573)
+        let content = GeneratedContent(header: header, size: size)
+        let expected = Self.reference(header: header, size: size)
+        #expect(content.bytes == expected)
+        #expect(content.count == expected.count)
+        #expect(content.hash == ContentHash.hash(expected))
+        // Any range on its own, cut anywhere within a word or the header.
+        for start in [0, 1, 5, header.count - 1, header.count, header.count + 3, expected.count / 2] where start <= expected.count {
+            for length in [0, 1, 7, 8, 9, 17, 4096] where start + length <= expected.count {
+                #expect(content.bytes(start..<(start + length)) == Array(expected[start..<(start + length)]))
+            }
+        }
+        var chunks: [UInt8] = []
+        content.forEachChunk(of: 0..<content.count, chunkSize: 1001) { chunks.append(contentsOf: $0) }
+        #expect(chunks == expected)
+    }
+
+    @Test func hasherInPiecesEqualsTheHashOfTheWhole() {
+        let bytes = FileContent.bytes(name: "System.dll", version: v573, size: 10_001)
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<50 {
+            var hasher = ContentHash.Hasher()
+            var offset = 0
+            while offset < bytes.count {
+                let length = min(Int(generator.next() % 23), bytes.count - offset)
+                bytes.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
+                offset += length
+            }
+            #expect(hasher.value == ContentHash.hash(bytes))
+            #expect(hasher.count == bytes.count)
+        }
+        #expect(ContentHash.Hasher().value == ContentHash.hash([]))
+    }
 }
