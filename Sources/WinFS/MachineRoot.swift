@@ -559,6 +559,19 @@ public struct FileDigest: Sendable, Equatable {
     }
 }
 
+/// The digest of the whole file `fd` reads (from its start), through a read-only mapping, leaving
+/// the position at the end; nil when it cannot be mapped. The caller must know that nobody can
+/// shrink the file meanwhile: touching a page past a new end would raise SIGBUS.
+func digestMapped(_ fd: Int32, path: WindowsPath, headLimit: Int) throws(Win32Error) -> FileDigest? {
+    let size = Int(try FileIdentity(descriptor: fd, path: path).size)
+    guard size > 0 else { return FileDigest(head: [], hash: ContentHash.hash([]), count: 0) }
+    guard let address = mmap(nil, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), address != MAP_FAILED else { return nil }
+    defer { munmap(address, size) }
+    let raw = UnsafeRawBufferPointer(start: address, count: size)
+    lseek(fd, 0, SEEK_END)
+    return FileDigest(head: Array(raw.prefix(headLimit)), hash: ContentHash.hash(raw), count: size)
+}
+
 /// Reads from `fd` until end of file through one reused buffer, hashing as it goes: the bytes are
 /// never held whole (a 2 MB assembly costs no 2 MB allocation, and no page faults to fill it).
 func digestAll(_ fd: Int32, path: WindowsPath, headLimit: Int) throws(Win32Error) -> FileDigest {

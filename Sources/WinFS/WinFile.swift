@@ -72,6 +72,12 @@ public final class WinFile {
     /// `headLimit` bytes, and the hash and length of all of it.
     public func digestToEnd(headLimit: Int) throws(Win32Error) -> FileDigest {
         let fd = try usable(.read, "ReadFile")
+        // A handle that does not share write keeps every writer out for as long as it is open
+        // (no other handle with write access can exist or be opened), so the file cannot shrink
+        // under a mapping of it: read through one, with no copy. Otherwise, a chunk at a time.
+        if !share.contains(.write), lseek(fd, 0, SEEK_CUR) == 0, let digest = try digestMapped(fd, path: path, headLimit: headLimit) {
+            return digest
+        }
         return try digestAll(fd, path: path, headLimit: headLimit)
     }
 

@@ -178,22 +178,14 @@ public enum ContentHash {
 
     /// The hash of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBytes { raw in
-            var h = offsetBasis
-            let words = raw.count / 8
-            var offset = 0
-            for _ in 0..<words {
-                h ^= UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                h &*= prime
-                offset += 8
-            }
-            while offset < raw.count {
-                h ^= UInt64(raw[offset])
-                h &*= prime
-                offset += 1
-            }
-            return h
-        }
+        bytes.withUnsafeBytes { hash($0) }
+    }
+
+    /// The hash of the bytes at `raw`.
+    public static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = Hasher()
+        hasher.update(raw)
+        return hasher.value
     }
 
     /// The hash of bytes given in consecutive pieces of any sizes: equal to `hash` of them joined.
