@@ -4,6 +4,10 @@
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <spawn.h>
+#include <string.h>
 
 // libuv's handle types share a common prefix (uv_handle_t, then uv_stream_t for streams); C
 // code casts between them freely. Swift cannot, so these casts live here, in one place.
@@ -30,5 +34,38 @@ static inline int patchrig_wifsignaled(int status) { return WIFSIGNALED(status);
 static inline int patchrig_wtermsig(int status) { return WTERMSIG(status); }
 static inline int patchrig_wifstopped(int status) { return WIFSTOPPED(status); }
 static inline int patchrig_wstopsig(int status) { return WSTOPSIG(status); }
+
+// posix_spawnattr flag: the child calls setsid() before it execs (glibc 2.26). <spawn.h> defines it
+// only under _GNU_SOURCE, which this header does not always see; its value is glibc's ABI.
+#ifdef POSIX_SPAWN_SETSID
+static const short patchrig_posix_spawn_setsid = POSIX_SPAWN_SETSID;
+#else
+static const short patchrig_posix_spawn_setsid = 0x80;
+#endif
+
+// Every signal, glibc's internal ones (32 and 33, SIGCANCEL and SIGSETXID) included, which
+// sigfillset leaves out. As a posix_spawn "set to default" set it makes the child reset those two
+// to SIG_DFL too; otherwise glibc's child sets them to SIG_IGN, which its exec passes on.
+static inline void patchrig_sigset_every_signal(sigset_t *set) { memset(set, 0xff, sizeof *set); }
+
+// pidfd_open(2) (Linux 5.3), which glibc 2.36 does not wrap: a descriptor on process `pid` that
+// polls readable once the process has ended. It is close-on-exec.
+static inline int patchrig_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    return (int)syscall(434, pid, 0);
+#endif
+}
+
+// Whether child `pid` has ended, without reaping it (waitid with WNOWAIT; siginfo_t is a union
+// Swift reads badly): 1 ended (a zombie until waited for), 0 still running, -1 an error (errno;
+// ECHILD: not our child, or already reaped).
+static inline int patchrig_child_has_ended(pid_t pid) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    return info.si_pid != 0;
+}
 
 #endif
