@@ -43,6 +43,18 @@ static const short patchrig_posix_spawn_setsid = POSIX_SPAWN_SETSID;
 static const short patchrig_posix_spawn_setsid = 0x80;
 #endif
 
+// posix_spawn file action: the child closes every descriptor from `from` up before it execs, so
+// it gets none it was not given, even one its parent inherited without close-on-exec (glibc 2.34;
+// declared only under _GNU_SOURCE, so declared here; on an older glibc nothing is added).
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int);
+static inline int patchrig_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+#else
+static inline int patchrig_spawn_close_from(posix_spawn_file_actions_t *actions, int from) { return 0; }
+#endif
+
 // Every signal, glibc's internal ones (32 and 33, SIGCANCEL and SIGSETXID) included, which
 // sigfillset leaves out. As a posix_spawn "set to default" set it makes the child reset those two
 // to SIG_DFL too; otherwise glibc's child sets them to SIG_IGN, which its exec passes on.

@@ -9,7 +9,7 @@ import Wire
 /// which timer to arm, whom to kill); the shell carries that out with real processes, pipes,
 /// timers and signals, and feeds back what happened, in the order it happened.
 ///
-/// Every worker leads its own process group (uv_spawn's detached mode), so signalling the group
+/// Every worker leads its own process group (a session of its own), so signalling the group
 /// reaches what the worker started too. On an actor's timeout, the run's timeout, SIGINT or
 /// SIGTERM the core kills those groups; at the end of the run it kills every group it created,
 /// so no process outlives its run. A worker whose pipe closes exits by itself.
@@ -67,9 +67,9 @@ public final class RigRunner {
         }
         // The watchers exist now: whoever started us may have blocked signals (some process
         // launchers do; `rig run` blocks SIGINT and SIGTERM until here so that one arriving
-        // early is not lost). libuv must see SIGCHLD to reap workers; a pending SIGINT or
-        // SIGTERM is delivered to its watcher now and aborts the run before it starts.
-        unblockSignals([Signal.childEnded] + Self.interruptions)
+        // early is not lost). A pending SIGINT or SIGTERM is delivered to its watcher now and
+        // aborts the run before it starts. (Workers are reaped through pidfds, not SIGCHLD.)
+        unblockSignals(Self.interruptions)
         feed(.begin)
         if !core.done { loop.run() }
         // From here on the outputs are being made: a signal waits until they are written

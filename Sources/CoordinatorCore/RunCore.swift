@@ -313,7 +313,7 @@ public final class RunCore {
 
     private func spawned(_ p: ProcessIndex, pid: Int32, startNs: UInt64, endNs: UInt64) {
         processes[p].record.pid = pid
-        // The spawn, from just before uv_spawn to its return (the child's lane starts at the
+        // The spawn, from just before posix_spawn to its return (the child's lane starts at the
         // same instant), not a moment after the child may have begun.
         let (from, to) = controlled == nil ? (startNs, endNs) : (now, now)
         processes[p].record.spawnNs = from

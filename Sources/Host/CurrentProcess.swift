@@ -68,6 +68,4 @@ public enum Signal {
     public static let stop: Int32 = SIGSTOP
     /// SIGCONT: lets a paused process go on.
     public static let resume: Int32 = SIGCONT
-    /// SIGCHLD: a child process ended (libuv reaps children when it arrives).
-    public static let childEnded: Int32 = SIGCHLD
 }

@@ -181,6 +181,9 @@ public final class ChildProcess: Handle {
                 posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", target == 0 ? O_RDONLY : O_RDWR, 0)
             }
         }
+        // Nothing else: not even a descriptor we inherited without close-on-exec (a shell's, a
+        // test runner's), which could hold a file of a machine open in the worker.
+        patchrig_spawn_close_from(&actions, count)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -64,8 +64,8 @@ public func pendingSignal(among signals: [Int32]) -> Int32? {
 }
 
 /// Unblocks `signals` in the calling thread's signal mask (which a process inherits from
-/// whoever started it). libuv reaps children through SIGCHLD and watches signals through the
-/// mask, so a blocked signal silently never arrives.
+/// whoever started it). libuv watches signals through the mask, so a blocked signal silently
+/// never arrives.
 public func unblockSignals(_ signals: [Int32]) {
     var set = sigset_t()
     sigemptyset(&set)

@@ -270,13 +270,16 @@ public enum MachineCatalogKeys {
         var list: [AssemblyDefinition] = []
         for name in try registry.subkeys(of: assemblies) ?? [] {
             let key = assemblies.appending(name)
-            guard case .string(let file)? = try registry.value(key, "File"),
-                case .string(let versionText)? = try registry.value(key, "Version"),
+            // One read of the key's values, not one per value (value names ignore case).
+            var values: [String: RegistryValue] = [:]
+            for (valueName, value) in try registry.values(of: key) ?? [] { values[valueName.lowercased()] = value }
+            guard case .string(let file)? = values["file"],
+                case .string(let versionText)? = values["version"],
                 let version = FileVersion(versionText)
             else { throw MachineError("\(key): File or Version is missing or malformed") }
-            let references = try registry.value(key, "References")?.strings ?? []
-            let culture = try registry.value(key, "Culture")?.stringValue ?? ""
-            let token = try registry.value(key, "PublicKeyToken")?.stringValue
+            let references = values["references"]?.strings ?? []
+            let culture = values["culture"]?.stringValue ?? ""
+            let token = values["publickeytoken"]?.stringValue
             list.append(
                 AssemblyDefinition(
                     name: name, file: try WindowsPath(file), version: version, references: references, culture: culture,

@@ -120,7 +120,8 @@ public enum WriteCache {
 
     /// The names in the directory open as `dir` (not `.` and `..`).
     private static func entries(of dir: Int32) -> [String] {
-        let copy = dup(dir)
+        // Close-on-exec: another thread may be starting a worker at this moment.
+        let copy = fcntl(dir, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0, let stream = fdopendir(copy) else { return [] }
         defer { closedir(stream) }
         var names: [String] = []

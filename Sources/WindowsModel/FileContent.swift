@@ -169,9 +169,12 @@ public struct VersionStamp: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The content hash native images record for the files they were built from: FNV-1a 64 (offset
-/// basis and prime of FNV-1a 64) applied to the file as little-endian 64-bit words, then to the
-/// last bytes one at a time. Word-wise so hashing a 2 MB assembly is cheap even in a debug build;
-/// not cryptographic (it only has to notice a different file).
+/// basis and prime of FNV-1a 64) in four lanes. The file is taken as 32-byte blocks, the i-th
+/// little-endian 64-bit word of each block going into lane i; after the last whole block, the
+/// whole words left go into lanes 0, 1 and 2 in turn and the bytes left one at a time into lane 3;
+/// then the four lanes, as words, go through FNV-1a once more. Four lanes because each lane's
+/// multiply waits only for its own previous one: a 2 MB assembly hashes about three times faster
+/// than with one. Not cryptographic (it only has to notice a different file).
 public enum ContentHash {
     public static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
     public static let prime: UInt64 = 0x0000_0100_0000_01B3
@@ -190,48 +193,65 @@ public enum ContentHash {
 
     /// The hash of bytes given in consecutive pieces of any sizes: equal to `hash` of them joined.
     public struct Hasher: Sendable {
-        private var state = ContentHash.offsetBasis
-        /// Bytes of a word not yet complete (the low `pendingCount` bytes, little-endian).
-        private var pending: UInt64 = 0
+        private var lanes = (offsetBasis, offsetBasis, offsetBasis, offsetBasis)
+        /// The start of a block not yet complete (`pendingCount` bytes of it).
+        private var pending: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         private var pendingCount = 0
         /// How many bytes were hashed.
         public private(set) var count = 0
 
         public init() {}
 
+        @inline(__always) private static func step(_ lane: UInt64, _ word: UInt64) -> UInt64 {
+            (lane ^ UInt64(littleEndian: word)) &* ContentHash.prime
+        }
+
         /// Adds the next bytes.
         public mutating func update(_ raw: UnsafeRawBufferPointer) {
+            guard let base = raw.baseAddress, raw.count > 0 else { return }
             count += raw.count
             var offset = 0
-            while pendingCount > 0 && pendingCount < 8 && offset < raw.count {
-                pending |= UInt64(raw[offset]) << (8 * UInt64(pendingCount))
-                pendingCount += 1
-                offset += 1
-            }
-            if pendingCount == 8 {
-                state = (state ^ pending) &* ContentHash.prime
-                pending = 0
+            if pendingCount > 0 {
+                let take = min(32 - pendingCount, raw.count)
+                let start = pendingCount
+                withUnsafeMutableBytes(of: &pending) { $0.baseAddress!.advanced(by: start).copyMemory(from: base, byteCount: take) }
+                pendingCount += take
+                offset = take
+                guard pendingCount == 32 else { return }
+                lanes.0 = Self.step(lanes.0, pending.0)
+                lanes.1 = Self.step(lanes.1, pending.1)
+                lanes.2 = Self.step(lanes.2, pending.2)
+                lanes.3 = Self.step(lanes.3, pending.3)
                 pendingCount = 0
             }
-            var h = state
-            while offset + 8 <= raw.count {
-                h = (h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) &* ContentHash.prime
-                offset += 8
+            var (a, b, c, d) = lanes
+            while offset + 32 <= raw.count {
+                a = Self.step(a, raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                b = Self.step(b, raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+                c = Self.step(c, raw.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
+                d = Self.step(d, raw.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self))
+                offset += 32
             }
-            state = h
-            while offset < raw.count {
-                pending |= UInt64(raw[offset]) << (8 * UInt64(pendingCount))
-                pendingCount += 1
-                offset += 1
+            lanes = (a, b, c, d)
+            if offset < raw.count {
+                let rest = raw.count - offset
+                withUnsafeMutableBytes(of: &pending) { $0.baseAddress!.copyMemory(from: base + offset, byteCount: rest) }
+                pendingCount = rest
             }
         }
 
-        /// The hash of everything added (the last, incomplete word a byte at a time).
+        /// The hash of everything added.
         public var value: UInt64 {
-            var h = state
-            for i in 0..<pendingCount {
-                h = (h ^ UInt64(UInt8(truncatingIfNeeded: pending >> (8 * UInt64(i))))) &* ContentHash.prime
-            }
+            var (a, b, c, d) = lanes
+            let tail = withUnsafeBytes(of: pending) { Array($0.prefix(pendingCount)) }
+            let words = tail.count / 8
+            let word = { (i: Int) -> UInt64 in tail.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self) } }
+            if words > 0 { a = Self.step(a, word(0)) }
+            if words > 1 { b = Self.step(b, word(1)) }
+            if words > 2 { c = Self.step(c, word(2)) }
+            for byte in tail[(8 * words)...] { d = (d ^ UInt64(byte)) &* ContentHash.prime }
+            var h = ContentHash.offsetBasis
+            for lane in [a, b, c, d] { h = (h ^ lane) &* ContentHash.prime }
             return h
         }
     }

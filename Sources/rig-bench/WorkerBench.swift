@@ -7,7 +7,7 @@ import Wire
 func median(_ samples: [UInt64]) -> UInt64 { samples.sorted()[samples.count / 2] }
 
 /// Spawns `executable` with a control pipe the way the coordinator spawns a worker, and returns
-/// the time from just before uv_spawn to the arrival of its hello frame. Then closes the pipe
+/// the time from just before the spawn to the arrival of its hello frame. Then closes the pipe
 /// (the child exits) and waits for the exit.
 func spawnToHello(_ loop: EventLoop, _ executable: String) throws -> UInt64 {
     let pipe = try FramedPipe(loop: loop)

@@ -155,4 +155,53 @@ struct LibUVTests {
         }
         loop.close()
     }
+
+    /// A handle closed before its child ends does not leave a zombie: a later spawn reaps it.
+    @Test func aChildWhoseHandleClosedFirstIsReapedLater() throws {
+        let loop = try EventLoop()
+        let early = try ChildProcess(loop: loop, executable: "/bin/sh", arguments: ["-c", "exit 0"]) { _ in }
+        let pid = early.pid
+        early.close()
+        // Wait until it has ended (a zombie, or already gone).
+        var state = ""
+        for _ in 0..<500 {
+            state = processState(pid)
+            if state == "Z" || state == "" { break }
+            usleep(2000)
+        }
+        var done = false
+        _ = try ChildProcess(loop: loop, executable: "/bin/sh", arguments: ["-c", "exit 0"]) { _ in done = true }
+        while !done { loop.runOnce() }
+        #expect(processState(pid) == "")
+        loop.close()
+    }
+
+    /// A child gets descriptors 0, 1 and 2, and 3 with a control pipe: nothing else of ours.
+    @Test func aChildInheritsOnlyItsStandardStreamsAndPipe() throws {
+        let loop = try EventLoop()
+        let listing = "/tmp/patchrig-fds-\(getpid())"
+        defer { unlink(listing) }
+        let out = open(listing, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        #expect(out >= 0)
+        let pipe = try FramedPipe(loop: loop)
+        var status: TerminationStatus?
+        _ = try ChildProcess(
+            loop: loop, executable: "/bin/sh", arguments: ["-c", "ls /proc/$$/fd"], stdout: .inherit(fd: out), controlPipe: pipe
+        ) { status = $0 }
+        close(out)
+        while status == nil { loop.runOnce() }
+        pipe.close()
+        loop.runOnce()
+        let names = (try? String(contentsOfFile: listing, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        #expect(Set(names) == ["0", "1", "2", "3"])
+        loop.close()
+    }
+}
+
+/// The state letter of process `pid` (R, S, Z...), or "" when there is none.
+private func processState(_ pid: Int32) -> String {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return "" }
+    return String(text[text.index(close, offsetBy: 2)])
 }

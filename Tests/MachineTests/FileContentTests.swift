@@ -124,6 +124,33 @@ import WindowsModel
         #expect(chunks == expected)
     }
 
+    /// `ContentHash` as its documentation defines it, written plainly.
+    static func referenceHash(_ bytes: [UInt8]) -> UInt64 {
+        func word(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
+        let prime = ContentHash.prime
+        var lanes = [UInt64](repeating: ContentHash.offsetBasis, count: 4)
+        var offset = 0
+        while offset + 32 <= bytes.count {
+            for i in 0..<4 { lanes[i] = (lanes[i] ^ word(offset + 8 * i)) &* prime }
+            offset += 32
+        }
+        var lane = 0
+        while offset + 8 <= bytes.count {
+            lanes[lane] = (lanes[lane] ^ word(offset)) &* prime
+            lane += 1
+            offset += 8
+        }
+        for byte in bytes[offset...] { lanes[3] = (lanes[3] ^ UInt64(byte)) &* prime }
+        return lanes.reduce(ContentHash.offsetBasis) { ($0 ^ $1) &* prime }
+    }
+
+    @Test func hashIsTheDocumentedFourLaneFNV() {
+        let bytes = FileContent.bytes(name: "System.dll", version: v573, size: 4099)
+        for length in Array(0...100) + [1023, 1024, 4099] {
+            #expect(ContentHash.hash(Array(bytes.prefix(length))) == Self.referenceHash(Array(bytes.prefix(length))))
+        }
+    }
+
     @Test func hasherInPiecesEqualsTheHashOfTheWhole() {
         let bytes = FileContent.bytes(name: "System.dll", version: v573, size: 10_001)
         var generator = SplitMix64(seed: 7)

@@ -4,11 +4,11 @@ import Testing
 /// process, or write a file they then execute) apart from tests that start processes, so that
 /// plain `swift test` (suites in parallel) is as sound as one suite at a time.
 ///
-/// Why: starting a process (Foundation's `Process`, libuv's `uv_spawn`) forks the test process;
-/// until the child execs, it holds a copy of every descriptor the test process has open, so the
-/// open file descriptions of a handle another test has just closed live on in it — and with them
-/// their OFD share-mode locks and `flock` mutexes. A test that closes a handle and opens the file
-/// again then meets its own ghost (ERROR_SHARING_VIOLATION). Workers never fork while holding
+/// Why: starting a process (Foundation's `Process`, `ChildProcess`'s posix_spawn) makes a child of
+/// the test process; until the child execs, it holds a copy of every descriptor the test process
+/// has open, so the open file descriptions of a handle another test has just closed live on in it
+/// — and with them their OFD share-mode locks and `flock` mutexes. A test that closes a handle and
+/// opens the file again then meets its own ghost (ERROR_SHARING_VIOLATION). Workers never fork while holding
 /// handles; only the test process mixes the two.
 ///
 /// `.forkFree` tests run alone; `.forks` tests run beside each other but
