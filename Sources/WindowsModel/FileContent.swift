@@ -55,11 +55,15 @@ public enum FileContent {
     }
 }
 
-/// The bytes of a generated file: a header, then splitmix64 filler seeded with the header's
-/// `ContentHash` up to the file's size. Simulated PE files (`FileContent`) and native images are
-/// made this way. The filler is counter-based (word k is a function of the seed and k), so any
-/// range can be produced on its own: a 2 MB file is written, hashed or compared a chunk at a
-/// time, never held whole.
+/// The bytes of a generated file: a header, then pseudo-random filler up to the file's size.
+/// Simulated PE files (`FileContent`) and native images are made this way.
+///
+/// The filler is little-endian 64-bit words; word k is `pattern[k % 8192] ^ key(k / 8192)`, where
+/// `pattern` is splitmix64's first 8192 outputs from seed 0 (the same in every file) and
+/// `key(b)` is splitmix64's output number b + 1 from the header's `ContentHash` (so each 64 KB
+/// block of each file and version is its own). Any range can be produced on its own, cheaply (an
+/// exclusive-or per word): a 2 MB file is written, hashed or compared a chunk at a time, never held
+/// whole.
 public struct GeneratedContent: Sendable, Equatable {
     /// The first bytes.
     public let header: [UInt8]
@@ -96,16 +100,22 @@ public struct GeneratedContent: Sendable, Equatable {
                 out += 1
             }
         }
-        // Whole words.
+        // Whole words, a block's worth at a time.
         var index = relative / 8
-        var state = seed &+ UInt64(index) &* SplitMix64.increment
         let base = buffer.baseAddress!
         while relative + 8 <= end {
-            state &+= SplitMix64.increment
-            base.storeBytes(of: SplitMix64.mix(state).littleEndian, toByteOffset: out, as: UInt64.self)
-            relative += 8
-            out += 8
-            index += 1
+            let block = index / Self.blockWords
+            let key = self.key(block)
+            let words = min((end - relative) / 8, (block + 1) * Self.blockWords - index)
+            Self.pattern.withUnsafeBufferPointer { pattern in
+                let from = index % Self.blockWords
+                for i in 0..<words {
+                    base.storeBytes(of: (pattern[from + i] ^ key).littleEndian, toByteOffset: out + 8 * i, as: UInt64.self)
+                }
+            }
+            relative += 8 * words
+            out += 8 * words
+            index += words
         }
         // A word cut by the end.
         if relative < end {
@@ -113,6 +123,21 @@ public struct GeneratedContent: Sendable, Equatable {
             for i in 0..<(end - relative) { buffer[out + i] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i))) }
         }
     }
+
+    /// Words per block of the filler (64 KB).
+    static let blockWords = 8192
+
+    /// The filler's pattern: splitmix64's first `blockWords` outputs from seed 0.
+    static let pattern: [UInt64] = {
+        var generator = SplitMix64(seed: 0)
+        return (0..<blockWords).map { _ in generator.next() }
+    }()
+
+    /// Block `block`'s key: splitmix64's output number `block + 1` from `seed`.
+    private func key(_ block: Int) -> UInt64 { SplitMix64.mix(seed &+ UInt64(block + 1) &* SplitMix64.increment) }
+
+    /// Filler word `index` (0-based).
+    private func word(_ index: Int) -> UInt64 { Self.pattern[index % Self.blockWords] ^ key(index / Self.blockWords) }
 
     /// The bytes of `range`.
     public func bytes(_ range: Range<Int>) -> [UInt8] {
@@ -152,8 +177,6 @@ public struct GeneratedContent: Sendable, Equatable {
     /// cache and in malloc's reused memory, large enough that system calls are few.
     public static let chunkSize = 64 << 10
 
-    /// Filler word `index` (0-based): splitmix64's output number `index + 1` from `seed`.
-    private func word(_ index: Int) -> UInt64 { SplitMix64.mix(seed &+ UInt64(index + 1) &* SplitMix64.increment) }
 }
 
 /// What a simulated PE file says it is: its name and file version.

@@ -32,9 +32,11 @@ func removeTree(_ path: String) {
 /// system calls it stands for, on a fresh clone of the run's machine. A replace or write of N
 /// bytes is a pwrite of N bytes (a replace writes the first half; the `write` that follows it the
 /// rest); a backup is a sendfile copy and an fsync; a verify reads the file and fsyncs it; a load
-/// or a package opened reads the whole file; a rename aside, a committed image and Session
-/// Manager's renames are renames; a delete is an unlink. Registry work and waits are left out
-/// (they count against PatchRig). Returns the nanoseconds it took.
+/// or a package opened reads the whole file; an ngen compile reads each file the image is built
+/// from (the assembly, its references and the engine); a GAC install is a sendfile copy; a rename
+/// aside, a committed image and Session Manager's renames are renames; a delete is an unlink.
+/// Registry work and waits are left out (they count against PatchRig). Returns the nanoseconds it
+/// took.
 func bareFileWork(_ history: RunHistory, machine: String) -> UInt64 {
     func host(_ windows: String?) -> String? {
         guard let windows, windows.count > 3, windows.uppercased().hasPrefix("C:\\") else { return nil }
@@ -42,6 +44,17 @@ func bareFileWork(_ history: RunHistory, machine: String) -> UInt64 {
     }
     var buffer = [UInt8](repeating: 0x5A, count: 4 << 20)
     let events = history.actors.flatMap(\.events).filter { $0.result.isOK }.sorted { $0.startNs < $1.startNs }
+    // What ngen reads to compile an assembly: the assembly, its references and the engine.
+    let catalog = try? MachineDirectory(opening: machine).catalog()
+    func readWhole(_ path: String, flush: Bool = false) {
+        let fd = open(path, flush ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = buffer.withUnsafeMutableBytes { raw in
+            while read(fd, raw.baseAddress!, raw.count) > 0 {}
+        }
+        if flush { fsync(fd) }
+        close(fd)
+    }
     let start = MonotonicClock.now()
     for event in events {
         func arg(_ name: String) -> String? { event.args.first { $0.name == name }?.value }
@@ -70,13 +83,24 @@ func bareFileWork(_ history: RunHistory, machine: String) -> UInt64 {
             close(input)
         case "verify", "load", "open_package":
             guard let path = host(arg("file") ?? arg("path")) else { continue }
-            let fd = open(path, event.op == "verify" ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            _ = buffer.withUnsafeMutableBytes { raw in
-                while read(fd, raw.baseAddress!, raw.count) > 0 {}
+            readWhole(path, flush: event.op == "verify")
+        case "ngen":
+            guard let assembly = arg("assembly"), let inputs = try? catalog?.nativeImageInputs(for: assembly) else { continue }
+            for input in inputs {
+                if let path = host(input.description) { readWhole(path) }
             }
-            if event.op == "verify" { fsync(fd) }
-            close(fd)
+        case "gac":
+            guard let from = host(arg("path")), let to = host(arg("destination")) else { continue }
+            let input = open(from, O_RDONLY | O_CLOEXEC)
+            guard input >= 0 else { continue }
+            var info = stat()
+            fstat(input, &info)
+            let output = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if output >= 0 {
+                _ = sendfile(output, input, nil, Int(info.st_size))
+                close(output)
+            }
+            close(input)
         case "rename_aside":
             guard let path = host(arg("file")) else { continue }
             rename(path, path + ".~bare")

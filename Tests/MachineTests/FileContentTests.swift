@@ -88,25 +88,26 @@ import WindowsModel
         #expect(ContentHash.hex(0xab) == "00000000000000ab")
     }
 
-    /// The generator as it was first written: a header, then splitmix64 run sequentially from the
-    /// header's hash. Files already made, and the input hashes native images record, depend on
-    /// these exact bytes.
+    /// The filler as `GeneratedContent` documents it, written plainly: word k is
+    /// `pattern[k % 8192] ^ key(k / 8192)`.
     static func reference(header: [UInt8], size: Int) -> [UInt8] {
+        var generator = SplitMix64(seed: 0)
+        let pattern = (0..<8192).map { _ in generator.next() }
+        var keys = SplitMix64(seed: ContentHash.hash(header))
+        var key: UInt64 = 0
         var bytes = header
-        var state = ContentHash.hash(header)
+        var k = 0
         while bytes.count < size {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            for i in 0..<min(8, size - bytes.count) { bytes.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64(i)))) }
+            if k % 8192 == 0 { key = keys.next() }
+            let word = pattern[k % 8192] ^ key
+            for i in 0..<min(8, size - bytes.count) { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(i)))) }
+            k += 1
         }
         return bytes
     }
 
-    @Test(arguments: [0, 1, 37, 38, 45, 46, 1000, 65536 + 3, 200_001])
-    func generatedContentIsTheSequentialGeneratorsBytes(size: Int) {
+    @Test(arguments: [0, 1, 37, 38, 45, 46, 1000, 65536 + 3, 200_001, 3 * 65536 + 45])
+    func generatedContentIsTheDocumentedFiller(size: Int) {
         let header = FileContent.header(name: "mscorwks.dll", version: v573)
         let content = GeneratedContent(header: header, size: size)
         let expected = Self.reference(header: header, size: size)
@@ -114,7 +115,9 @@ import WindowsModel
         #expect(content.count == expected.count)
         #expect(content.hash == ContentHash.hash(expected))
         // Any range on its own, cut anywhere within a word or the header.
-        for start in [0, 1, 5, header.count - 1, header.count, header.count + 3, expected.count / 2] where start <= expected.count {
+        let blockEdge = header.count + 65536
+        for start in [0, 1, 5, header.count - 1, header.count, header.count + 3, expected.count / 2, blockEdge - 3, blockEdge]
+        where start <= expected.count {
             for length in [0, 1, 7, 8, 9, 17, 4096] where start + length <= expected.count {
                 #expect(content.bytes(start..<(start + length)) == Array(expected[start..<(start + length)]))
             }
