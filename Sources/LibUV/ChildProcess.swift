@@ -45,9 +45,10 @@ public enum StandardStream {
 /// (pidfd_open), which polls readable once the child has ended; the child is then reaped with
 /// waitpid. No SIGCHLD handler is involved: nothing else reaps these children.
 ///
-/// The child gets descriptors 0, 1, 2 (and 3 with a control pipe) and nothing else: every other
-/// descriptor of this process must be close-on-exec (they are: libuv's, WinFS's, the logs').
-/// Until it execs, the child holds a copy of the descriptor table, as a forked child did.
+/// The child gets descriptors 0, 1, 2 (and 3 with a control pipe) and nothing else: the spawn
+/// closes every other one in the child (glibc 2.34's closefrom action; ours are close-on-exec
+/// anyway, but one inherited without it, from a shell or a test runner, is not passed on). Until
+/// it execs, the child holds a copy of the descriptor table, as a forked child did.
 public final class ChildProcess: Handle {
     /// The child's pid (valid once `init` returned).
     public private(set) var pid: Int32 = 0
