@@ -9,7 +9,9 @@ import WindowsModel
 enum MachineSnapshotReader {
     static func read(_ path: String) throws -> MachineSnapshot {
         let machine = try MachineDirectory(opening: path)
-        let startup = try machine.startupEntries()
+        // One registry connection for everything read here (each open costs as much as the reads).
+        let registry = try machine.registry()
+        let startup = try machine.startupEntries(registry: registry)
         func entries(_ kind: StartupEntry.Kind) -> [(key: String, name: String, commandLine: String)] {
             startup.filter { $0.kind == kind }.map {
                 (WindowsKeys.startup($0.hive, $0.kind).description, $0.name, $0.command)
@@ -23,17 +25,17 @@ enum MachineSnapshotReader {
         }
         var snapshot = MachineSnapshot(
             files: files.map { ($0.path.description, $0.version?.description) },
-            nativeImages: try machine.nativeImageStatus().map { report in
+            nativeImages: try machine.nativeImageStatus(registry: registry).map { report in
                 var reasons: [String] = []
                 if case .stale(let why) = report.status { reasons = why }
                 return (report.assembly, report.status.name, reasons)
             },
-            pendingRenames: try machine.pendingRenames().map(\.description),
-            services: try machine.services().map { ($0.name, $0.command) },
+            pendingRenames: try machine.pendingRenames(registry: registry).map(\.description),
+            services: try machine.services(registry: registry).map { ($0.name, $0.command) },
             run: entries(.run),
             runOnce: entries(.runOnce),
             damaged: damaged)
-        snapshot.registry = try registryValues(try machine.registry())
+        snapshot.registry = try registryValues(registry)
         return snapshot
     }
 

@@ -152,14 +152,19 @@ public struct MachineDirectory: Sendable {
     public func registry() throws(RegistryError) -> Registry { try Registry(machineDirectory: path) }
 
     /// The assembly catalog recorded in the registry at create.
-    public func catalog() throws -> AssemblyCatalog { try MachineCatalogKeys.read(from: registry()) }
+    /// `registry`: a connection to the machine's registry to use (nil: one of its own), here and
+    /// in the other readers below.
+    public func catalog(registry: Registry? = nil) throws -> AssemblyCatalog {
+        try MachineCatalogKeys.read(from: registry ?? self.registry())
+    }
 
     /// The status of every native image of the machine, judged at rest: an image built from a
     /// file that a pending rename changes at the next boot is not fresh.
-    public func nativeImageStatus() throws -> [NativeImageReport] {
-        let pending = try pendingRenameStore(for: files).pending()
+    public func nativeImageStatus(registry: Registry? = nil) throws -> [NativeImageReport] {
+        let registry = try registry ?? self.registry()
+        let pending = try pendingRenameStore(for: files, registry: registry).pending()
         let changes = pending.flatMap { [$0.source] + ($0.destination.map { [$0] } ?? []) }
-        return NativeImages.statusOfAll(catalog: try catalog(), files: files, pendingChanges: changes)
+        return NativeImages.statusOfAll(catalog: try catalog(registry: registry), files: files, pendingChanges: changes)
     }
 
     /// Every file on drive C, depth-first in name order, with its size and the version its header
@@ -196,8 +201,8 @@ public struct MachineDirectory: Sendable {
     }
 
     /// Run and RunOnce entries of HKLM and HKCU, in that order.
-    public func startupEntries() throws -> [StartupEntry] {
-        let registry = try registry()
+    public func startupEntries(registry: Registry? = nil) throws -> [StartupEntry] {
+        let registry = try registry ?? self.registry()
         var entries: [StartupEntry] = []
         for hive in [StartupEntry.Hive.localMachine, .currentUser] {
             for kind in [StartupEntry.Kind.run, .runOnce] {
@@ -210,8 +215,8 @@ public struct MachineDirectory: Sendable {
     }
 
     /// Registered services (keys under `HKLM\SYSTEM\CurrentControlSet\Services` with an ImagePath).
-    public func services() throws -> [ServiceDefinition] {
-        let registry = try registry()
+    public func services(registry: Registry? = nil) throws -> [ServiceDefinition] {
+        let registry = try registry ?? self.registry()
         var services: [ServiceDefinition] = []
         for name in try registry.subkeys(of: WindowsKeys.services) ?? [] {
             let key = WindowsKeys.services.appending(name)

@@ -8,15 +8,16 @@ import WindowsModel
 /// `C:\Windows\wininit.ini [rename]` on the Windows 9x profile.
 ///
 /// `rig fs move --delay-until-reboot` and `rig fs pending` use this.
-public func pendingRenameStore(for root: MachineRoot) throws -> any PendingRenameStore {
-    try pendingRenameQueue(for: root)
+/// `registry`: a connection to the machine's registry to use (nil: one of its own).
+public func pendingRenameStore(for root: MachineRoot, registry: Registry? = nil) throws -> any PendingRenameStore {
+    try pendingRenameQueue(for: root, registry: registry)
 }
 
 /// The machine's pending-rename queue with what Session Manager needs at boot.
-public func pendingRenameQueue(for root: MachineRoot) throws -> any PendingRenameQueue {
+public func pendingRenameQueue(for root: MachineRoot, registry: Registry? = nil) throws -> any PendingRenameQueue {
     switch try machineProfile(of: root) {
-    case .nt: return try RegistryPendingRenames(root: root)
-    case .win9x: return try WininitPendingRenames(root: root)
+    case .nt: return RegistryPendingRenames(registry: try registry ?? Registry(machineDirectory: root.path))
+    case .win9x: return try WininitPendingRenames(root: root, registry: registry)
     }
 }
 
@@ -205,9 +206,10 @@ public final class WininitPendingRenames: PendingRenameQueue {
     private let root: MachineRoot
     private let registry: Registry
 
-    public init(root: MachineRoot) throws {
+    /// `registry`: a connection to the machine's registry to use (nil: one of its own).
+    public init(root: MachineRoot, registry: Registry? = nil) throws {
         self.root = root
-        self.registry = try Registry(machineDirectory: root.path)
+        self.registry = try registry ?? Registry(machineDirectory: root.path)
     }
 
     public var location: String { "\(Self.path) [rename]" }
