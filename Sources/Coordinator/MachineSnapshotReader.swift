@@ -41,14 +41,6 @@ enum MachineSnapshotReader {
 
     /// Every value of the registry (HKLM, then HKCU), keys depth-first in name order.
     static func registryValues(_ registry: Registry) throws -> [(key: String, name: String, value: RegistryValue)] {
-        var result: [(key: String, name: String, value: RegistryValue)] = []
-        func walk(_ key: RegistryKeyPath) throws {
-            for (name, value) in try registry.values(of: key) ?? [] { result.append((key.description, name, value)) }
-            for sub in (try registry.subkeys(of: key) ?? []).sorted(by: { $0.lowercased() < $1.lowercased() }) {
-                try walk(key.appending(sub))
-            }
-        }
-        for root in [RegistryRoot.localMachine, .currentUser] { try walk(RegistryKeyPath(root: root)) }
-        return result
+        try registry.allValues(under: [.localMachine, .currentUser]).map { ($0.key.description, $0.name, $0.value) }
     }
 }

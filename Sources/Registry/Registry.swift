@@ -397,6 +397,41 @@ public final class Registry {
         }
     }
 
+    /// Every value under the keys `roots`, in one read: keys depth-first, subkeys in name order
+    /// ignoring case (`lowercased()`), values in the order they were first set. Two queries in all,
+    /// not two per key.
+    public func allValues(
+        under roots: [RegistryRoot] = RegistryRoot.allCases
+    ) throws(RegistryError) -> [(key: RegistryKeyPath, name: String, value: RegistryValue)] {
+        try read { () throws(RegistryError) -> [(key: RegistryKeyPath, name: String, value: RegistryValue)] in
+            var children: [Int64: [(id: Int64, name: String)]] = [:]
+            for row in try db.rows("SELECT id, parent, name FROM registry_keys") {
+                guard let id = row[0].integer, let parent = row[1].integer, let name = row[2].text else { continue }
+                children[parent, default: []].append((id, name))
+            }
+            var values: [Int64: [[SQLiteValue]]] = [:]
+            for row in try db.rows("SELECT key, name, type, data FROM registry_values ORDER BY rowid") {
+                guard let key = row[0].integer else { continue }
+                values[key, default: []].append(row)
+            }
+            var result: [(key: RegistryKeyPath, name: String, value: RegistryValue)] = []
+            func walk(_ key: RegistryKeyPath, _ id: Int64) throws(RegistryError) {
+                for row in values[id] ?? [] {
+                    let name = row[1].text ?? ""
+                    result.append((key, name, try decode(key, name, row[2], row[3])))
+                }
+                for child in (children[id] ?? []).sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+                    try walk(RegistryKeyPath(root: key.root, components: key.components + [child.name]), child.id)
+                }
+            }
+            for root in roots {
+                guard let (id, stored) = try resolve(RegistryKeyPath(root: root)) else { continue }
+                try walk(stored, id)
+            }
+            return result
+        }
+    }
+
     private func dump(_ key: RegistryKeyPath, _ id: Int64, into out: inout String) throws(RegistryError) {
         out += ([key.root.rawValue] + key.components).joined(separator: "\\") + "\n"
         for row in try db.rows("SELECT name, type, data FROM registry_values WHERE key = ? ORDER BY rowid", [.integer(id)]) {

@@ -186,4 +186,30 @@ import WindowsModel
         #expect(throws: RegistryError.self) { try Registry(machineDirectory: missing) }
         #expect(access(directory.path + "/no", F_OK) != 0)
     }
+
+    /// `allValues` gives what walking key by key gives: depth-first, subkeys in name order
+    /// ignoring case, values in the order first set, names as stored.
+    @Test func allValuesWalksTheTreeInOneRead() throws {
+        let registry = try Registry(machineDirectory: directory.path)
+        try registry.setValue("HKLM\\Software\\b", "z", .dword(1))
+        try registry.setValue("HKLM\\Software\\B2", "y", .string("two"))
+        try registry.setValue("HKLM\\Software\\a\\Deep", "", .string("default"))
+        try registry.setValue("HKLM\\Software\\a", "second", .dword(2))
+        try registry.setValue("HKLM\\Software\\a", "First", .dword(3))
+        try registry.setValue("HKLM\\SOFTWARE\\A", "SECOND", .dword(4))
+        try registry.createKey(RegistryKeyPath("HKLM\\Empty"))
+        try registry.setValue("HKCU\\Environment", "TEMP", .multiString(["a", "b"]))
+        var walked: [(key: String, name: String, value: RegistryValue)] = []
+        func walk(_ key: RegistryKeyPath) throws {
+            for (name, value) in try registry.values(of: key) ?? [] { walked.append((key.description, name, value)) }
+            for sub in (try registry.subkeys(of: key) ?? []).sorted(by: { $0.lowercased() < $1.lowercased() }) {
+                try walk(key.appending(sub))
+            }
+        }
+        for root in [RegistryRoot.localMachine, .currentUser] { try walk(RegistryKeyPath(root: root)) }
+        let all = try registry.allValues(under: [.localMachine, .currentUser])
+        #expect(all.map { "\($0.key) \($0.name)=\($0.value)" } == walked.map { "\($0.key) \($0.name)=\($0.value)" })
+        #expect(all.map(\.name).prefix(3) == ["second", "First", ""])
+        #expect(try registry.allValues(under: [.currentUser]).map(\.name) == ["TEMP"])
+    }
 }
