@@ -29,30 +29,12 @@ public protocol MachineFiles {
     func isDirectory(_ path: WindowsPath) -> Bool
 }
 
-extension MachineFiles {
-    /// Through `readFile`, for implementations with nothing cheaper.
-    public func readHead(_ path: WindowsPath, limit: Int) throws -> (bytes: [UInt8], size: Int) {
-        let bytes = try readFile(path)
-        return (Array(bytes.prefix(limit)), bytes.count)
-    }
-
-    /// Through `readFile`, for implementations with nothing cheaper.
-    public func digestFile(_ path: WindowsPath, headLimit: Int) throws -> FileDigest {
-        FileDigest(of: try readFile(path), headLimit: headLimit)
-    }
-
-    /// Through `writeFile` of the bytes, for implementations with nothing cheaper.
-    public func writeFile(_ path: WindowsPath, _ content: GeneratedContent) throws {
-        try writeFile(path, content.bytes)
-    }
-}
-
 extension MachineRoot: MachineFiles {}
 
 extension FileContent {
     /// The name and version in the header of the file at `path` on the machine; nil when it is
     /// not a simulated PE file. Throws when the file cannot be read.
     public static func stamp(ofFileAt path: WindowsPath, in files: some MachineFiles) throws -> VersionStamp? {
-        stamp(of: try files.readFile(path))
+        stamp(of: try files.readHead(path, limit: 512).bytes)
     }
 }

@@ -15,11 +15,6 @@ public struct NativeImageInput: Sendable, Equatable, Encodable {
         self.hash = hash
     }
 
-    /// The input `path` holding `bytes`.
-    public init(path: WindowsPath, bytes: [UInt8]) {
-        self.init(path: path, version: FileContent.stamp(of: bytes)?.version, hash: ContentHash.hash(bytes))
-    }
-
     /// The input `path` as `digest` read it (its head holding the version header, if any).
     public init(path: WindowsPath, digest: FileDigest) {
         self.init(path: path, version: FileContent.stamp(of: digest.head)?.version, hash: digest.hash)

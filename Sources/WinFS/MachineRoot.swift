@@ -408,15 +408,9 @@ public final class MachineRoot: Sendable {
 
     /// The whole content of the file at `path`.
     public func readFile(_ path: WindowsPath) throws(Win32Error) -> [UInt8] {
-        try readFile(path, upTo: .max)
-    }
-
-    /// The first `limit` bytes of the file at `path` (fewer if it is shorter): enough to read a
-    /// header without reading a whole file.
-    public func readFile(_ path: WindowsPath, upTo limit: Int) throws(Win32Error) -> [UInt8] {
         let fd = try openBeneath(path, flags: O_RDONLY, operation: "ReadFile")
         defer { close(fd) }
-        return try readAll(fd, path: path, limit: limit)
+        return try readAll(fd, path: path)
     }
 
     /// The first `limit` bytes of the file at `path` and its whole size, from one open.
@@ -551,11 +545,6 @@ public struct FileDigest: Sendable, Equatable {
         self.head = head
         self.hash = hash
         self.count = count
-    }
-
-    /// The digest of `bytes`.
-    public init(of bytes: [UInt8], headLimit: Int) {
-        self.init(head: Array(bytes.prefix(headLimit)), hash: ContentHash.hash(bytes), count: bytes.count)
     }
 }
 
