@@ -10,7 +10,12 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 
 // Open file description locks (Linux 3.15+). Glibc only defines them with _GNU_SOURCE, which
 // the Swift Glibc module does not see; the values are the kernel's (asm-generic/fcntl.h).
@@ -89,6 +94,101 @@ static inline int cwinfs_has_xattr(int fd, const char *name) {
 /// Sets the extended attribute `name` (one byte) on `fd`'s file; 0 or -1 (errno).
 static inline int cwinfs_set_xattr(int fd, const char *name) {
     return fsetxattr(fd, name, "1", 1, 0);
+}
+
+
+/// The threads of the calling process (entries of /proc/self/task); -1 when it cannot be read.
+static inline int cwinfs_thread_count(void) {
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks) return -1;
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] != '.') count++;
+    }
+    closedir(tasks);
+    return count;
+}
+
+/// Writes `text` to the file `path` (a new user namespace's /proc/self maps); 0 or -1 (errno).
+static inline int cwinfs_write_text(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t length = strlen(text);
+    ssize_t written = write(fd, text, length);
+    int saved = errno;
+    close(fd);
+    if (written == (ssize_t)length) return 0;
+    errno = written < 0 ? saved : EIO;
+    return -1;
+}
+
+/// The steps of `cwinfs_mount_private_tmpfs`: unshare; (without root) the user namespace's
+/// maps of this process's own user and group; mount propagation made private, so that nothing
+/// mounted here reaches the host; a new tmpfs with `options` over `target`. 0, or -1 with errno
+/// set and `*step` naming the call that failed.
+static inline int cwinfs_private_tmpfs_steps(const char *target, const char *options, const char **step) {
+    unsigned int uid = (unsigned int)geteuid(), gid = (unsigned int)getegid();
+    char map[64];
+    if (uid == 0) {
+        *step = "unshare(CLONE_NEWNS)";
+        if (syscall(SYS_unshare, CLONE_NEWNS) != 0) return -1;
+    } else {
+        *step = "unshare(CLONE_NEWUSER | CLONE_NEWNS)";
+        if (syscall(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS) != 0) return -1;
+        *step = "write /proc/self/setgroups";
+        if (cwinfs_write_text("/proc/self/setgroups", "deny") != 0) return -1;
+        *step = "write /proc/self/uid_map";
+        snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+        if (cwinfs_write_text("/proc/self/uid_map", map) != 0) return -1;
+        *step = "write /proc/self/gid_map";
+        snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+        if (cwinfs_write_text("/proc/self/gid_map", map) != 0) return -1;
+    }
+    *step = "mount(/, MS_REC | MS_PRIVATE)";
+    if (syscall(SYS_mount, "none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -1;
+    *step = "mount(tmpfs)";
+    if (syscall(SYS_mount, "patchrig", target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) return -1;
+    return 0;
+}
+
+/// Moves the calling process into a mount namespace of its own (with a user namespace mapping
+/// only its own user and group when it is not root) and mounts a new tmpfs with `options` over
+/// `target` there; its children inherit both. The process must have one thread. Without root,
+/// the steps are first tried in a forked child: a user namespace cannot be left, so a process
+/// whose maps could not be written would be stranded in one; the child's failure is reported
+/// instead (`*step` "a trial in a child", errno EPERM). 0, or -1 with errno and `*step` set.
+static inline int cwinfs_mount_private_tmpfs(const char *target, const char *options, const char **step) {
+    int threads = cwinfs_thread_count();
+    if (threads != 1) {
+        *step = "a check that the process has one thread";
+        errno = threads < 0 ? errno : EBUSY;
+        return -1;
+    }
+    if (geteuid() != 0) {
+        pid_t child = fork();
+        if (child < 0) {
+            *step = "fork";
+            return -1;
+        }
+        if (child == 0) {
+            const char *ignored;
+            _exit(cwinfs_private_tmpfs_steps(target, options, &ignored) == 0 ? 0 : 1);
+        }
+        int status = 0;
+        while (waitpid(child, &status, 0) < 0) {
+            if (errno != EINTR) {
+                *step = "waitpid";
+                return -1;
+            }
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            *step = "a trial in a child";
+            errno = EPERM;
+            return -1;
+        }
+    }
+    return cwinfs_private_tmpfs_steps(target, options, step);
 }
 
 #endif

@@ -32,9 +32,11 @@ func runRigBinary(_ rig: String, _ arguments: [String], root: String, watch: Str
     var peak: UInt64 = 0
     while wait4(pid, &status, WNOHANG, &usage) == 0 {
         if let watch {
-            // The campaign's directory, and its machines in memory (`/dev/shm/patchrig-run-PID-*`).
-            let memory = ((try? HostFiles.entries(ofDirectory: "/dev/shm")) ?? []).filter { $0.hasPrefix("patchrig-run-\(pid)-") }
-            peak = max(peak, diskUse(watch) + memory.map { diskUse("/dev/shm/" + $0) }.reduce(0, +))
+            // The campaign's directory, and its machines in memory (`/dev/shm/patchrig-run-PID-*`,
+            // in the /dev/shm the campaign sees: its own tmpfs, or the host's).
+            let shm = "/proc/\(pid)/root/dev/shm"
+            let memory = ((try? HostFiles.entries(ofDirectory: shm)) ?? []).filter { $0.hasPrefix("patchrig-run-\(pid)-") }
+            peak = max(peak, diskUse(watch) + memory.map { diskUse(shm + "/" + $0) }.reduce(0, +))
         }
         usleep(50_000)
     }
@@ -121,6 +123,21 @@ func runCampaignBenchmarks(_ figures: Figures, rig: String, root: String, quick:
         rates.append(untraced["iterations_per_second"] as? Double ?? 0)
     }
     let rate = rates.sorted()[rates.count / 2]
+    // The same campaign with its machines in the host's /dev/shm (4 KB pages) instead of a tmpfs
+    // of its own: what the private memory file system gives, alternated with a run that has it.
+    var hostRates: [Double] = []
+    var ownRates: [Double] = []
+    for _ in 0..<(quick ? 1 : 2) {
+        setenv("PATCHRIG_PRIVATE_TMPFS", "0", 1)
+        hostRates.append(stress(["--schedule", "pct", "--traces", "none"]).1["iterations_per_second"] as? Double ?? 0)
+        unsetenv("PATCHRIG_PRIVATE_TMPFS")
+        ownRates.append(stress(["--schedule", "pct", "--traces", "none"]).1["iterations_per_second"] as? Double ?? 0)
+    }
+    figures.record(
+        "stress_private_tmpfs",
+        "the controlled campaign in a tmpfs of its own (huge=within_size) vs the host's /dev/shm (mean of \(ownRates.count) alternated pairs)",
+        value: ownRates.reduce(0, +) / Double(ownRates.count), unit: "iterations/s",
+        baseline: hostRates.reduce(0, +) / Double(hostRates.count), baselineName: "the host's /dev/shm", higherIsBetter: true)
     figures.record(
         "stress_controlled", "rig stress of the race rig, pct, \(iterations) iterations, parallel \(cores) (median of \(rates.count))",
         value: rate, unit: "iterations/s", baseline: Double(cores) * 1e9 / floor, baselineName: "cores / the controlled run's floor",

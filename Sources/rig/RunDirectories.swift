@@ -23,8 +23,14 @@ enum RunDirectories {
     /// machines of `bytes` each; nil otherwise (the machines then live under the campaign's
     /// --out). A machine is scratch: the host's own durability buys it nothing (a power loss is
     /// `WriteCache`'s model), and in memory a campaign runs about a quarter faster.
+    ///
+    /// First, once per process, `/dev/shm` becomes a tmpfs of the campaign's own with huge pages
+    /// (`PrivateMemoryFileSystem`: about a third faster again, and freed by the kernel however the
+    /// campaign ends) unless `PATCHRIG_PRIVATE_TMPFS=0` is set or the host refuses; then the
+    /// host's `/dev/shm` serves as before. Call it before the process starts a thread.
     static func memoryDirectory(machines: Int, bytes: UInt64) -> String? {
         let shm = "/dev/shm"
+        _ = privateMemory
         guard HostFiles.kind(of: shm, followingLinks: true) == .directory,
             let free = HostFiles.availableBytes(at: shm), free / 2 > UInt64(machines) * bytes,
             let directory = make(in: shm)
@@ -36,9 +42,18 @@ enum RunDirectories {
         return directory
     }
 
+    /// Whether `/dev/shm` is this process's own tmpfs (mounted on first use; see
+    /// `memoryDirectory`).
+    static let privateMemory: Bool = {
+        guard CurrentProcess.environment("PATCHRIG_PRIVATE_TMPFS") != "0",
+            HostFiles.kind(of: "/dev/shm", followingLinks: true) == .directory
+        else { return false }
+        return PrivateMemoryFileSystem.mount(over: "/dev/shm") == nil
+    }()
+
     /// Marks a directory the run keeps on purpose (a failed run's logs, `--keep`).
     static func markKept(_ directory: String) {
-        FileManager.default.createFile(atPath: directory + "/" + keptMark, contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/" + keptMark, contents: Data())
     }
 
     /// Removes the unmarked directories of coordinators that have died (in the temporary

@@ -106,6 +106,39 @@ struct StressTests {
         #expect(workers.filter(isAlive).isEmpty, "workers left: \(workers.filter(isAlive))")
     }
 
+    /// A campaign's machines live in a tmpfs of its own (large folios), mounted over `/dev/shm`
+    /// in a mount namespace its workers share and the host does not see; with
+    /// `PATCHRIG_PRIVATE_TMPFS=0` they live in the host's `/dev/shm`. Root can always make the
+    /// namespace (CI runs as root); other users only where user namespaces are allowed.
+    @Test(.enabled(if: getuid() == 0)) func aCampaignsMachinesLiveInATmpfsOfItsOwn() throws {
+        for own in [true, false] {
+            let out = temporaryDirectory()
+            let process = TestProcess(
+                [BuiltBinaries.rig, "stress", race, "--iterations", "50", "--parallel", "2", "--out", out],
+                environment: own ? [:] : ["PATCHRIG_PRIVATE_TMPFS": "0"])
+            var worker: Int32?
+            for _ in 0..<400 where worker == nil {
+                usleep(25_000)
+                worker = children(of: process.pid, named: "rig-worker").first
+            }
+            let mounts = worker.flatMap { try? String(contentsOfFile: "/proc/\($0)/mountinfo", encoding: .utf8) } ?? ""
+            let seen = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/root/dev/shm")) ?? [])
+                .filter { $0.hasPrefix("patchrig-run-\(process.pid)-") }
+            let onHost = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? [])
+                .filter { $0.hasPrefix("patchrig-run-\(process.pid)-") }
+            kill(process.pid, SIGINT)
+            _ = process.wait()
+            #expect(worker != nil, "no worker of the campaign was seen: the test proved nothing")
+            let ownTmpfs = mounts.split(separator: "\n").contains { $0.contains(" /dev/shm ") && $0.contains(" - tmpfs patchrig ") }
+            #expect(ownTmpfs == own, "own: \(own)\n\(mounts)")
+            #expect(seen.count == 1, "own: \(own), the campaign's /dev/shm: \(seen)")
+            #expect(onHost.count == (own ? 0 : 1), "own: \(own), the host's /dev/shm: \(onHost)")
+        }
+        // Nothing was mounted where the tests run.
+        let ours = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!ours.contains(" - tmpfs patchrig "))
+    }
+
     @Test func badUsageExitsTwo() {
         for bad in [
             ["--iterations", "0"], ["--iterations", "5", "--parallel", "0"], ["--iterations", "5", "--shard", "3/2"],
