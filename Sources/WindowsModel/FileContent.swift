@@ -109,8 +109,20 @@ public struct GeneratedContent: Sendable, Equatable {
             let words = min((end - relative) / 8, (block + 1) * Self.blockWords - index)
             Self.pattern.withUnsafeBufferPointer { pattern in
                 let from = index % Self.blockWords
-                for i in 0..<words {
+                var i = 0
+                #if _endian(little)
+                    // Four words at a time (vector registers), as the word loop would do them.
+                    let source = UnsafeRawPointer(pattern.baseAddress! + from)
+                    let keys = SIMD4<UInt64>(repeating: key)
+                    while i + 4 <= words {
+                        let four = source.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<UInt64>.self) ^ keys
+                        base.storeBytes(of: four, toByteOffset: out + 8 * i, as: SIMD4<UInt64>.self)
+                        i += 4
+                    }
+                #endif
+                while i < words {
                     base.storeBytes(of: (pattern[from + i] ^ key).littleEndian, toByteOffset: out + 8 * i, as: UInt64.self)
+                    i += 1
                 }
             }
             relative += 8 * words
