@@ -10,9 +10,13 @@ final class SQLiteConnection {
     /// and preparing (parsing and planning) cost more than running them.
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// SQLite's process-wide settings, made once before the first connection opens.
+    private static let configured: Int32 = patchrig_sqlite_configure()
+
     /// Opens (creating if needed) the database at `path`.
     init(path: String) throws(RegistryError) {
         self.path = path
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
