@@ -123,7 +123,8 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "CoordinatorCore", "Report", "RigModel", "Machine", "Registry", "WinFS", "WindowsModel", "TestSupport",
+                "Coordinator", "CoordinatorCore", "Report", "RigModel", "Machine", "Registry", "WinFS", "WindowsModel", "LibUV",
+                "TestSupport",
             ]),
         // The module rules (README.md, "Modules"), read from Package.swift and the sources' imports.
         .testTarget(name: "ModuleRulesTests", dependencies: ["TestSupport"]),

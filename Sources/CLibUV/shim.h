@@ -1,6 +1,7 @@
 #ifndef PATCHRIG_CLIBUV_SHIM_H
 #define PATCHRIG_CLIBUV_SHIM_H
 #include <uv.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -78,6 +79,21 @@ static inline int patchrig_child_has_ended(pid_t pid) {
     info.si_pid = 0;
     if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
     return info.si_pid != 0;
+}
+
+// The CPUs the calling thread may run on (sched_getaffinity / sched_setaffinity, thread 0 =
+// the caller), as a bitmap of `words` 64-bit words; the syscalls directly, since glibc declares
+// the wrappers only under _GNU_SOURCE. Return what the system call returns (-1, errno).
+static inline long patchrig_thread_cpus(uint64_t *bits, int words) {
+    return syscall(SYS_sched_getaffinity, 0, (size_t)words * sizeof(uint64_t), bits);
+}
+static inline long patchrig_set_thread_cpus(const uint64_t *bits, int words) {
+    return syscall(SYS_sched_setaffinity, 0, (size_t)words * sizeof(uint64_t), bits);
+}
+// The CPU the calling thread runs on now (getcpu); -1 when it cannot be told.
+static inline int patchrig_running_cpu(void) {
+    unsigned int cpu = 0;
+    return syscall(SYS_getcpu, &cpu, (void *)0, (void *)0) == 0 ? (int)cpu : -1;
 }
 
 #endif

@@ -52,6 +52,15 @@ public final class RigRunner {
     /// Runs the rig to its end and returns what happened.
     public func run() -> RunHistory {
         ignoreBrokenPipes()
+        // A controlled run hands over between one process and the next at every operation: all
+        // of them on one CPU (see `CPUAffinity`), the thread's own CPUs back afterwards. A free
+        // run keeps every CPU: its processes really run at once.
+        let ownCPUs = options.schedule.isControlled ? CPUAffinity.current() : nil
+        if let ownCPUs, !ownCPUs.isEmpty {
+            let here = CPUAffinity.running().flatMap { ownCPUs.contains($0) ? $0 : nil }
+            CPUAffinity.set([options.cpuSlot.map { ownCPUs[$0 % ownCPUs.count] } ?? here ?? ownCPUs[0]])
+        }
+        defer { if let ownCPUs { CPUAffinity.set(ownCPUs) } }
         do {
             for signal in Self.interruptions {
                 watchers.append(

@@ -69,16 +69,16 @@ public enum RigSession {
 
     /// Runs `prepared` with `seed` and `schedule`, the workers' logs in `logDirectory`, and
     /// returns what happened, and the signal (SIGINT, SIGTERM) that interrupted it: during the
-    /// run, or pending once it ended.
+    /// run, or pending once it ended. A controlled run keeps to one CPU (`RunOptions.cpuSlot`).
     public static func run(
         _ prepared: PreparedRig, seed: UInt64, schedule: ScheduleMode, worker: String, logDirectory: String,
-        roleExists: @escaping @Sendable (String) -> Bool
+        roleExists: @escaping @Sendable (String) -> Bool, cpuSlot: Int? = nil
     ) throws -> (history: RunHistory, interruptedBy: Int32?) {
         let runner = try RigRunner(
             rig: prepared.rig,
             options: RunOptions(
                 seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: prepared.machine,
-                roleExists: roleExists, schedule: schedule))
+                roleExists: roleExists, schedule: schedule, cpuSlot: cpuSlot))
         let history = runner.run()
         return (history, runner.interruptedBy ?? RigRunner.pendingInterruption())
     }

@@ -30,6 +30,9 @@ public enum ScheduleMode: Sendable, Equatable {
         }
     }
 
+    /// Whether a scheduler grants the operations one at a time (every mode but `free`).
+    public var isControlled: Bool { self != .free }
+
     var depth: Int? {
         if case .pct(let depth, _) = self { return depth }
         return nil

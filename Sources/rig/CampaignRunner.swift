@@ -87,7 +87,7 @@ final class CampaignRunner: @unchecked Sendable {
         for slot in 0..<slots {
             group.enter()
             let thread = Thread { [self] in
-                runIterations(template: template, directory: work + "/slot-\(slot)")
+                runIterations(template: template, directory: work + "/slot-\(slot)", slot: slot)
                 group.leave()
             }
             thread.stackSize = 8 << 20
@@ -118,7 +118,7 @@ final class CampaignRunner: @unchecked Sendable {
     }
 
     /// One thread: takes the next iteration until there is none or the campaign stops.
-    private func runIterations(template: PreparedRig, directory: String) {
+    private func runIterations(template: PreparedRig, directory: String, slot: Int) {
         while let i = take() {
             let seed = settings.firstSeed &+ UInt64(i)
             try? FileManager.default.removeItem(atPath: directory)
@@ -127,7 +127,7 @@ final class CampaignRunner: @unchecked Sendable {
                 let prepared = try RigSession.clone(template, in: directory)
                 let (history, interruptedBy) = try RigSession.run(
                     prepared, seed: seed, schedule: settings.choice.mode, worker: worker, logDirectory: directory,
-                    roleExists: { RoleTable.roles[$0] != nil })
+                    roleExists: { RoleTable.roles[$0] != nil }, cpuSlot: slot)
                 if interruptedBy != nil {
                     stop(interrupted: true)
                 } else {

@@ -1,5 +1,6 @@
 import Coordinator
 import CoordinatorCore
+import LibUV
 import Report
 import RigModel
 import TestSupport
@@ -43,6 +44,22 @@ struct RigRunnerTests {
         // a's wait can only end after b emitted: one clock for all processes.
         #expect(released.endNs >= emitted.endNs)
         #expect(a.pid != b.pid)
+    }
+
+    /// A controlled run keeps its thread (and the processes it starts) on one CPU while it runs,
+    /// then gives the thread its CPUs back; a free run leaves them alone.
+    @Test(.enabled(if: (CPUAffinity.current()?.count ?? 0) > 1)) func aRunGivesItsThreadItsCPUsBack() throws {
+        let before = CPUAffinity.current()
+        for schedule in [ScheduleMode.random, .free] {
+            let rig = Rig(
+                name: "test", timeout: .seconds(20), file: "test.yaml",
+                actors: [Actor(name: "a", role: "script", steps: [Step(.exit(0), at: here)], position: here)], expectations: [])
+            let options = RunOptions(
+                seed: 1, workerExecutable: BuiltBinaries.worker, logDirectory: temporaryDirectory(), schedule: schedule, cpuSlot: 1)
+            let history = try RigRunner(rig: rig, options: options).run()
+            #expect(history.actor(named: "a")?.exitCode == 0)
+            #expect(CPUAffinity.current() == before, "\(schedule)")
+        }
     }
 
     @Test func aWaitThatCanNeverEndFailsTheWaiter() throws {

@@ -196,6 +196,32 @@ struct LibUVTests {
         #expect(Set(names) == ["0", "1", "2", "3"])
         loop.close()
     }
+
+    /// A thread kept to one CPU starts children kept to it too (a controlled run's workers);
+    /// its own CPUs come back when asked.
+    @Test(.enabled(if: (CPUAffinity.current()?.count ?? 0) > 1)) func aChildStartedOnOneCPUStaysOnIt() throws {
+        let own = try #require(CPUAffinity.current())
+        let one = own[own.count - 1]
+        #expect(CPUAffinity.set([one]))
+        defer { CPUAffinity.set(own) }
+        #expect(CPUAffinity.current() == [one])
+        let loop = try EventLoop()
+        let listing = "/tmp/patchrig-cpus-\(getpid())"
+        defer { unlink(listing) }
+        let out = open(listing, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var status: TerminationStatus?
+        _ = try ChildProcess(
+            loop: loop, executable: "/bin/sh", arguments: ["-c", "grep Cpus_allowed_list /proc/$$/status"], stdout: .inherit(fd: out)
+        ) { status = $0 }
+        close(out)
+        while status == nil { loop.runOnce() }
+        loop.close()
+        let line = (try? String(contentsOfFile: listing, encoding: .utf8)) ?? ""
+        #expect(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(one)", "\(line)")
+        #expect(CPUAffinity.set(own))
+        #expect(CPUAffinity.current() == own)
+        #expect(!CPUAffinity.set([1 << 20]), "a CPU beyond the bitmap is no CPU: refused")
+    }
 }
 
 /// The state letter of process `pid` (R, S, Z...), or "" when there is none.
