@@ -81,7 +81,7 @@ let package = Package(
             name: "rig",
             dependencies: [
                 "Coordinator", "CoordinatorCore", "RigModel", "Report", "Pictures", "Machine", "Servicing", "WinFS", "Registry",
-                "WindowsModel", "Roles", "Host",
+                "WindowsModel", "Roles", "Host", "LibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -3,6 +3,7 @@ import Coordinator
 import CoordinatorCore
 import Foundation
 import Host
+import LibUV
 import Pictures
 import Report
 import RigModel
@@ -119,6 +120,11 @@ final class CampaignRunner: @unchecked Sendable {
 
     /// One thread: takes the next iteration until there is none or the campaign stops.
     private func runIterations(template: PreparedRig, directory: String, slot: Int) {
+        // Under a controlled schedule the slot's clone and removal stay on the CPU its runs use
+        // (see `RunOptions.cpuSlot`): the machine's pages are written where they are read.
+        if settings.choice.mode.isControlled, let cpus = CPUAffinity.current(), !cpus.isEmpty {
+            CPUAffinity.set([cpus[slot % cpus.count]])
+        }
         while let i = take() {
             let seed = settings.firstSeed &+ UInt64(i)
             try? FileManager.default.removeItem(atPath: directory)
