@@ -90,22 +90,45 @@ package enum JSONText {
             out += "\""
             return
         }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+        // Otherwise byte by byte (every Windows path has backslashes): a byte below 0x80 is never
+        // part of a multi-byte character, so escaping byte-wise is exact.
+        let source = Array(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(source.count + 16)
+        var i = 0
+        while i < source.count {
+            let byte = source[i]
+            i += 1
+            let short: UInt8? =
+                switch byte {
+                case 0x22, 0x5C: byte  // \" \\
+                case 0x0A: 0x6E  // \n
+                case 0x0D: 0x72  // \r
+                case 0x09: 0x74  // \t
+                default: nil
                 }
+            if let short {
+                bytes.append(0x5C)
+                bytes.append(short)
+            } else if byte < 0x20 {
+                appendUnicodeEscape(UInt32(byte), to: &bytes)
+            } else if byte == 0xE2, i + 1 < source.count, source[i] == 0x80, source[i + 1] == 0xA8 || source[i + 1] == 0xA9 {
+                // U+2028, U+2029: line breaks to JavaScript.
+                appendUnicodeEscape(source[i + 1] == 0xA8 ? 0x2028 : 0x2029, to: &bytes)
+                i += 2
+            } else {
+                bytes.append(byte)
             }
         }
+        out += String(decoding: bytes, as: UTF8.self)
         out += "\""
+    }
+
+    /// `\uXXXX` (lowercase hex) for `value` below 0x10000.
+    private static func appendUnicodeEscape(_ value: UInt32, to bytes: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        bytes.append(0x5C)
+        bytes.append(0x75)
+        for shift in [12, 8, 4, 0] as [UInt32] { bytes.append(digits[Int((value >> shift) & 0xF)]) }
     }
 }

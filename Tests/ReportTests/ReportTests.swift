@@ -164,6 +164,11 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         #expect(text == "{\"k\\\"\":\"a\\\\b\\n\\u0001é\\\"\\u2028\"}")
         let back = try jsonObject(text)
         #expect(back["k\""] as? String == "a\\b\n\u{1}é\"\u{2028}")
+        // The other escapes, and E2 that starts no line break (€ is E2 82 AC).
+        let other = "C:\\x\r\t\u{1f}\u{7f}€\u{2029}\u{2027}end"
+        let rendered = JSONText.string(other).rendered()
+        #expect(rendered == "\"C:\\\\x\\r\\t\\u001f\u{7f}€\\u2029\u{2027}end\"")
+        #expect(try JSONSerialization.jsonObject(with: Data(rendered.utf8), options: .fragmentsAllowed) as? String == other)
     }
 }
 
