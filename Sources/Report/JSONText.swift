@@ -77,7 +77,13 @@ package enum JSONText {
     }
 
     private func newline(_ out: inout String, _ indent: Int?, _ level: Int) {
-        out += "\n" + String(repeating: " ", count: (indent ?? 0) * level)
+        let width = (indent ?? 0) * level
+        // A trace has thousands of lines: no new String for each one's indentation.
+        if width < JSONText.lineStarts.count {
+            out += JSONText.lineStarts[width]
+        } else {
+            out += "\n" + String(repeating: " ", count: width)
+        }
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped; the rest UTF-8.
@@ -123,6 +129,9 @@ package enum JSONText {
         out += String(decoding: bytes, as: UTF8.self)
         out += "\""
     }
+
+    /// A line break followed by 0, 1, 2... spaces.
+    private static let lineStarts: [String] = (0..<64).map { "\n" + String(repeating: " ", count: $0) }
 
     /// `\uXXXX` (lowercase hex) for `value` below 0x10000.
     private static func appendUnicodeEscape(_ value: UInt32, to bytes: inout [UInt8]) {
