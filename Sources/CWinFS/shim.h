@@ -96,7 +96,6 @@ static inline int cwinfs_set_xattr(int fd, const char *name) {
     return fsetxattr(fd, name, "1", 1, 0);
 }
 
-
 /// The threads of the calling process (entries of /proc/self/task); -1 when it cannot be read.
 static inline int cwinfs_thread_count(void) {
     DIR *tasks = opendir("/proc/self/task");
