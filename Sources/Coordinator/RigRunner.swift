@@ -53,12 +53,12 @@ public final class RigRunner {
     public func run() -> RunHistory {
         ignoreBrokenPipes()
         // A controlled run hands over between one process and the next at every operation: all
-        // of them on one CPU (see `CPUAffinity`), the thread's own CPUs back afterwards. A free
+        // of them on one CPU (see `CPUAffinity`), the one this thread runs on (a campaign has
+        // given each slot's thread its own), and the thread's own CPUs back afterwards. A free
         // run keeps every CPU: its processes really run at once.
         let ownCPUs = options.schedule.isControlled ? CPUAffinity.current() : nil
         if let ownCPUs, !ownCPUs.isEmpty {
-            let here = CPUAffinity.running().flatMap { ownCPUs.contains($0) ? $0 : nil }
-            CPUAffinity.set([options.cpuSlot.map { ownCPUs[$0 % ownCPUs.count] } ?? here ?? ownCPUs[0]])
+            CPUAffinity.set([CPUAffinity.running().flatMap { ownCPUs.contains($0) ? $0 : nil } ?? ownCPUs[0]])
         }
         defer { if let ownCPUs { CPUAffinity.set(ownCPUs) } }
         do {

@@ -69,16 +69,16 @@ public enum RigSession {
 
     /// Runs `prepared` with `seed` and `schedule`, the workers' logs in `logDirectory`, and
     /// returns what happened, and the signal (SIGINT, SIGTERM) that interrupted it: during the
-    /// run, or pending once it ended. A controlled run keeps to one CPU (`RunOptions.cpuSlot`).
+    /// run, or pending once it ended. A controlled run keeps to the CPU it starts on.
     public static func run(
         _ prepared: PreparedRig, seed: UInt64, schedule: ScheduleMode, worker: String, logDirectory: String,
-        roleExists: @escaping @Sendable (String) -> Bool, cpuSlot: Int? = nil
+        roleExists: @escaping @Sendable (String) -> Bool
     ) throws -> (history: RunHistory, interruptedBy: Int32?) {
         let runner = try RigRunner(
             rig: prepared.rig,
             options: RunOptions(
                 seed: seed, workerExecutable: worker, logDirectory: logDirectory, machineDirectory: prepared.machine,
-                roleExists: roleExists, schedule: schedule, cpuSlot: cpuSlot))
+                roleExists: roleExists, schedule: schedule))
         let history = runner.run()
         return (history, runner.interruptedBy ?? RigRunner.pendingInterruption())
     }

@@ -15,18 +15,13 @@ public struct RunOptions: Sendable {
     public var roleExists: @Sendable (String) -> Bool
     /// Free running (the default) or a controlled schedule.
     public var schedule: ScheduleMode
-    /// Which CPU a controlled run keeps its coordinator thread and its processes on: the
-    /// `cpuSlot`-th, modulo their count, of the CPUs the thread may use (nil: the one it runs on
-    /// when the run starts). A campaign gives each of its parallel slots its own.
-    public var cpuSlot: Int?
 
     public init(
         seed: UInt64, workerExecutable: String, logDirectory: String, stopGraceNs: UInt64 = 500_000_000,
         machineDirectory: String? = nil, roleExists: @escaping @Sendable (String) -> Bool = { _ in true },
-        schedule: ScheduleMode = .free, cpuSlot: Int? = nil
+        schedule: ScheduleMode = .free
     ) {
         self.schedule = schedule
-        self.cpuSlot = cpuSlot
         self.seed = seed
         self.workerExecutable = workerExecutable
         self.logDirectory = logDirectory

@@ -133,11 +133,12 @@ package enum JSONText {
     /// A line break followed by 0, 1, 2... spaces.
     private static let lineStarts: [String] = (0..<64).map { "\n" + String(repeating: " ", count: $0) }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// `\uXXXX` (lowercase hex) for `value` below 0x10000.
     private static func appendUnicodeEscape(_ value: UInt32, to bytes: inout [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
         bytes.append(0x5C)
         bytes.append(0x75)
-        for shift in [12, 8, 4, 0] as [UInt32] { bytes.append(digits[Int((value >> shift) & 0xF)]) }
+        for shift in [12, 8, 4, 0] as [UInt32] { bytes.append(hexDigits[Int((value >> shift) & 0xF)]) }
     }
 }

@@ -120,8 +120,9 @@ final class CampaignRunner: @unchecked Sendable {
 
     /// One thread: takes the next iteration until there is none or the campaign stops.
     private func runIterations(template: PreparedRig, directory: String, slot: Int) {
-        // Under a controlled schedule the slot's clone and removal stay on the CPU its runs use
-        // (see `RunOptions.cpuSlot`): the machine's pages are written where they are read.
+        // Under a controlled schedule each slot keeps to a CPU of its own for the whole campaign:
+        // its runs stay on it (`RigRunner.run`), and its clones and removals are done there too,
+        // so a machine's pages are written where they are read.
         if settings.choice.mode.isControlled, let cpus = CPUAffinity.current(), !cpus.isEmpty {
             CPUAffinity.set([cpus[slot % cpus.count]])
         }
@@ -133,7 +134,7 @@ final class CampaignRunner: @unchecked Sendable {
                 let prepared = try RigSession.clone(template, in: directory)
                 let (history, interruptedBy) = try RigSession.run(
                     prepared, seed: seed, schedule: settings.choice.mode, worker: worker, logDirectory: directory,
-                    roleExists: { RoleTable.roles[$0] != nil }, cpuSlot: slot)
+                    roleExists: { RoleTable.roles[$0] != nil })
                 if interruptedBy != nil {
                     stop(interrupted: true)
                 } else {

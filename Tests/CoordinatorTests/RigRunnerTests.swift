@@ -55,7 +55,7 @@ struct RigRunnerTests {
                 name: "test", timeout: .seconds(20), file: "test.yaml",
                 actors: [Actor(name: "a", role: "script", steps: [Step(.exit(0), at: here)], position: here)], expectations: [])
             let options = RunOptions(
-                seed: 1, workerExecutable: BuiltBinaries.worker, logDirectory: temporaryDirectory(), schedule: schedule, cpuSlot: 1)
+                seed: 1, workerExecutable: BuiltBinaries.worker, logDirectory: temporaryDirectory(), schedule: schedule)
             let history = try RigRunner(rig: rig, options: options).run()
             #expect(history.actor(named: "a")?.exitCode == 0)
             #expect(CPUAffinity.current() == before, "\(schedule)")
